@@ -1,0 +1,11 @@
+//! Tessera's load generator and fault-test tooling. It starts real `tessera serve` processes
+//! over a fresh store, seeds an organization directly through the store, and drives them over
+//! HTTP on loopback: `tessera-bench load` prints the benchmark table (see the README), and the
+//! fault tests (crates/cli/tests/fault) and `tessera-bench pg-restart` reuse the same pieces.
+
+pub mod argon;
+pub mod load;
+pub mod node;
+pub mod report;
+pub mod scenario;
+pub mod seed;

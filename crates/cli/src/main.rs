@@ -1,0 +1,110 @@
+//! The `tessera` command: parse, load the configuration, dispatch. Exit codes: 0 done,
+//! 1 failed while doing it, 2 the command, its input or the configuration is wrong.
+
+mod authenticator;
+mod config;
+mod data_dir;
+mod failure;
+mod import;
+mod logging;
+mod open;
+mod outbox;
+mod output;
+mod policy;
+mod serve;
+mod user;
+
+use clap::Parser;
+use config::{Config, ServeFlags};
+use failure::{Failure, Outcome};
+use std::process::ExitCode;
+use tracing_subscriber::filter::LevelFilter;
+
+/// Tessera: self-hosted two-step verification.
+#[derive(Debug, Parser)]
+#[command(name = "tessera", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Run the server (defaults: 127.0.0.1:8080, SQLite and the master key in ./data)
+    Serve(serve::ServeArgs),
+    /// Manage accounts
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Show or change the organization's policy
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// Import accounts or hardware OATH tokens from CSV
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+    /// Read the outbox: texts, calls and emails (kept there by the development provider)
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
+    /// The reference authenticator: activate, show codes, approve sign-ins
+    Authenticator(authenticator::AuthenticatorArgs),
+}
+
+fn main() -> ExitCode {
+    // Usage errors exit with 2 here, before anything else happens.
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            failure.exit_code()
+        }
+    }
+}
+
+fn run(cli: Cli) -> Outcome {
+    let no_serve_flags = ServeFlags::default();
+    let (args, serve_flags, quiet) = match &cli.command {
+        // A device of its own: no server configuration, no database.
+        Command::Authenticator(a) => return authenticator::run(a),
+        Command::Serve(a) => (&a.config, &a.flags, false),
+        Command::User(c) => (c.config_args(), &no_serve_flags, true),
+        Command::Policy(c) => (c.config_args(), &no_serve_flags, true),
+        Command::Import(c) => (c.config_args(), &no_serve_flags, true),
+        Command::Outbox(c) => (c.config_args(), &no_serve_flags, true),
+    };
+    let config = Config::load(args, serve_flags, &config::process_env)?;
+    // Admin commands print their result; routine log lines would only be noise there.
+    logging::init(
+        config.log_format,
+        if quiet {
+            LevelFilter::WARN
+        } else {
+            LevelFilter::INFO
+        },
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Runtime(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(_) => serve::run(config).await,
+            Command::User(command) => user::run(command, &config).await,
+            Command::Policy(command) => policy::run(command, &config).await,
+            Command::Import(command) => import::run(command, &config).await,
+            Command::Outbox(command) => outbox::run(command, &config).await,
+            // Ran above, before the configuration.
+            Command::Authenticator(_) => Ok(()),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,192 @@
+//! `tessera serve`: open the store, listen, serve until Ctrl-C or SIGTERM, and keep the
+//! database tidy meanwhile.
+
+use crate::config::{Config, ConfigArgs, ServeFlags};
+use crate::failure::{Failure, Outcome, chain};
+use crate::open::open;
+use crate::output::shell_word;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_core::Tessera;
+use tessera_server::{AppState, ServerConfig};
+
+/// Expired flows and sessions are harmless (every read checks expiry), so this only bounds
+/// how much dead data the tables carry.
+const PURGE_EVERY: Duration = Duration::from_secs(5 * 60);
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub flags: ServeFlags,
+}
+
+pub async fn run(config: Config) -> Outcome {
+    let opened = open(&config).await?;
+    let result = serve(&config, opened.tessera.clone()).await;
+    opened.close().await;
+    result
+}
+
+async fn serve(config: &Config, tessera: Arc<Tessera>) -> Outcome {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| Failure::Runtime(format!("cannot listen on {}: {e}", config.listen)))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| Failure::Runtime(format!("cannot read the bound address: {e}")))?;
+
+    let mut server = ServerConfig::new(bound);
+    if let Some(url) = &config.public_url {
+        server.public_url = url.clone();
+    }
+    server.organization = config.organization.clone();
+    server.max_body_bytes = config.max_body_bytes;
+    server.delivery = config.delivery.clone();
+    server.sign_in_limit_per_minute = config.sign_in_limit_per_minute;
+
+    let accounts = tessera.local_admin().list_accounts(None, 1).await?;
+    if accounts.is_empty() {
+        let command = first_admin_command(config);
+        tracing::warn!(%command, "no accounts yet");
+        println!("No accounts yet. Create the first administrator with:\n  {command}");
+    }
+    tracing::info!(
+        address = %bound,
+        public_url = %server.public_url,
+        database = %config.database_url().redacted(),
+        "tessera listening"
+    );
+    // Scripts and tests wait for this exact line, and read the port from it.
+    println!("{}", listening_line(bound));
+
+    let housekeeping = tokio::spawn(housekeeping(tessera.clone()));
+    let served = tessera_server::serve(listener, AppState::new(tessera, server), shutdown()).await;
+    housekeeping.abort();
+    served.map_err(|e| Failure::Runtime(format!("serving on {bound} failed: {e}")))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The `user add` line that reaches the same database and key as this server.
+fn first_admin_command(config: &Config) -> String {
+    let mut words: Vec<String> = [
+        "tessera",
+        "user",
+        "add",
+        "alice@example.org",
+        "--admin",
+        "--password-stdin",
+    ]
+    .map(String::from)
+    .to_vec();
+    if let Some(file) = &config.config_file {
+        words.push("--config".into());
+        words.push(shell_word(&file.to_string_lossy()));
+    }
+    words.push("--data-dir".into());
+    words.push(shell_word(&config.data_dir.to_string_lossy()));
+    if config.database_url_is_explicit() {
+        // Redacted: this line lands in logs.
+        words.push("--database-url".into());
+        words.push(shell_word(&config.database_url().redacted()));
+    }
+    words.join(" ")
+}
+
+async fn housekeeping(tessera: Arc<Tessera>) {
+    let mut tick = tokio::time::interval(PURGE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = tessera.now();
+        let store = tessera.store();
+        match store.purge_expired(now).await {
+            Ok(0) => {}
+            Ok(rows) => tracing::debug!(rows, "purged expired flows and sessions"),
+            Err(e) => {
+                tracing::warn!(error = %chain(&e), "purging expired flows and sessions failed")
+            }
+        }
+        match store.delete_expired_pending(now).await {
+            Ok(0) => {}
+            Ok(rows) => tracing::debug!(rows, "removed lapsed pending registrations"),
+            Err(e) => tracing::warn!(error = %chain(&e), "removing lapsed registrations failed"),
+        }
+        match store.purge_temporary_access_passes(now).await {
+            Ok(0) => {}
+            Ok(rows) => tracing::debug!(rows, "removed used or lapsed temporary access passes"),
+            Err(e) => tracing::warn!(error = %chain(&e), "removing temporary access passes failed"),
+        }
+        // The verification API counts in one-minute windows; older ones are spent.
+        if let Err(e) = store.purge_rate_windows(now.unix_timestamp() - 120).await {
+            tracing::warn!(error = %chain(&e), "removing old rate windows failed");
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what `docker stop` and systemd send).
+async fn shutdown() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot watch for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down; finishing the requests in flight");
+}
+
+fn listening_line(bound: SocketAddr) -> String {
+    format!("tessera listening on http://{bound}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_addresses_are_bracketed_in_the_url() {
+        let addr: Option<SocketAddr> = "[::1]:8080".parse().ok();
+        assert_eq!(
+            addr.map(listening_line).as_deref(),
+            Some("tessera listening on http://[::1]:8080")
+        );
+    }
+
+    #[test]
+    fn the_first_admin_command_never_shows_a_database_password() {
+        let args = ConfigArgs {
+            data_dir: Some("/var/lib/my tessera".into()),
+            database_url: Some("postgres://tessera:s3cret@db/tessera".into()),
+            ..ConfigArgs::default()
+        };
+        let config = Config::load(&args, &ServeFlags::default(), &|_| None);
+        let command = config.map(|c| first_admin_command(&c)).unwrap_or_default();
+        assert_eq!(
+            command,
+            "tessera user add alice@example.org --admin --password-stdin \
+             --data-dir '/var/lib/my tessera' --database-url 'postgres://tessera:***@db/tessera'"
+        );
+    }
+}

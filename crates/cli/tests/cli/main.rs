@@ -1,0 +1,12 @@
+//! The `tessera` binary as scripts use it (API.md's command-line section): one test binary,
+//! each test in a fresh folder.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod authenticator;
+mod harness;
+mod import;
+mod policy;
+mod postgres;
+mod serve;
+mod users;

@@ -1,0 +1,130 @@
+//! Accounts: the people who sign in.
+
+use crate::error::{Error, Problem, Result};
+use crate::ids::{AccountId, MethodId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    Disabled,
+}
+
+impl AccountStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(AccountStatus::Active),
+            "disabled" => Some(AccountStatus::Disabled),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: AccountId,
+    /// Normalized with [`normalize_username`]; unique.
+    pub username: String,
+    pub display_name: String,
+    /// A PHC string (Argon2id).
+    pub password_hash: String,
+    /// A language tag the person chose (`en`, `nl`); `None` follows the browser.
+    pub locale: Option<String>,
+    pub status: AccountStatus,
+    pub is_admin: bool,
+    /// Where notifications go.
+    pub email: Option<String>,
+    /// The method the sign-in asks for first.
+    pub default_method: Option<MethodId>,
+    pub created_at: OffsetDateTime,
+}
+
+pub const USERNAME_MAX: usize = 254;
+pub const DISPLAY_NAME_MAX: usize = 128;
+
+/// Usernames compare case-insensitively and without surrounding space.
+pub fn normalize_username(raw: &str) -> Result<String> {
+    let name = raw.trim().to_lowercase();
+    if name.is_empty() {
+        return Err(Error::bad("username", Problem::Required));
+    }
+    if name.chars().count() > USERNAME_MAX {
+        return Err(Error::bad(
+            "username",
+            Problem::TooLong { max: USERNAME_MAX },
+        ));
+    }
+    if name
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '/')
+    {
+        return Err(Error::bad("username", Problem::Invalid));
+    }
+    Ok(name)
+}
+
+pub fn validate_display_name(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    if name.chars().count() > DISPLAY_NAME_MAX {
+        return Err(Error::bad(
+            "display_name",
+            Problem::TooLong {
+                max: DISPLAY_NAME_MAX,
+            },
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::bad("display_name", Problem::Invalid));
+    }
+    Ok(name.to_string())
+}
+
+/// A plausible email address: one `@`, something on each side, a dot in the domain.
+pub fn validate_email(raw: &str) -> Result<String> {
+    let email = raw.trim();
+    let valid = email.len() <= USERNAME_MAX
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.matches('@').count() == 1;
+    if valid {
+        Ok(email.to_string())
+    } else {
+        Err(Error::bad("email", Problem::Invalid))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_trimmed_and_lowercased() {
+        assert_eq!(
+            normalize_username("  Alice@Example.org ").ok().as_deref(),
+            Some("alice@example.org")
+        );
+        assert!(normalize_username("a b").is_err());
+        assert!(normalize_username("   ").is_err());
+    }
+
+    #[test]
+    fn emails_need_a_domain() {
+        assert!(validate_email("alice@example.org").is_ok());
+        assert!(validate_email("alice@localhost").is_err());
+        assert!(validate_email("a@b@c.d").is_err());
+    }
+}

@@ -1,0 +1,201 @@
+//! The audit log: an append-only record of every sign-in attempt and every change to security
+//! info, with time, address and browser. It commits in the same transaction as the change.
+
+use crate::ids::{AccountId, AuditId, MethodId};
+use crate::random::Random;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use time::OffsetDateTime;
+
+/// Where a request came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestContext {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    SignInPasswordFailed,
+    SignInPasswordAccepted,
+    SignInRefusedDisabled,
+    SignInSucceeded,
+    RegistrationCompleted,
+    CodeAccepted,
+    CodeRejected,
+    CodeReplayed,
+    MethodLocked,
+    StepUpSucceeded,
+    MethodAdded,
+    MethodVerified,
+    MethodDeleted,
+    DefaultMethodChanged,
+    SignedOut,
+    AccountCreated,
+    AccountDisabled,
+    AccountEnabled,
+    PasswordChanged,
+    LocaleChanged,
+    SessionsEnded,
+    PolicyChanged,
+    /// A code went out by text, call or email (or a call asks for #).
+    ChallengeSent,
+    /// The person pressed # on a sign-in call.
+    CallConfirmed,
+    /// A security key's signature counter did not move forward: it may have been cloned.
+    SecurityKeyCloneWarning,
+    /// A password reset began (for an unknown username too, without an account).
+    ResetStarted,
+    ResetGatePassed,
+    PasswordReset,
+    RecoveryCodesGenerated,
+    RecoveryCodeUsed,
+    SecurityQuestionsRegistered,
+    RegistrationSkipped,
+    /// Signed in with a second factor, then sent to add the security info the policy needs.
+    RegistrationRequired,
+    SecurityQuestionAdded,
+    SecurityQuestionRemoved,
+    /// An authenticator app activated for notifications (its device key registered).
+    DeviceActivated,
+    /// A notification (push request) was sent to an authenticator app.
+    PushSent,
+    PushApproved,
+    PushDenied,
+    /// Denied and reported as not the person's own sign-in.
+    PushReported,
+    /// The number typed in the app did not match: counts as a wrong code.
+    PushNumberWrong,
+    /// An answer whose signature did not verify with the device's key.
+    PushSignatureRejected,
+    AppPasswordCreated,
+    AppPasswordDeleted,
+    /// An admin set a password that must be changed at the next sign-in.
+    TemporaryPasswordSet,
+    /// An admin revoked every method: the person registers again.
+    MethodsRevoked,
+    TemporaryAccessPassIssued,
+    TemporaryAccessPassRevoked,
+    /// An admin imported a hardware token for the person; it is pending until a code from it.
+    HardwareTokenAssigned,
+    ServiceCredentialCreated,
+    ServiceCredentialRevoked,
+    /// A service asked `POST /api/v1/verify` and the answer was yes.
+    ServiceVerifyAccepted,
+    ServiceVerifyRejected,
+    AuditExported,
+}
+
+impl AuditAction {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AuditAction::SignInPasswordFailed => "sign_in_password_failed",
+            AuditAction::SignInPasswordAccepted => "sign_in_password_accepted",
+            AuditAction::SignInRefusedDisabled => "sign_in_refused_disabled",
+            AuditAction::SignInSucceeded => "sign_in_succeeded",
+            AuditAction::RegistrationCompleted => "registration_completed",
+            AuditAction::CodeAccepted => "code_accepted",
+            AuditAction::CodeRejected => "code_rejected",
+            AuditAction::CodeReplayed => "code_replayed",
+            AuditAction::MethodLocked => "method_locked",
+            AuditAction::StepUpSucceeded => "step_up_succeeded",
+            AuditAction::MethodAdded => "method_added",
+            AuditAction::MethodVerified => "method_verified",
+            AuditAction::MethodDeleted => "method_deleted",
+            AuditAction::DefaultMethodChanged => "default_method_changed",
+            AuditAction::SignedOut => "signed_out",
+            AuditAction::AccountCreated => "account_created",
+            AuditAction::AccountDisabled => "account_disabled",
+            AuditAction::AccountEnabled => "account_enabled",
+            AuditAction::PasswordChanged => "password_changed",
+            AuditAction::LocaleChanged => "locale_changed",
+            AuditAction::SessionsEnded => "sessions_ended",
+            AuditAction::PolicyChanged => "policy_changed",
+            AuditAction::SecurityKeyCloneWarning => "security_key_clone_warning",
+            AuditAction::ChallengeSent => "challenge_sent",
+            AuditAction::CallConfirmed => "call_confirmed",
+            AuditAction::ResetStarted => "reset_started",
+            AuditAction::ResetGatePassed => "reset_gate_passed",
+            AuditAction::PasswordReset => "password_reset",
+            AuditAction::RecoveryCodesGenerated => "recovery_codes_generated",
+            AuditAction::RecoveryCodeUsed => "recovery_code_used",
+            AuditAction::SecurityQuestionsRegistered => "security_questions_registered",
+            AuditAction::RegistrationSkipped => "registration_skipped",
+            AuditAction::RegistrationRequired => "registration_required",
+            AuditAction::SecurityQuestionAdded => "security_question_added",
+            AuditAction::SecurityQuestionRemoved => "security_question_removed",
+            AuditAction::DeviceActivated => "device_activated",
+            AuditAction::PushSent => "push_sent",
+            AuditAction::PushApproved => "push_approved",
+            AuditAction::PushDenied => "push_denied",
+            AuditAction::PushReported => "push_reported",
+            AuditAction::PushNumberWrong => "push_number_wrong",
+            AuditAction::PushSignatureRejected => "push_signature_rejected",
+            AuditAction::AppPasswordCreated => "app_password_created",
+            AuditAction::AppPasswordDeleted => "app_password_deleted",
+            AuditAction::TemporaryPasswordSet => "temporary_password_set",
+            AuditAction::MethodsRevoked => "methods_revoked",
+            AuditAction::TemporaryAccessPassIssued => "temporary_access_pass_issued",
+            AuditAction::TemporaryAccessPassRevoked => "temporary_access_pass_revoked",
+            AuditAction::HardwareTokenAssigned => "hardware_token_assigned",
+            AuditAction::ServiceCredentialCreated => "service_credential_created",
+            AuditAction::ServiceCredentialRevoked => "service_credential_revoked",
+            AuditAction::ServiceVerifyAccepted => "service_verify_accepted",
+            AuditAction::ServiceVerifyRejected => "service_verify_rejected",
+            AuditAction::AuditExported => "audit_exported",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    pub id: AuditId,
+    pub at: OffsetDateTime,
+    /// `None` for attempts on unknown usernames.
+    pub account_id: Option<AccountId>,
+    pub action: AuditAction,
+    pub method_id: Option<MethodId>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// Small structured facts (the username tried, the kind added); never a secret.
+    pub detail: serde_json::Value,
+}
+
+impl AuditEvent {
+    pub fn new(
+        rng: &dyn Random,
+        at: OffsetDateTime,
+        ctx: &RequestContext,
+        account_id: Option<AccountId>,
+        action: AuditAction,
+    ) -> Self {
+        Self {
+            id: AuditId::new(rng),
+            at,
+            account_id,
+            action,
+            method_id: None,
+            ip: ctx.ip.map(|ip| ip.to_string()),
+            user_agent: ctx
+                .user_agent
+                .as_ref()
+                .map(|ua| ua.chars().take(512).collect()),
+            detail: serde_json::Value::Null,
+        }
+    }
+
+    pub fn method(mut self, id: MethodId) -> Self {
+        self.method_id = Some(id);
+        self
+    }
+
+    pub fn detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = detail;
+        self
+    }
+}

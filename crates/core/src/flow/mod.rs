@@ -1,0 +1,72 @@
+//! The flows: sign-in (with the registration interrupt), step-up, and security info changes.
+
+pub mod needs;
+pub mod register;
+pub mod reset;
+mod reset_decoy;
+pub mod sign_in;
+pub mod step_up;
+
+use crate::ids::{AccountId, FlowId};
+use time::OffsetDateTime;
+
+pub use register::SecurityInfo;
+pub use sign_in::{FlowStatus, SignInOutcome};
+pub use step_up::StepUpProof;
+
+/// ```text
+///   password ok ──► MfaRequired ──code──► Completed
+///        │                 ├──approved out of band (push, call)──► Approved ──status read──► Completed
+///        │                 └──deny──► Denied
+///        └─(no security info, policy requires it)──► Registration ──method verified──► Completed
+/// ```
+/// Any state becomes expired at `expires_at`; a completed flow never completes again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowState {
+    MfaRequired,
+    /// A second factor was proven out of band (a push approved, a call confirmed); the
+    /// session is handed to whoever polls the flow next.
+    Approved,
+    Registration,
+    Completed,
+    Denied,
+}
+
+impl FlowState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FlowState::MfaRequired => "mfa_required",
+            FlowState::Approved => "approved",
+            FlowState::Registration => "registration",
+            FlowState::Completed => "completed",
+            FlowState::Denied => "denied",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "mfa_required" => Some(FlowState::MfaRequired),
+            "approved" => Some(FlowState::Approved),
+            "registration" => Some(FlowState::Registration),
+            "completed" => Some(FlowState::Completed),
+            "denied" => Some(FlowState::Denied),
+            _ => None,
+        }
+    }
+}
+
+/// A sign-in in progress, kept in the store so any node can continue it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInFlow {
+    pub id: FlowId,
+    pub account_id: AccountId,
+    pub state: FlowState,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+impl SignInFlow {
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        now >= self.expires_at
+    }
+}

@@ -1,0 +1,233 @@
+//! What the policy requires of a person's security info, and the registration interrupt that
+//! enforces it at sign-in: enough for two-step sign-in *and* enough for password reset.
+//!
+//! ```text
+//!   password ok ──(two-step: no usable method)──────────────► registration ─┐
+//!   second factor ok ──(reset: fewer gates than required)───► registration ─┤
+//!                                                                          ├─ needs met ──► signed in
+//!                                                                          └─ skip (policy allows N) ──► signed in
+//! ```
+
+use crate::audit::{AuditAction, RequestContext};
+use crate::error::{Error, NotAllowed, Result};
+use crate::flow::FlowState;
+use crate::method::{Kind, Method};
+use crate::policy::Policy;
+use crate::service::{Auth, IssuedSession, Tessera};
+use crate::session::SessionKind;
+
+/// What a person still has to register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Needs {
+    /// No method can serve as a second factor at sign-in, and the policy requires one.
+    pub sign_in: bool,
+    /// How many more reset-capable methods the policy's reset gates require.
+    pub reset_missing: u32,
+}
+
+impl Needs {
+    pub fn met(&self) -> bool {
+        !self.sign_in && self.reset_missing == 0
+    }
+
+    /// What `policy` requires of someone with `methods`. Needs that no kind `can_register`
+    /// could meet are not demanded: nobody could ever get past them.
+    pub fn of(policy: &Policy, methods: &[Method], can_register: &dyn Fn(Kind) -> bool) -> Needs {
+        if !policy.registration_required {
+            return Needs::default();
+        }
+        let registrable = |allowed: &dyn Fn(Kind) -> bool| {
+            Kind::ALL.into_iter().any(|k| can_register(k) && allowed(k))
+        };
+        let sign_in = policy.two_step_required
+            && Tessera::usable_for_sign_in(policy, methods).is_empty()
+            && registrable(&|k| policy.allows_mfa(k));
+        let reset_missing = if registrable(&|k| policy.allows_reset(k)) {
+            let have = crate::flow::reset::gate_methods(policy, methods).len() as u32;
+            policy.reset_methods_required.saturating_sub(have)
+        } else {
+            0
+        };
+        Needs {
+            sign_in,
+            reset_missing,
+        }
+    }
+}
+
+/// A registration interrupt as the person sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registration {
+    pub needs: Needs,
+    pub skips_left: u32,
+}
+
+impl Tessera {
+    /// What `policy` requires of someone with `methods`, on this server.
+    pub fn needs(&self, policy: &Policy, methods: &[Method]) -> Needs {
+        Needs::of(policy, methods, &|k| self.can_register(k))
+    }
+
+    /// What the person still has to register, and how many skips they have left.
+    pub async fn registration(&self, auth: &Auth) -> Result<Registration> {
+        let policy = self.policy().await?;
+        let methods = self.store.methods_of(auth.account.id).await?;
+        let used = self.store.registration_skips(auth.account.id).await?;
+        Ok(Registration {
+            needs: self.needs(&policy, &methods),
+            skips_left: policy.registration_skips.saturating_sub(used),
+        })
+    }
+
+    /// Skips the registration interrupt, when the policy allows one more skip: the flow
+    /// completes with a full session (a second factor counts if one was proven).
+    pub async fn skip_registration(
+        &self,
+        auth: &Auth,
+        ctx: &RequestContext,
+    ) -> Result<IssuedSession> {
+        let (SessionKind::Registration, Some(flow)) = (auth.session.kind, auth.session.flow_id)
+        else {
+            return Err(Error::NotAllowed(NotAllowed::NoSkipsLeft));
+        };
+        let policy = self.policy().await?;
+        let session = self.new_session(
+            auth.account.id,
+            SessionKind::Full,
+            None,
+            &policy,
+            auth.session.second_factor_at,
+        );
+        let audit = self.audit(ctx, Some(auth.account.id), AuditAction::RegistrationSkipped);
+        if policy.registration_skips == 0
+            || !self
+                .store
+                .skip_registration(
+                    flow,
+                    auth.account.id,
+                    policy.registration_skips,
+                    &session.session,
+                    auth.session.id,
+                    &audit,
+                )
+                .await?
+        {
+            return Err(Error::NotAllowed(NotAllowed::NoSkipsLeft));
+        }
+        Ok(session)
+    }
+
+    /// After the second factor: a full session, or, when the policy still requires security
+    /// info (enough reset methods), a registration session for the same flow that counts the
+    /// second factor as proven, so adding methods needs no further step-up.
+    pub(crate) async fn finish_sign_in(
+        &self,
+        flow: &crate::flow::SignInFlow,
+        from: FlowState,
+        policy: &Policy,
+        audit: &crate::audit::AuditEvent,
+        ctx: &RequestContext,
+    ) -> Result<Option<IssuedSession>> {
+        let methods = self.store.methods_of(flow.account_id).await?;
+        let needs = self.needs(policy, &methods);
+        if needs.met() {
+            let session = self.new_session(
+                flow.account_id,
+                SessionKind::Full,
+                None,
+                policy,
+                Some(self.now()),
+            );
+            let done = self
+                .store
+                .complete_flow(flow.id, from, &session.session, None, audit)
+                .await?;
+            return Ok(done.then_some(session));
+        }
+        let session = self.new_session(
+            flow.account_id,
+            SessionKind::Registration,
+            Some(flow.id),
+            policy,
+            Some(self.now()),
+        );
+        let audit = self
+            .audit(
+                ctx,
+                Some(flow.account_id),
+                AuditAction::RegistrationRequired,
+            )
+            .detail(serde_json::json!({ "reset_methods_missing": needs.reset_missing }));
+        let moved = self
+            .store
+            .continue_to_registration(flow.id, from, &session.session, &audit)
+            .await?;
+        Ok(moved.then_some(session))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{AccountId, MethodId};
+    use crate::method::{MethodData, MethodStatus};
+    use crate::random::OsRandom;
+
+    fn method(kind: Kind, status: MethodStatus) -> Method {
+        Method {
+            id: MethodId::new(&OsRandom),
+            account_id: AccountId::new(&OsRandom),
+            kind,
+            status,
+            name: None,
+            data: MethodData::Totp {
+                digits: 6,
+                step_secs: 30,
+            },
+            sealed_secret: None,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            last_used_at: None,
+            expires_at: None,
+            last_step: None,
+            failures: 0,
+            locked_until: None,
+        }
+    }
+
+    #[test]
+    fn both_needs_count_and_impossible_ones_are_not_demanded() {
+        let all = |k: Kind| k.is_available();
+        let mut policy = Policy::default();
+        let code = method(Kind::AuthenticatorCode, MethodStatus::Active);
+        let pending = method(Kind::AuthenticatorCode, MethodStatus::Pending);
+        let email = method(Kind::Email, MethodStatus::Active);
+
+        let none = Needs::of(&policy, &[], &all);
+        assert!(none.sign_in && none.reset_missing == 1);
+        assert!(Needs::of(&policy, std::slice::from_ref(&code), &all).met());
+        let only_pending = Needs::of(&policy, std::slice::from_ref(&pending), &all);
+        assert!(only_pending.sign_in, "a pending method proves nothing");
+        let only_email = Needs::of(&policy, std::slice::from_ref(&email), &all);
+        assert_eq!((only_email.sign_in, only_email.reset_missing), (true, 0));
+
+        policy.reset_methods_required = 2;
+        let one = Needs::of(&policy, std::slice::from_ref(&code), &all);
+        assert_eq!((one.sign_in, one.reset_missing), (false, 1));
+        assert!(Needs::of(&policy, &[code.clone(), email.clone()], &all).met());
+
+        policy.two_step_required = false;
+        assert!(!Needs::of(&policy, &[], &all).sign_in);
+        policy.reset_enabled = false;
+        assert!(Needs::of(&policy, &[], &all).met());
+
+        // Nothing this server can register would do: not demanded.
+        let mut policy = Policy {
+            reset_kinds: vec![Kind::TemporaryAccessPass],
+            ..Policy::default()
+        };
+        let nothing = |k: Kind| k != Kind::TemporaryAccessPass && k.is_available();
+        assert_eq!(Needs::of(&policy, &[], &nothing).reset_missing, 0);
+        policy.registration_required = false;
+        assert!(Needs::of(&policy, &[], &all).met());
+    }
+}

@@ -1,0 +1,399 @@
+//! Self-service password reset: a username, then one or two gates (policy), each a different
+//! reset-capable method of the account, then a new password.
+//!
+//! ```text
+//!   username ──► open (gates 0/N) ──gate passed──► open (gates k/N) ──k = N, new password──► completed
+//!                  └──────────────── `flow_secs` pass ──► expired (every read checks) ◄───────┘
+//! ```
+//!
+//! The flow lives in the store, so any node continues it. Every gate goes through the one
+//! dispatch point (`start_challenge` / `check_response` with [`Purpose::Reset`]), so a kind
+//! that can challenge can be a gate. Completing sets the password, ends every session of the
+//! account and notifies the person, in one transaction.
+//!
+//! No enumeration: an unknown username (or an account that is disabled or has too few
+//! methods) gets a *decoy* flow with the same shape: gates derived from the username with a
+//! server key, so the same username always shows the same ones; their challenges send nothing
+//! and their checks never pass, cost about the same and lock after as many tries.
+
+use super::reset_decoy;
+use crate::account::{Account, AccountStatus, normalize_username};
+use crate::audit::{AuditAction, RequestContext};
+use crate::error::{Error, NotAllowed, Problem, Result};
+use crate::ids::{AccountId, FlowId, MethodId};
+use crate::message::SecurityEvent;
+use crate::method::{Challenge, Kind, Method, Purpose, Response, recovery_codes};
+use crate::password::{PasswordCheck, validate_new_password};
+use crate::policy::Policy;
+use crate::service::Tessera;
+use crate::store::reset::Hits;
+use time::{Duration, OffsetDateTime};
+use zeroize::Zeroizing;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetState {
+    Open,
+    Completed,
+}
+
+impl ResetState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ResetState::Open => "open",
+            ResetState::Completed => "completed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(ResetState::Open),
+            "completed" => Some(ResetState::Completed),
+            _ => None,
+        }
+    }
+}
+
+/// A password reset in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetFlow {
+    pub id: FlowId,
+    /// `None` for a decoy: an unknown username, or an account that cannot reset.
+    pub account_id: Option<AccountId>,
+    /// Normalized; decoy gates derive from it.
+    pub username: String,
+    pub gates_required: u32,
+    /// Distinct methods proven so far, in order.
+    pub gates_passed: Vec<MethodId>,
+    /// The security questions asked, and of which method.
+    pub asked: Option<(MethodId, Vec<String>)>,
+    pub state: ResetState,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+impl ResetFlow {
+    pub fn is_open(&self, now: OffsetDateTime) -> bool {
+        self.state == ResetState::Open && now < self.expires_at
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.gates_passed.len() as u32 >= self.gates_required
+    }
+}
+
+/// What the person sees of a reset: the flow, how many gates it needs and the methods that
+/// can be one.
+#[derive(Debug, Clone)]
+pub struct ResetView {
+    pub flow: FlowId,
+    pub gates_required: u32,
+    pub gates_passed: Vec<MethodId>,
+    pub methods: Vec<Method>,
+}
+
+/// Where a reset stands after a gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResetProgress {
+    pub gates_passed: u32,
+    pub gates_required: u32,
+    /// After a recovery code: how many codes of the set are left.
+    pub recovery_codes_left: Option<usize>,
+}
+
+impl Tessera {
+    /// Starts a reset for `username`. Unknown usernames get a decoy of the same shape.
+    pub async fn reset_begin(&self, username: &str, ctx: &RequestContext) -> Result<ResetView> {
+        let policy = self.policy().await?;
+        if !policy.reset_enabled {
+            return Err(Error::NotAllowed(NotAllowed::ResetDisabled));
+        }
+        let username = normalize_username(username)?;
+        let now = self.now();
+        self.reset_limits(&policy, &username, ctx, now).await?;
+        // Expired flows and counters go on the way; a day's grace keeps a late reader's
+        // answer "expired" rather than "not found".
+        self.store.purge_reset(now - Duration::days(1)).await?;
+
+        let account = self.store.account_by_username(&username).await?;
+        // The same reads happen for an unknown username, so the answer takes as long.
+        let lookup = account
+            .as_ref()
+            .map_or_else(|| AccountId::new(self.rng.as_ref()), |a| a.id);
+        let methods = self.store.methods_of(lookup).await?;
+        let gates = account
+            .as_ref()
+            .filter(|a| a.status == AccountStatus::Active)
+            .map(|_| gate_methods(&policy, &methods))
+            .unwrap_or_default();
+        let required = policy.reset_methods_required;
+        let real = account
+            .as_ref()
+            .filter(|_| gates.len() >= required as usize);
+
+        let flow = ResetFlow {
+            id: FlowId::new(self.rng.as_ref()),
+            account_id: real.map(|a| a.id),
+            username: username.clone(),
+            gates_required: required,
+            gates_passed: Vec::new(),
+            asked: None,
+            state: ResetState::Open,
+            created_at: now,
+            expires_at: now + Duration::seconds(policy.flow_secs as i64),
+        };
+        let detail = match (&account, real) {
+            (_, Some(_)) => serde_json::json!({}),
+            (Some(a), None) if a.status != AccountStatus::Active => {
+                serde_json::json!({ "refused": "account_disabled" })
+            }
+            (Some(_), None) => serde_json::json!({ "refused": "too_few_methods" }),
+            (None, _) => serde_json::json!({ "username": username }),
+        };
+        let audit = self
+            .audit(
+                ctx,
+                account.as_ref().map(|a| a.id),
+                AuditAction::ResetStarted,
+            )
+            .detail(detail);
+        self.store.insert_reset_flow(&flow, &audit).await?;
+        // The decoy is made every time, so a real account's answer costs the same.
+        let decoy = reset_decoy::methods(self, &policy, &username).await?;
+        let methods = match real {
+            Some(_) => gates,
+            None => decoy,
+        };
+        Ok(ResetView {
+            flow: flow.id,
+            gates_required: required,
+            gates_passed: Vec::new(),
+            methods,
+        })
+    }
+
+    /// Per IP address and per username, counted in the store so every node sees them.
+    async fn reset_limits(
+        &self,
+        policy: &Policy,
+        username: &str,
+        ctx: &RequestContext,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let window = Duration::seconds(policy.reset_window_secs as i64);
+        let over = |hits: Hits, limit: u32| {
+            (hits.count > u64::from(limit)).then(|| Error::RateLimited {
+                retry_after: (hits.window_start + window - now).whole_seconds().max(1) as u64,
+            })
+        };
+        if let Some(ip) = ctx.ip {
+            let hits = self
+                .store
+                .count_hit(&format!("reset:ip:{ip}"), now, window)
+                .await?;
+            if let Some(e) = over(hits, policy.reset_attempts_per_ip) {
+                return Err(e);
+            }
+        }
+        let hits = self
+            .store
+            .count_hit(&format!("reset:user:{username}"), now, window)
+            .await?;
+        match over(hits, policy.reset_attempts_per_account) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// The open flow.
+    pub(crate) async fn open_reset(&self, id: FlowId) -> Result<ResetFlow> {
+        let flow = self.store.reset_flow(id).await?.ok_or(Error::NotFound)?;
+        if !flow.is_open(self.now()) {
+            return Err(Error::Expired);
+        }
+        Ok(flow)
+    }
+
+    /// A reset's gates and progress, as it stands.
+    pub async fn reset_view(&self, id: FlowId) -> Result<ResetView> {
+        let flow = self.open_reset(id).await?;
+        let (_, methods) = self.reset_gates(&flow).await?;
+        Ok(ResetView {
+            flow: flow.id,
+            gates_required: flow.gates_required,
+            gates_passed: flow.gates_passed,
+            methods,
+        })
+    }
+
+    /// The account (`None` for a decoy) and the methods that can be gates of this flow.
+    /// Both kinds of flow do the same reads (a decoy reads an account that is not there), so
+    /// the time taken does not tell them apart.
+    async fn reset_gates(&self, flow: &ResetFlow) -> Result<(Option<Account>, Vec<Method>)> {
+        let policy = self.policy().await?;
+        let decoy = reset_decoy::methods(self, &policy, &flow.username).await?;
+        let Some(account_id) = flow.account_id else {
+            let nobody = AccountId::new(self.rng.as_ref());
+            self.store.account(nobody).await?;
+            self.store.methods_of(nobody).await?;
+            return Ok((None, decoy));
+        };
+        let account = self
+            .store
+            .account(account_id)
+            .await?
+            .filter(|a| a.status == AccountStatus::Active)
+            .ok_or(Error::Expired)?;
+        let methods = self.store.methods_of(account_id).await?;
+        Ok((Some(account), gate_methods(&policy, &methods)))
+    }
+
+    /// A gate of the flow not passed yet.
+    async fn reset_gate(
+        &self,
+        flow: &ResetFlow,
+        method_id: MethodId,
+    ) -> Result<(Option<Account>, Method)> {
+        let (account, methods) = self.reset_gates(flow).await?;
+        let method = methods
+            .into_iter()
+            .find(|m| m.id == method_id)
+            .ok_or(Error::NotFound)?;
+        if flow.gates_passed.contains(&method_id) {
+            return Err(Error::bad("method_id", Problem::Duplicate));
+        }
+        Ok((account, method))
+    }
+
+    /// Starts a challenge on a gate: sends a code, asks questions, … (a decoy sends nothing).
+    pub async fn reset_challenge(
+        &self,
+        id: FlowId,
+        method_id: MethodId,
+        ctx: &RequestContext,
+    ) -> Result<Challenge> {
+        let flow = self.open_reset(id).await?;
+        let (account, method) = self.reset_gate(&flow, method_id).await?;
+        if account.is_none() {
+            return reset_decoy::challenge(self, &flow, &method).await;
+        }
+        self.start_challenge(&method, Purpose::Reset(flow.id), ctx)
+            .await
+    }
+
+    /// Checks a response on a gate; on success the gate counts as passed.
+    pub async fn reset_respond(
+        &self,
+        id: FlowId,
+        method_id: MethodId,
+        response: &Response,
+        ctx: &RequestContext,
+    ) -> Result<ResetProgress> {
+        let flow = self.open_reset(id).await?;
+        let (account, method) = self.reset_gate(&flow, method_id).await?;
+        let policy = self.policy().await?;
+        let Some(account) = account else {
+            return Err(reset_decoy::respond(self, &flow, &method, response, &policy).await);
+        };
+        let verified = self
+            .check_response(&method, Purpose::Reset(flow.id), response, ctx, &policy)
+            .await?;
+        self.accept_code(&method, verified, ctx, &policy).await?;
+        let audit = self
+            .audit(ctx, Some(account.id), AuditAction::ResetGatePassed)
+            .method(method.id)
+            .detail(serde_json::json!({ "kind": method.kind.as_str() }));
+        let passed = self
+            .store
+            .pass_reset_gate(flow.id, method.id, self.now(), &audit)
+            .await?
+            .ok_or(Error::Expired)?;
+        let recovery_codes_left = match method.kind {
+            Kind::RecoveryCodes => self
+                .store
+                .method(method.id)
+                .await?
+                .map(|m| recovery_codes::remaining(&m)),
+            _ => None,
+        };
+        Ok(ResetProgress {
+            gates_passed: (passed.len() as u32).min(flow.gates_required),
+            gates_required: flow.gates_required,
+            recovery_codes_left,
+        })
+    }
+
+    /// Sets the new password once every gate is passed; every session of the account ends
+    /// and the person is told.
+    pub async fn reset_password(
+        &self,
+        id: FlowId,
+        new_password: Zeroizing<String>,
+        ctx: &RequestContext,
+    ) -> Result<()> {
+        let flow = self.open_reset(id).await?;
+        let (Some(account_id), true) = (flow.account_id, flow.is_ready()) else {
+            return Err(Error::NotAllowed(NotAllowed::ResetGatesPending));
+        };
+        let account = self
+            .store
+            .account(account_id)
+            .await?
+            .filter(|a| a.status == AccountStatus::Active)
+            .ok_or(Error::Expired)?;
+        validate_new_password(&new_password, &account.username)
+            .map_err(|e| rename_field(e, "new_password"))?;
+        let same = self
+            .passwords
+            .verify(new_password.clone(), Some(account.password_hash.clone()))
+            .await;
+        if matches!(same, PasswordCheck::Match { .. }) {
+            return Err(Error::bad("new_password", Problem::SameAsCurrent));
+        }
+        let hash = self.passwords.hash(new_password).await?;
+        let audits = [
+            self.audit(ctx, Some(account.id), AuditAction::PasswordReset)
+                .detail(serde_json::json!({ "gates": flow.gates_passed.len() })),
+            self.audit(ctx, Some(account.id), AuditAction::SessionsEnded)
+                .detail(serde_json::json!({ "why": "password_reset" })),
+        ];
+        // Told through every channel but the last gate's: whoever took that one over cannot
+        // hide the reset.
+        let notes = match flow.gates_passed.last() {
+            Some(gate) => match self.store.method(*gate).await? {
+                Some(gate) => {
+                    self.notifications(&account, &gate, SecurityEvent::PasswordReset, ctx)
+                        .await?
+                }
+                None => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        if !self
+            .store
+            .complete_reset(flow.id, account.id, &hash, self.now(), &audits, &notes)
+            .await?
+        {
+            return Err(Error::Expired);
+        }
+        Ok(())
+    }
+}
+
+/// The methods of an account that can be a reset gate under the policy.
+pub fn gate_methods(policy: &Policy, methods: &[Method]) -> Vec<Method> {
+    methods
+        .iter()
+        .filter(|m| m.is_active() && m.kind.is_available() && policy.allows_reset(m.kind))
+        // A temporary access pass works once.
+        .filter(|m| !crate::method::temporary_access_pass::is_used(m))
+        .cloned()
+        .collect()
+}
+
+/// The password rules name their field `password`; the reset API calls it `new_password`.
+fn rename_field(e: Error, field: &'static str) -> Error {
+    match e {
+        Error::BadRequest { problem, .. } => Error::BadRequest { field, problem },
+        other => other,
+    }
+}

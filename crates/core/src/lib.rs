@@ -1,0 +1,48 @@
+//! Tessera's domain: accounts, their security info (methods), the organization's policy, and
+//! the flows that use them (sign-in, registration, step-up).
+//!
+//! No I/O lives here. Time comes from a [`Clock`], randomness from a [`Random`], storage from
+//! a [`Store`] and password hashing from a [`PasswordHasher`]; the server and the tests supply
+//! them, so every rule (TOTP windows, lockouts, expiry) can be tested on a fake clock.
+
+pub mod account;
+pub mod admin;
+pub mod app_passwords;
+pub mod audit;
+pub mod challenge;
+pub mod clock;
+pub mod device;
+pub mod error;
+pub mod flow;
+pub mod ids;
+pub mod import;
+pub mod lockout;
+pub mod message;
+pub mod method;
+pub mod password;
+pub mod password_change;
+pub mod policy;
+pub mod push;
+pub mod random;
+pub mod secret;
+pub mod service;
+pub mod session;
+pub mod store;
+pub mod verify_api;
+
+pub use account::{Account, AccountStatus};
+pub use audit::{AuditAction, AuditEvent, RequestContext};
+pub use clock::{Clock, FakeClock, SystemClock};
+pub use error::{Error, Internal, NotAllowed, Problem, Result, StoreError};
+pub use ids::{
+    AccountId, AppPasswordId, AuditId, ChallengeId, FlowId, MessageId, MethodId, PushRequestId,
+    ServiceCredentialId, SessionId,
+};
+pub use method::{Kind, Method, MethodStatus};
+pub use password::{Argon2Passwords, PasswordHasher};
+pub use policy::Policy;
+pub use random::{OsRandom, Random};
+pub use secret::KeyRing;
+pub use service::Tessera;
+pub use session::{Session, SessionKind};
+pub use store::Store;

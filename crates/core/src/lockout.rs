@@ -1,0 +1,37 @@
+//! Lock-out of a method after wrong codes.
+//!
+//! ```text
+//!            wrong code (failures < threshold)
+//!          ┌──────────┐
+//!          ▼          │
+//!       [open] ───────┘      wrong code, failures reach threshold
+//!        │  ▲  ────────────────────────────────────────────► [locked until t]
+//!  right │  │ right code resets failures                          │
+//!  code  └──┘                                                     │ t passes: failures restart
+//!                                     [open] ◄────────────────────┘
+//! ```
+//!
+//! The count is kept in the store and every attempt *reserves* a failure before the code is
+//! checked (`begin_attempt`), so parallel guesses cannot all read "9 failures" and slip past:
+//! at most `threshold` attempts are ever in flight or done before the lock. A right code
+//! clears the count. NIST SP 800-63B §5.2.2 allows at most 100 consecutive failures; we
+//! default to 10 and lock for 15 minutes.
+
+use time::OffsetDateTime;
+
+/// What the store answers when an attempt asks to go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptGate {
+    /// The attempt was counted as a failure in advance; a right code clears it.
+    Open,
+    /// Locked until the given time (or, while the lock is being set, for the full duration).
+    Locked { until: Option<OffsetDateTime> },
+}
+
+/// Seconds until `until`, at least 1.
+pub fn retry_after(until: Option<OffsetDateTime>, now: OffsetDateTime, full: u64) -> u64 {
+    match until {
+        Some(until) => (until - now).whole_seconds().max(1) as u64,
+        None => full.max(1),
+    }
+}

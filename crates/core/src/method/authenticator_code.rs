@@ -1,0 +1,274 @@
+//! `authenticator_code`: any authenticator app or hardware token that shows RFC 6238 codes.
+//!
+//! SHA-1, 6 digits, 30-second steps: the parameters every app honours (many silently ignore
+//! `algorithm=` in the URI). The seed is 160 random bits, sealed at rest. One step of clock
+//! skew is accepted each way; the store refuses any step at or below the last one accepted.
+
+use super::{Enrollment, Kind, KindContext, Method, MethodData, MethodStatus, Verified};
+use crate::account::Account;
+use crate::error::{Error, Internal, Result};
+use crate::ids::MethodId;
+use crate::random;
+use crate::secret::Aad;
+use totp_rs::{Algorithm, Builder, Totp};
+use zeroize::Zeroizing;
+
+pub const DIGITS: u8 = 6;
+pub const STEP_SECS: u64 = 30;
+pub const SKEW_STEPS: u16 = 1;
+pub const SECRET_BYTES: usize = 20;
+pub const NAME_MAX: usize = 64;
+
+pub(crate) fn aad(id: &str) -> Aad<'_> {
+    Aad {
+        table: "methods",
+        column: "secret",
+        row: id,
+    }
+}
+
+pub fn register_begin(
+    name: Option<String>,
+    account: &Account,
+    id: MethodId,
+    ctx: &KindContext<'_>,
+    pending_for: time::Duration,
+) -> Result<(Method, Enrollment)> {
+    let name = clean_name(name)?;
+    let seed = Zeroizing::new(random::bytes::<SECRET_BYTES>(ctx.rng));
+    let id_text = id.to_string();
+    let method = Method {
+        id,
+        account_id: account.id,
+        kind: Kind::AuthenticatorCode,
+        status: MethodStatus::Pending,
+        name,
+        data: MethodData::Totp {
+            digits: DIGITS,
+            step_secs: STEP_SECS,
+        },
+        sealed_secret: Some(ctx.keys.seal(ctx.rng, seed.as_slice(), aad(&id_text))),
+        created_at: ctx.now,
+        last_used_at: None,
+        expires_at: Some(ctx.now + pending_for),
+        last_step: None,
+        failures: 0,
+        locked_until: None,
+    };
+    let enrollment = enrollment_for(seed.as_slice(), account, ctx)?;
+    Ok((method, enrollment))
+}
+
+pub fn enrollment(method: &Method, account: &Account, ctx: &KindContext<'_>) -> Result<Enrollment> {
+    // A hardware token's seed stays on the server: the person proves the token with a code.
+    if let MethodData::HardwareToken { serial, .. } = &method.data {
+        return Ok(Enrollment::HardwareToken {
+            serial: serial.clone(),
+        });
+    }
+    let seed = unseal(method, ctx)?;
+    enrollment_for(&seed, account, ctx)
+}
+
+pub fn verify(method: &Method, code: &str, ctx: &KindContext<'_>) -> Result<Option<Verified>> {
+    let Some(code) = super::normalize_code(code) else {
+        return Ok(None);
+    };
+    let seed = unseal(method, ctx)?;
+    let (digits, step_secs) = match method.data {
+        MethodData::Totp { digits, step_secs }
+        | MethodData::HardwareToken {
+            digits, step_secs, ..
+        } => (digits, step_secs),
+        _ => return Ok(None),
+    };
+    let totp = totp(&seed, digits, step_secs, "", "")?;
+    let now = ctx.now.unix_timestamp().max(0) as u64;
+    Ok(totp.check(&code, now).map(|step| Verified {
+        step: Some(step as i64),
+    }))
+}
+
+fn unseal(method: &Method, ctx: &KindContext<'_>) -> Result<Zeroizing<Vec<u8>>> {
+    let sealed = method
+        .sealed_secret
+        .as_deref()
+        .ok_or(Error::Internal(Internal::Unseal))?;
+    ctx.keys
+        .open(sealed, aad(&method.id.to_string()))
+        .map_err(|_| Error::Internal(Internal::Unseal))
+}
+
+fn enrollment_for(seed: &[u8], account: &Account, ctx: &KindContext<'_>) -> Result<Enrollment> {
+    let totp = totp(seed, DIGITS, STEP_SECS, ctx.issuer, &account.username)?;
+    let otpauth_uri = totp.to_url().map_err(|_| Error::Internal(Internal::Totp))?;
+    Ok(Enrollment::Totp {
+        secret_base32: totp.secret().to_base32(),
+        otpauth_uri,
+    })
+}
+
+/// The `otpauth://` label may not contain a colon; issuer and account are kept without one.
+fn totp(seed: &[u8], digits: u8, step_secs: u64, issuer: &str, account: &str) -> Result<Totp> {
+    let mut builder = Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(digits)
+        .with_skew(SKEW_STEPS)
+        .with_step_duration(step_secs)
+        .with_secret(seed.to_vec())
+        .with_account_name(account.replace(':', ""));
+    if !issuer.is_empty() {
+        builder = builder.with_issuer(Some(issuer.replace(':', "")));
+    }
+    builder.build().map_err(|_| Error::Internal(Internal::Totp))
+}
+
+fn clean_name(name: Option<String>) -> Result<Option<String>> {
+    let Some(name) = name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if name.chars().count() > NAME_MAX {
+        return Err(Error::bad(
+            "name",
+            crate::error::Problem::TooLong { max: NAME_MAX },
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::bad("name", crate::error::Problem::Invalid));
+    }
+    Ok(Some(name))
+}
+
+/// Step lengths hardware OATH tokens use.
+pub const HARDWARE_STEPS: [u64; 2] = [30, 60];
+
+/// An imported hardware token, pending until the person types one code from it. Its seed is
+/// sealed like an app's; it does not lapse, since the token waits in a drawer until handed out.
+/// Refuses seeds under 128 bits (RFC 4226 §4) and steps other than 30 or 60 seconds.
+pub fn hardware_token(
+    seed: &[u8],
+    serial: &str,
+    step_secs: u64,
+    name: Option<String>,
+    account: &Account,
+    id: MethodId,
+    ctx: &KindContext<'_>,
+) -> Result<Method> {
+    if !HARDWARE_STEPS.contains(&step_secs) {
+        return Err(Error::bad("time_interval", crate::error::Problem::Invalid));
+    }
+    totp(seed, DIGITS, step_secs, "", "")
+        .map_err(|_| Error::bad("secret_key", crate::error::Problem::TooShort { min: 26 }))?;
+    Ok(Method {
+        id,
+        account_id: account.id,
+        kind: Kind::AuthenticatorCode,
+        status: MethodStatus::Pending,
+        name: clean_name(name)?,
+        data: MethodData::HardwareToken {
+            digits: DIGITS,
+            step_secs,
+            serial: serial.to_string(),
+        },
+        sealed_secret: Some(ctx.keys.seal(ctx.rng, seed, aad(&id.to_string()))),
+        created_at: ctx.now,
+        last_used_at: None,
+        expires_at: None,
+        last_step: None,
+        failures: 0,
+        locked_until: None,
+    })
+}
+
+/// The code a token with `step_secs` steps shows for `seed` at `unix_time`.
+pub fn code_with_step(seed: &[u8], step_secs: u64, unix_time: u64) -> Result<String> {
+    Ok(totp(seed, DIGITS, step_secs, "", "")?
+        .generate(unix_time)
+        .to_string())
+}
+
+/// The code an app would show for `seed` at `unix_time` (used by tests and the CLI).
+pub fn code_at(seed: &[u8], unix_time: u64) -> Result<String> {
+    Ok(totp(seed, DIGITS, STEP_SECS, "", "")?
+        .generate(unix_time)
+        .to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 6238 Appendix B, SHA-1 rows (8 digits, seed "12345678901234567890").
+    #[test]
+    fn rfc6238_appendix_b_sha1_vectors() {
+        let seed = b"12345678901234567890";
+        let vectors = [
+            (59u64, "94287082"),
+            (1111111109, "07081804"),
+            (1111111111, "14050471"),
+            (1234567890, "89005924"),
+            (2000000000, "69279037"),
+            (20000000000, "65353130"),
+        ];
+        for (t, expected) in vectors {
+            let totp = totp(seed, 8, 30, "", "");
+            assert_eq!(
+                totp.map(|t8| t8.generate(t).to_string()).ok().as_deref(),
+                Some(expected),
+                "t = {t}"
+            );
+        }
+    }
+
+    /// RFC 6238 Appendix B, SHA-256 and SHA-512 rows, with their longer seeds.
+    #[test]
+    fn rfc6238_appendix_b_sha256_and_sha512_vectors() {
+        let seed256 = b"12345678901234567890123456789012";
+        let seed512 = b"1234567890123456789012345678901234567890123456789012345678901234";
+        let rows = [
+            (59u64, "46119246", "90693936"),
+            (1111111109, "68084774", "25091201"),
+            (1111111111, "67062674", "99943326"),
+            (1234567890, "91819424", "93441116"),
+            (2000000000, "90698825", "38618901"),
+            (20000000000, "77737706", "47863826"),
+        ];
+        for (t, sha256, sha512) in rows {
+            let make = |alg, seed: &[u8]| {
+                Builder::new()
+                    .with_algorithm(alg)
+                    .with_digits(8)
+                    .with_secret(seed.to_vec())
+                    .build()
+                    .map(|x| x.generate(t).to_string())
+                    .ok()
+            };
+            assert_eq!(
+                make(Algorithm::SHA256, seed256).as_deref(),
+                Some(sha256),
+                "t = {t}"
+            );
+            assert_eq!(
+                make(Algorithm::SHA512, seed512).as_deref(),
+                Some(sha512),
+                "t = {t}"
+            );
+        }
+    }
+
+    #[test]
+    fn one_step_of_skew_each_way_and_no_more() {
+        let seed = [7u8; 20];
+        let t = 1_700_000_010u64;
+        let totp = totp(&seed, 6, 30, "", "").ok();
+        let check = |at: u64| {
+            totp.as_ref()
+                .and_then(|x| x.check(&x.generate(at).to_string(), t))
+        };
+        assert_eq!(check(t), Some(t / 30));
+        assert_eq!(check(t - 30), Some(t / 30 - 1));
+        assert_eq!(check(t + 30), Some(t / 30 + 1));
+        assert_eq!(check(t - 60), None);
+        assert_eq!(check(t + 60), None);
+    }
+}

@@ -1,0 +1,413 @@
+//! Codes sent by text, call or email, and calls answered with #: the challenge side of the
+//! `phone_*` and `email` kinds (see `challenge` for the states).
+//!
+//! Sending is refused, each with a clear error, when the country is not on the policy's
+//! allow-list, during the resend cool-down, or past the per-account, per-destination and
+//! global limits. The challenge and its outbox message commit together; the server's
+//! delivery worker sends the message.
+
+use super::{Challenge, Kind, Method, MethodData, Purpose, Verified, normalize_code};
+use crate::account::Account;
+use crate::audit::{AuditAction, AuditEvent, RequestContext};
+use crate::challenge::{self, ChallengeState, ChallengeStatus, SentChallenge};
+use crate::error::{Error, NotAllowed, Problem, Result};
+use crate::ids::{ChallengeId, MethodId};
+use crate::message::{Body, Channel, Envelope, Message, MessageStatus, SecurityEvent, Topic};
+use crate::policy::{Policy, VoiceMode};
+use crate::random;
+use crate::service::{Auth, Tessera};
+use crate::store::delivery::{Approval, SendCount};
+use time::{Duration, OffsetDateTime};
+
+/// Kinds whose challenges are sent.
+pub fn sends_codes(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::PhoneMobile | Kind::PhoneAlternate | Kind::PhoneOffice | Kind::Email
+    )
+}
+
+/// Where a method's messages go.
+struct Destination {
+    channel: Channel,
+    to: String,
+    extension: Option<String>,
+    region: Option<String>,
+}
+
+fn destination(method: &Method, via: Option<Channel>) -> Result<Destination> {
+    match &method.data {
+        MethodData::Phone {
+            number,
+            region,
+            extension,
+            delivery,
+            ..
+        } => {
+            let channel = match (method.kind, via.unwrap_or(*delivery)) {
+                (Kind::PhoneMobile, c @ (Channel::Sms | Channel::Voice)) => c,
+                (_, Channel::Voice) => Channel::Voice,
+                _ => return Err(Error::bad("delivery", Problem::Invalid)),
+            };
+            Ok(Destination {
+                channel,
+                to: number.clone(),
+                extension: extension.clone(),
+                region: Some(region.clone()),
+            })
+        }
+        MethodData::Email { address } => match via {
+            None | Some(Channel::Email) => Ok(Destination {
+                channel: Channel::Email,
+                to: address.clone(),
+                extension: None,
+                region: None,
+            }),
+            Some(_) => Err(Error::bad("delivery", Problem::Invalid)),
+        },
+        _ => Err(Error::NotAllowed(NotAllowed::MethodNotUsable)),
+    }
+}
+
+/// The language a person's messages are written in.
+pub(crate) fn locale_of(account: &Account) -> String {
+    account.locale.clone().unwrap_or_else(|| "en".into())
+}
+
+/// Seconds until a window that began at `oldest` lets one more through.
+fn wait(oldest: Option<OffsetDateTime>, window: Duration, now: OffsetDateTime) -> u64 {
+    oldest
+        .map(|o| (o + window - now).whole_seconds().max(1) as u64)
+        .unwrap_or(window.whole_seconds() as u64)
+}
+
+fn over(count: SendCount, limit: u32) -> bool {
+    count.count >= u64::from(limit)
+}
+
+impl Tessera {
+    /// Sends a new code (or places a call) for `purpose`.
+    pub(crate) async fn send_challenge(
+        &self,
+        method: &Method,
+        purpose: Purpose,
+        via: Option<Channel>,
+        ctx: &RequestContext,
+    ) -> Result<Challenge> {
+        let policy = self.policy().await?;
+        let account = self
+            .store
+            .account(method.account_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let (challenge, message, audit) = self
+            .prepare_challenge(method, &account, purpose, via, &policy, ctx)
+            .await?;
+        self.store
+            .insert_challenge(&challenge, &message, &audit)
+            .await?;
+        Ok(Challenge {
+            sent_to: super::detail(method),
+            ..Challenge::nothing_sent(method)
+        })
+    }
+
+    /// Starts a challenge, choosing the channel (a text or a call) for kinds that send.
+    pub(crate) async fn start_challenge_via(
+        &self,
+        method: &Method,
+        purpose: Purpose,
+        via: Option<Channel>,
+        ctx: &RequestContext,
+    ) -> Result<Challenge> {
+        match via {
+            None => self.start_challenge(method, purpose, ctx).await,
+            Some(via) if sends_codes(method.kind) => {
+                self.send_challenge(method, purpose, Some(via), ctx).await
+            }
+            Some(_) => Err(Error::bad("delivery", Problem::Invalid)),
+        }
+    }
+
+    /// A new challenge and its message, after every limit agreed.
+    async fn prepare_challenge(
+        &self,
+        method: &Method,
+        account: &Account,
+        purpose: Purpose,
+        via: Option<Channel>,
+        policy: &Policy,
+        ctx: &RequestContext,
+    ) -> Result<(SentChallenge, Message, AuditEvent)> {
+        let dest = destination(method, via)?;
+        if let Some(region) = &dest.region
+            && !policy.allows_country(region)
+        {
+            return Err(Error::NotAllowed(NotAllowed::CountryNotAllowed));
+        }
+        let now = self.now();
+        let binding = purpose.binding();
+        if let Some(latest) = self
+            .store
+            .latest_challenge(method.id, purpose.as_str(), &binding)
+            .await?
+            && now < latest.challenge.resend_after
+        {
+            return Err(Error::RateLimited {
+                retry_after: (latest.challenge.resend_after - now).whole_seconds().max(1) as u64,
+            });
+        }
+        let hour = Duration::hours(1);
+        let minute = Duration::minutes(1);
+        let counts = self
+            .store
+            .send_counts(account.id, &dest.to, now - hour, now - minute)
+            .await?;
+        let refused = if over(counts.global, policy.sends_per_minute) {
+            Some(wait(counts.global.oldest, minute, now))
+        } else if over(counts.account, policy.sends_per_account_hour) {
+            Some(wait(counts.account.oldest, hour, now))
+        } else if over(counts.destination, policy.sends_per_destination_hour) {
+            Some(wait(counts.destination.oldest, hour, now))
+        } else {
+            None
+        };
+        if let Some(retry_after) = refused {
+            return Err(Error::RateLimited { retry_after });
+        }
+
+        let id = ChallengeId::new(self.rng.as_ref());
+        // A call reads no code when it can ask for # instead; a reset always needs a code,
+        // since its flow has no one waiting to be told of an approval.
+        let confirm = dest.channel == Channel::Voice
+            && policy.voice_mode == VoiceMode::Confirm
+            && !matches!(purpose, Purpose::Reset(_));
+        let (code_mac, body) = if confirm {
+            (
+                None,
+                Body::CallConfirm {
+                    purpose: purpose.as_str().into(),
+                },
+            )
+        } else {
+            let code: String = (0..policy.code_length.clamp(6, 8))
+                .map(|_| char::from(b'0' + random::below(self.rng.as_ref(), 10) as u8))
+                .collect();
+            let mac = self
+                .keys
+                .mac(challenge::MAC_CONTEXT, &challenge::mac_input(id, &code));
+            let body = Body::Code {
+                code,
+                purpose: purpose.as_str().into(),
+                minutes: policy.code_secs.div_ceil(60),
+            };
+            (Some(mac), body)
+        };
+        let message = Message::new(
+            Envelope {
+                account_id: Some(account.id),
+                channel: dest.channel,
+                topic: Topic::Code,
+                to: dest.to,
+                extension: dest.extension,
+                locale: locale_of(account),
+                challenge_id: Some(id),
+            },
+            &body,
+            &self.keys,
+            self.rng.as_ref(),
+            now,
+        )?;
+        let challenge = SentChallenge {
+            id,
+            method_id: method.id,
+            account_id: account.id,
+            purpose: purpose.as_str().into(),
+            binding,
+            channel: dest.channel,
+            code_mac,
+            status: ChallengeStatus::Open,
+            failures: 0,
+            created_at: now,
+            expires_at: now + Duration::seconds(policy.code_secs as i64),
+            resend_after: now + Duration::seconds(policy.resend_cooldown_secs as i64),
+            message_id: Some(message.id),
+        };
+        let audit = self
+            .audit(ctx, Some(account.id), AuditAction::ChallengeSent)
+            .method(method.id)
+            .detail(serde_json::json!({
+                "channel": dest.channel.as_str(),
+                "purpose": purpose.as_str(),
+            }));
+        Ok((challenge, message, audit))
+    }
+
+    /// Stores a new pending method; a phone or email gets its first code in the same
+    /// transaction.
+    pub(crate) async fn insert_new_method(
+        &self,
+        method: &Method,
+        audit: &AuditEvent,
+        ctx: &RequestContext,
+    ) -> Result<()> {
+        if !sends_codes(method.kind) {
+            return Ok(self.store.insert_method(method, audit).await?);
+        }
+        let policy = self.policy().await?;
+        let account = self
+            .store
+            .account(method.account_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let (challenge, message, sent) = self
+            .prepare_challenge(
+                method,
+                &account,
+                Purpose::Register(method.id),
+                None,
+                &policy,
+                ctx,
+            )
+            .await?;
+        Ok(self
+            .store
+            .insert_method_with_challenge(method, audit, &challenge, &message, &sent)
+            .await?)
+    }
+
+    /// Checks a typed code against the newest challenge sent for `purpose`.
+    pub(crate) async fn check_sent_code(
+        &self,
+        method: &Method,
+        purpose: Purpose,
+        code: &str,
+        ctx: &RequestContext,
+        policy: &Policy,
+    ) -> Result<Verified> {
+        let now = self.now();
+        let Some(ChallengeState {
+            challenge,
+            delivery,
+        }) = self
+            .store
+            .latest_challenge(method.id, purpose.as_str(), &purpose.binding())
+            .await?
+        else {
+            // Nothing was sent for this purpose: no code can be right.
+            return Err(Error::InvalidCode);
+        };
+        if challenge.status != ChallengeStatus::Open || challenge.is_expired(now) {
+            return Err(Error::Expired);
+        }
+        if delivery == Some(MessageStatus::Failed) {
+            return Err(Error::DeliveryFailed);
+        }
+        let gate = self
+            .store
+            .begin_attempt(method.id, now, policy.lockout_threshold)
+            .await?;
+        if let crate::lockout::AttemptGate::Locked { until } = gate {
+            return Err(Error::Locked {
+                retry_after: crate::lockout::retry_after(until, now, policy.lockout_secs),
+            });
+        }
+        let matches = match (&challenge.code_mac, normalize_code(code)) {
+            (Some(mac), Some(code)) => self.keys.mac_matches(
+                challenge::MAC_CONTEXT,
+                &challenge::mac_input(challenge.id, &code),
+                mac,
+            ),
+            _ => false,
+        };
+        if matches {
+            if self.store.use_challenge(challenge.id, now).await? {
+                return Ok(Verified { step: None });
+            }
+            return Err(Error::Expired);
+        }
+        self.store
+            .challenge_failed(challenge.id, policy.code_tries)
+            .await?;
+        Err(self
+            .code_failed(method, ctx, policy, AuditAction::CodeRejected)
+            .await)
+    }
+
+    /// The gateway reports that the person pressed # on a call: the challenge is approved,
+    /// and with it the sign-in, step-up or registration that asked for it. False when the
+    /// challenge is unknown, over, or not a call that asks for #.
+    pub async fn confirm_call(&self, id: ChallengeId, ctx: &RequestContext) -> Result<bool> {
+        let Some(challenge) = self.store.challenge(id).await? else {
+            return Ok(false);
+        };
+        let now = self.now();
+        if challenge.status != ChallengeStatus::Open
+            || challenge.is_expired(now)
+            || !challenge.is_confirm()
+        {
+            return Ok(false);
+        }
+        let notes = match (
+            challenge.purpose.as_str(),
+            self.store.method(challenge.method_id).await?,
+            self.store.account(challenge.account_id).await?,
+        ) {
+            ("register", Some(method), Some(account)) => {
+                self.notifications(&account, &method, SecurityEvent::MethodAdded, ctx)
+                    .await?
+            }
+            _ => Vec::new(),
+        };
+        let audit = self
+            .audit(ctx, Some(challenge.account_id), AuditAction::CallConfirmed)
+            .method(challenge.method_id)
+            .detail(serde_json::json!({ "purpose": challenge.purpose }));
+        Ok(matches!(
+            self.store
+                .approve_challenge(id, now, &audit, &notes)
+                .await?,
+            Approval::Approved(_)
+        ))
+    }
+
+    /// The newest challenge of one of the person's methods for `purpose`, so a page can
+    /// say where it went and whether delivery failed.
+    pub async fn sent_challenge(
+        &self,
+        method: MethodId,
+        purpose: Purpose,
+    ) -> Result<Option<ChallengeState>> {
+        Ok(self
+            .store
+            .latest_challenge(method, purpose.as_str(), &purpose.binding())
+            .await?)
+    }
+
+    /// Sends a pending phone or email registration a new code (after the cool-down).
+    pub async fn register_resend(
+        &self,
+        auth: &Auth,
+        id: MethodId,
+        via: Option<Channel>,
+        ctx: &RequestContext,
+    ) -> Result<Challenge> {
+        let method = self
+            .store
+            .method(id)
+            .await?
+            .filter(|m| m.account_id == auth.account.id)
+            .ok_or(Error::NotFound)?;
+        if method.is_active() {
+            return Err(Error::bad("id", Problem::Invalid));
+        }
+        if method.expires_at.is_some_and(|e| e <= self.now()) {
+            return Err(Error::Expired);
+        }
+        if !sends_codes(method.kind) {
+            return Err(Error::bad("id", Problem::Invalid));
+        }
+        self.send_challenge(&method, Purpose::Register(method.id), via, ctx)
+            .await
+    }
+}

@@ -1,0 +1,416 @@
+//! Notifications with number matching: a push request per challenge on an
+//! `authenticator_app` method, answered on the device with a signed message.
+//!
+//! ```text
+//!   challenge ──► pending ──approve, right number──► approved ──► sign-in flow approved,
+//!                    │                                           step-up session marked,
+//!                    │                                           registration activated,
+//!                    │                                           reset gate passed
+//!                    ├──approve, wrong number──► failed (a wrong code for the lock-out)
+//!                    ├──deny──► denied (a sign-in flow is denied)
+//!                    ├──deny and report──► reported (audited; the account is disabled when
+//!                    │                      the policy says so)
+//!                    └──90 s pass, or a newer request for the same thing──► expired
+//! ```
+//!
+//! Only the newest request of a flow, session or registration can be answered, and only
+//! once. An account gets at most `push_requests_max` requests per `push_window_secs`: a
+//! flood of notifications hoping for a tired "approve" stops there (notification fatigue).
+
+use crate::audit::{AuditAction, AuditEvent, RequestContext};
+use crate::device::DeviceAuth;
+use crate::error::{Error, NotAllowed, Problem, Result};
+use crate::ids::{FlowId, MethodId, PushRequestId};
+use crate::lockout::{self, AttemptGate};
+use crate::message::SecurityEvent;
+use crate::method::authenticator_app::{self as app, Decision};
+use crate::method::{Challenge, Method, MethodStatus, Purpose, Verified};
+use crate::policy::Policy;
+use crate::random;
+use crate::service::{Auth, Tessera};
+use crate::store::push::{PushAnswer, PushEffect, PushRefused, PushRequest, PushStatus};
+use time::Duration;
+
+/// A device's signed answer to a request.
+#[derive(Debug, Clone)]
+pub struct SignedAnswer {
+    pub decision: Decision,
+    /// The number the person typed (approvals only).
+    pub number: Option<u8>,
+    /// The device's time of signing, in unix seconds (on the server's clock).
+    pub signed_at: i64,
+    pub signature: Vec<u8>,
+}
+
+/// The purpose a stored request was sent for.
+fn purpose_of(request: &PushRequest) -> Option<Purpose> {
+    let b = &request.binding;
+    match request.purpose.as_str() {
+        "sign_in" => b.parse().ok().map(Purpose::SignIn),
+        "step_up" => b.parse().ok().map(Purpose::StepUp),
+        "register" => b.parse().ok().map(Purpose::Register),
+        "reset" => b.parse().ok().map(Purpose::Reset),
+        _ => None,
+    }
+}
+
+impl Tessera {
+    pub(crate) fn new_push_request(
+        &self,
+        method: &Method,
+        purpose: Purpose,
+        ctx: &RequestContext,
+    ) -> PushRequest {
+        let now = self.now();
+        PushRequest {
+            id: PushRequestId::new(self.rng.as_ref()),
+            method_id: method.id,
+            account_id: method.account_id,
+            purpose: purpose.as_str().to_string(),
+            binding: purpose.binding(),
+            number: (random::below(self.rng.as_ref(), 90) + 10) as u8,
+            status: PushStatus::Pending,
+            app: self.issuer.clone(),
+            ip: ctx.ip.map(|ip| ip.to_string()),
+            user_agent: ctx
+                .user_agent
+                .as_ref()
+                .map(|ua| ua.chars().take(256).collect()),
+            created_at: now,
+            expires_at: now + Duration::seconds(app::REQUEST_SECS),
+            answered_at: None,
+        }
+    }
+
+    pub(crate) fn push_sent_audit(
+        &self,
+        request: &PushRequest,
+        ctx: &RequestContext,
+    ) -> AuditEvent {
+        self.audit(ctx, Some(request.account_id), AuditAction::PushSent)
+            .method(request.method_id)
+            .detail(serde_json::json!({ "purpose": request.purpose, "request": request.id }))
+    }
+
+    /// Sends a notification to the method's device: the challenge of an app method. The
+    /// number comes back to be shown where the person signs in.
+    pub(crate) async fn push_challenge(
+        &self,
+        method: &Method,
+        purpose: Purpose,
+        ctx: &RequestContext,
+    ) -> Result<Challenge> {
+        let activated = self
+            .store
+            .device(method.id)
+            .await?
+            .is_some_and(|d| d.is_activated());
+        if !activated {
+            return Err(Error::NotAllowed(NotAllowed::MethodNotUsable));
+        }
+        let policy = self.policy().await?;
+        let now = self.now();
+        let request = self.new_push_request(method, purpose, ctx);
+        let since = now - Duration::seconds(policy.push_window_secs as i64);
+        let audit = self.push_sent_audit(&request, ctx);
+        match self
+            .store
+            .insert_push_request(&request, policy.push_requests_max, since, &audit)
+            .await?
+        {
+            Ok(()) => Ok(Challenge {
+                number: Some(request.number),
+                ..Challenge::nothing_sent(method)
+            }),
+            Err(PushRefused::TooMany { until }) => Err(Error::RateLimited {
+                retry_after: (until - now).whole_seconds().max(1) as u64,
+            }),
+        }
+    }
+
+    /// The app's code typed instead of approving a notification, where the policy allows.
+    /// A registration is proven by approving its test notification, never by a code.
+    pub(crate) async fn app_code(
+        &self,
+        method: &Method,
+        purpose: Purpose,
+        code: &str,
+        ctx: &RequestContext,
+        policy: &Policy,
+    ) -> Result<Verified> {
+        if matches!(purpose, Purpose::Register(_)) || !policy.code_instead_of_notification {
+            return Err(Error::NotAllowed(NotAllowed::NotificationRequired));
+        }
+        self.check_code(method, code, ctx, policy).await
+    }
+
+    /// The device's requests waiting for an answer, oldest first.
+    pub async fn device_requests(&self, auth: &DeviceAuth) -> Result<Vec<PushRequest>> {
+        Ok(self
+            .store
+            .pending_push_requests(auth.device.method_id, self.now())
+            .await?)
+    }
+
+    /// One of the device's requests, whatever its status.
+    pub async fn device_request(
+        &self,
+        auth: &DeviceAuth,
+        id: PushRequestId,
+    ) -> Result<PushRequest> {
+        self.store
+            .push_request(id)
+            .await?
+            .filter(|r| r.method_id == auth.device.method_id)
+            .ok_or(Error::NotFound)
+    }
+
+    /// A device answers a request. The signature, its freshness, the request (this
+    /// device's, pending, unexpired) and, to approve, the number are checked; a wrong number
+    /// ends the request and counts as a wrong code.
+    pub async fn device_answer(
+        &self,
+        auth: &DeviceAuth,
+        id: PushRequestId,
+        answer: &SignedAnswer,
+        ctx: &RequestContext,
+    ) -> Result<PushStatus> {
+        let now = self.now();
+        let request = self.device_request(auth, id).await?;
+        let (Some(algorithm), Some(key)) =
+            (auth.device.algorithm, auth.device.public_key.as_deref())
+        else {
+            return Err(Error::Unauthorized);
+        };
+        let message = app::answer_message(id, answer.decision, answer.number, answer.signed_at);
+        if !app::verify_signature(algorithm, key, &message, &answer.signature) {
+            let audit = self
+                .audit(
+                    ctx,
+                    Some(auth.account.id),
+                    AuditAction::PushSignatureRejected,
+                )
+                .method(request.method_id)
+                .detail(serde_json::json!({ "request": id }));
+            self.store.append_audit(&audit).await?;
+            return Err(Error::Unauthorized);
+        }
+        if !app::fresh(answer.signed_at, now) || request.status_at(now) != PushStatus::Pending {
+            return Err(Error::Expired);
+        }
+        let purpose = purpose_of(&request).ok_or(Error::NotFound)?;
+        let policy = self.policy().await?;
+        match answer.decision {
+            Decision::Approve => {
+                let number = answer
+                    .number
+                    .ok_or(Error::bad("number", Problem::Required))?;
+                self.approve(auth, &request, purpose, number, ctx, &policy)
+                    .await
+            }
+            Decision::Deny | Decision::Report => {
+                self.deny(auth, &request, purpose, answer.decision, ctx, &policy)
+                    .await
+            }
+        }
+    }
+
+    async fn approve(
+        &self,
+        auth: &DeviceAuth,
+        request: &PushRequest,
+        purpose: Purpose,
+        number: u8,
+        ctx: &RequestContext,
+        policy: &Policy,
+    ) -> Result<PushStatus> {
+        let now = self.now();
+        let method = &auth.method;
+        // Like a typed code: a failure is counted in advance, so parallel guesses cannot
+        // slip past the lock-out; the approval clears it.
+        if let AttemptGate::Locked { until } = self
+            .store
+            .begin_attempt(method.id, now, policy.lockout_threshold)
+            .await?
+        {
+            let audit = self
+                .audit(ctx, Some(method.account_id), AuditAction::MethodLocked)
+                .method(method.id);
+            self.store.append_audit(&audit).await?;
+            return Err(Error::Locked {
+                retry_after: lockout::retry_after(until, now, policy.lockout_secs),
+            });
+        }
+        if number != request.number {
+            let failed = PushAnswer {
+                request: request.id,
+                status: PushStatus::Failed,
+                at: now,
+                effects: Vec::new(),
+            };
+            self.store.answer_push_request(&failed, &[]).await?;
+            return Err(self
+                .code_failed(method, ctx, policy, AuditAction::PushNumberWrong)
+                .await);
+        }
+        let approved = self
+            .audit(ctx, Some(method.account_id), AuditAction::PushApproved)
+            .method(method.id)
+            .detail(serde_json::json!({ "purpose": request.purpose, "request": request.id }));
+        let mut audit = vec![approved];
+        let effects = match purpose {
+            Purpose::SignIn(flow) => vec![
+                PushEffect::MethodUsed(method.id),
+                PushEffect::ApproveFlow(flow),
+            ],
+            Purpose::StepUp(session) => {
+                audit.push(
+                    self.audit(ctx, Some(method.account_id), AuditAction::StepUpSucceeded)
+                        .method(method.id),
+                );
+                vec![
+                    PushEffect::MethodUsed(method.id),
+                    PushEffect::MarkSecondFactor(session),
+                ]
+            }
+            Purpose::Register(id) => {
+                audit.push(
+                    self.audit(ctx, Some(method.account_id), AuditAction::MethodVerified)
+                        .method(id)
+                        .detail(serde_json::json!({ "kind": method.kind.as_str() })),
+                );
+                vec![self.activation_effect(auth, ctx).await?]
+            }
+            Purpose::Reset(_) => vec![PushEffect::MethodUsed(method.id)],
+        };
+        let answer = PushAnswer {
+            request: request.id,
+            status: PushStatus::Approved,
+            at: now,
+            effects,
+        };
+        if !self.store.answer_push_request(&answer, &audit).await? {
+            return Err(Error::Expired);
+        }
+        if let Purpose::Reset(flow) = purpose {
+            self.pass_reset_gate_by_push(flow, method.id, ctx).await?;
+        }
+        Ok(PushStatus::Approved)
+    }
+
+    /// Activating an approved registration: the default when the person has no usable one,
+    /// and their other channels are told.
+    async fn activation_effect(
+        &self,
+        auth: &DeviceAuth,
+        ctx: &RequestContext,
+    ) -> Result<PushEffect> {
+        let methods = self.store.methods_of(auth.account.id).await?;
+        let has_default = auth.account.default_method.is_some_and(|d| {
+            methods
+                .iter()
+                .any(|m| m.id == d && m.status == MethodStatus::Active)
+        });
+        let notes = self
+            .notifications(&auth.account, &auth.method, SecurityEvent::MethodAdded, ctx)
+            .await?;
+        Ok(PushEffect::ActivateMethod {
+            method: auth.method.id,
+            make_default: !has_default,
+            notes,
+        })
+    }
+
+    async fn pass_reset_gate_by_push(
+        &self,
+        flow: FlowId,
+        method: MethodId,
+        ctx: &RequestContext,
+    ) -> Result<()> {
+        let account = self.store.method(method).await?.map(|m| m.account_id);
+        let audit = self
+            .audit(ctx, account, AuditAction::ResetGatePassed)
+            .method(method)
+            .detail(serde_json::json!({ "kind": crate::method::Kind::AuthenticatorApp.as_str() }));
+        self.store
+            .pass_reset_gate(flow, method, self.now(), &audit)
+            .await?
+            .ok_or(Error::Expired)?;
+        Ok(())
+    }
+
+    async fn deny(
+        &self,
+        auth: &DeviceAuth,
+        request: &PushRequest,
+        purpose: Purpose,
+        decision: Decision,
+        ctx: &RequestContext,
+        policy: &Policy,
+    ) -> Result<PushStatus> {
+        let account = Some(auth.account.id);
+        let mut effects = Vec::new();
+        if let Purpose::SignIn(flow) = purpose {
+            effects.push(PushEffect::DenyFlow(flow));
+        }
+        let (status, action) = match decision {
+            Decision::Report => (PushStatus::Reported, AuditAction::PushReported),
+            _ => (PushStatus::Denied, AuditAction::PushDenied),
+        };
+        let mut audit = vec![
+            self.audit(ctx, account, action)
+                .method(request.method_id)
+                .detail(serde_json::json!({
+                    "purpose": request.purpose,
+                    "request": request.id,
+                    "sign_in_ip": request.ip,
+                    "sign_in_user_agent": request.user_agent,
+                })),
+        ];
+        if status == PushStatus::Reported && policy.report_blocks_account {
+            effects.push(PushEffect::BlockAccount(auth.account.id));
+            let by = serde_json::json!({ "by": "push_report", "request": request.id });
+            audit.push(
+                self.audit(ctx, account, AuditAction::AccountDisabled)
+                    .detail(by.clone()),
+            );
+            audit.push(
+                self.audit(ctx, account, AuditAction::SessionsEnded)
+                    .detail(by),
+            );
+        }
+        let answer = PushAnswer {
+            request: request.id,
+            status,
+            at: self.now(),
+            effects,
+        };
+        if !self.store.answer_push_request(&answer, &audit).await? {
+            return Err(Error::Expired);
+        }
+        Ok(status)
+    }
+
+    /// The newest notification of a sign-in flow, for the page that waits on it.
+    pub async fn sign_in_push(&self, flow: FlowId) -> Result<Option<PushRequest>> {
+        Ok(self
+            .store
+            .latest_push_request(Purpose::SignIn(flow).as_str(), &flow.to_string())
+            .await?)
+    }
+
+    /// The newest step-up notification of this session.
+    pub async fn step_up_push(&self, auth: &Auth) -> Result<Option<PushRequest>> {
+        let purpose = Purpose::StepUp(auth.session.id);
+        Ok(self
+            .store
+            .latest_push_request(purpose.as_str(), &purpose.binding())
+            .await?)
+    }
+
+    /// For the wake-up sender: the device's wake-up URL, when this node claimed the wake-up
+    /// of at least one new request (so one node sends it).
+    pub async fn claim_push_wakeup(&self, device: MethodId) -> Result<Option<String>> {
+        Ok(self.store.claim_wakeup(device, self.now()).await?)
+    }
+}

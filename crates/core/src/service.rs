@@ -1,0 +1,333 @@
+//! [`Tessera`]: the use cases, with their ports. HTTP handlers and CLI commands call these and
+//! nothing else; the flows live in `flow/`, admin operations in `admin`.
+
+use crate::account::{Account, AccountStatus};
+use crate::audit::{AuditAction, AuditEvent, RequestContext};
+use crate::clock::Clock;
+use crate::error::{Error, NotAllowed, Result};
+use crate::ids::{AccountId, FlowId, SessionId};
+use crate::lockout::{self, AttemptGate};
+use crate::method::{self, KindContext, Method, Verified};
+use crate::password::PasswordHasher;
+use crate::policy::Policy;
+use crate::random::Random;
+use crate::secret::{self, KeyRing};
+use crate::session::{Session, SessionKind};
+use crate::store::Store;
+use std::sync::{Arc, Mutex};
+use time::{Duration, OffsetDateTime};
+use zeroize::Zeroizing;
+
+/// How long a policy read from the store is reused before it is read again; a change made on
+/// another node takes effect within this time.
+const POLICY_CACHE: Duration = Duration::seconds(5);
+/// `last_seen_at` is written at most this often, so reads do not each cost a write.
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+pub struct Tessera {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) rng: Arc<dyn Random>,
+    pub(crate) keys: Arc<KeyRing>,
+    pub(crate) passwords: Arc<dyn PasswordHasher>,
+    /// The organization's name, shown in authenticator apps.
+    pub(crate) issuer: String,
+    policy_cache: Mutex<Option<(OffsetDateTime, Policy)>>,
+    /// This server as security keys know it, once the public URL is known.
+    pub(crate) relying_party: std::sync::OnceLock<crate::method::security_key::RelyingParty>,
+}
+
+/// A signed-in request: the session and its account, both current.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub session: Session,
+    pub account: Account,
+    /// An admin set a temporary password: until the person chooses their own, only changing
+    /// it (and registering security info) is allowed.
+    pub password_change_required: bool,
+}
+
+impl Auth {
+    /// Registration sessions may only register security info.
+    pub fn require_full(&self) -> Result<()> {
+        if self.password_change_required {
+            return Err(Error::NotAllowed(NotAllowed::PasswordChangeRequired));
+        }
+        match self.session.kind {
+            SessionKind::Full => Ok(()),
+            SessionKind::Registration => Err(Error::NotAllowed(NotAllowed::RegistrationOnly)),
+        }
+    }
+}
+
+/// A new session and its token, which is shown to the client once and never stored.
+pub struct IssuedSession {
+    pub token: Zeroizing<String>,
+    pub session: Session,
+}
+
+impl std::fmt::Debug for IssuedSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedSession")
+            .field("session", &self.session.id)
+            .finish()
+    }
+}
+
+pub use crate::method::Challenge;
+
+impl Tessera {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn Random>,
+        keys: Arc<KeyRing>,
+        passwords: Arc<dyn PasswordHasher>,
+        issuer: impl Into<String>,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            rng,
+            keys,
+            passwords,
+            issuer: issuer.into(),
+            policy_cache: Mutex::new(None),
+            relying_party: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The policy in force (the default until an admin saves one).
+    pub async fn policy(&self) -> Result<Policy> {
+        let now = self.now();
+        if let Some((at, policy)) = self
+            .policy_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            && now - *at < POLICY_CACHE
+            && now >= *at
+        {
+            return Ok(policy.clone());
+        }
+        let policy = self.store.policy().await?.unwrap_or_default();
+        *self.policy_cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, policy.clone()));
+        Ok(policy)
+    }
+
+    pub(crate) fn forget_policy(&self) {
+        *self.policy_cache.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// The session behind a bearer token or cookie, if it is current and its account active.
+    pub async fn authenticate(&self, token: &str) -> Result<Auth> {
+        let now = self.now();
+        let session = self
+            .store
+            .session_by_token_hash(&secret::token_hash(token))
+            .await?
+            .ok_or(Error::Unauthorized)?;
+        let policy = self.policy().await?;
+        if session.is_expired(now, Duration::seconds(policy.session_idle_secs as i64)) {
+            self.store.delete_session(session.id, None).await?;
+            return Err(Error::Unauthorized);
+        }
+        let account = self
+            .store
+            .account(session.account_id)
+            .await?
+            .ok_or(Error::Unauthorized)?;
+        if account.status != AccountStatus::Active {
+            return Err(Error::Unauthorized);
+        }
+        if now - session.last_seen_at >= TOUCH_EVERY {
+            self.store.touch_session(session.id, now).await?;
+        }
+        let password_change_required = self.store.password_change_required(account.id).await?;
+        Ok(Auth {
+            session,
+            account,
+            password_change_required,
+        })
+    }
+
+    pub async fn sign_out(&self, auth: &Auth, ctx: &RequestContext) -> Result<()> {
+        let audit = self.audit(ctx, Some(auth.account.id), AuditAction::SignedOut);
+        self.store
+            .delete_session(auth.session.id, Some(&audit))
+            .await?;
+        Ok(())
+    }
+
+    /// The person's own recent audit events, newest first.
+    pub async fn activity(&self, auth: &Auth, limit: u32) -> Result<Vec<AuditEvent>> {
+        auth.require_full()?;
+        Ok(self.store.audit_of(auth.account.id, limit.min(500)).await?)
+    }
+
+    /// Sets the person's language (`None` follows the browser).
+    pub async fn set_locale(
+        &self,
+        auth: &Auth,
+        locale: Option<String>,
+        ctx: &RequestContext,
+    ) -> Result<()> {
+        let mut account = auth.account.clone();
+        account.locale = locale;
+        let audit = self.audit(ctx, Some(account.id), AuditAction::LocaleChanged);
+        self.store.update_account(&account, Some(&audit)).await?;
+        Ok(())
+    }
+
+    pub(crate) fn audit(
+        &self,
+        ctx: &RequestContext,
+        account: Option<AccountId>,
+        action: AuditAction,
+    ) -> AuditEvent {
+        AuditEvent::new(self.rng.as_ref(), self.now(), ctx, account, action)
+    }
+
+    pub(crate) fn kind_context(&self) -> KindContext<'_> {
+        KindContext {
+            rng: self.rng.as_ref(),
+            keys: &self.keys,
+            now: self.now(),
+            issuer: &self.issuer,
+            relying_party: self.relying_party.get(),
+        }
+    }
+
+    pub(crate) fn new_session(
+        &self,
+        account: AccountId,
+        kind: SessionKind,
+        flow: Option<FlowId>,
+        policy: &Policy,
+        second_factor_at: Option<OffsetDateTime>,
+    ) -> IssuedSession {
+        let now = self.now();
+        let token = secret::new_token(self.rng.as_ref());
+        let session = Session {
+            id: SessionId::new(self.rng.as_ref()),
+            token_hash: secret::token_hash(&token),
+            account_id: account,
+            kind,
+            flow_id: flow,
+            created_at: now,
+            expires_at: now + Duration::seconds(policy.session_max_secs as i64),
+            last_seen_at: now,
+            second_factor_at,
+        };
+        IssuedSession { token, session }
+    }
+
+    /// Checks a code against a method under the lock-out rule. On a match the caller records
+    /// the success (which refuses a replayed step); a wrong code is recorded here.
+    pub(crate) async fn check_code(
+        &self,
+        method: &Method,
+        code: &str,
+        ctx: &RequestContext,
+        policy: &Policy,
+    ) -> Result<Verified> {
+        let now = self.now();
+        let account = Some(method.account_id);
+        match self
+            .store
+            .begin_attempt(method.id, now, policy.lockout_threshold)
+            .await?
+        {
+            AttemptGate::Open => {}
+            AttemptGate::Locked { until } => {
+                let audit = self
+                    .audit(ctx, account, AuditAction::MethodLocked)
+                    .method(method.id);
+                self.store.append_audit(&audit).await?;
+                return Err(Error::Locked {
+                    retry_after: lockout::retry_after(until, now, policy.lockout_secs),
+                });
+            }
+        }
+        match method::verify(method, code, &self.kind_context())? {
+            Some(verified) => Ok(verified),
+            None => Err(self
+                .code_failed(method, ctx, policy, AuditAction::CodeRejected)
+                .await),
+        }
+    }
+
+    /// Records a failed attempt (wrong or replayed code) and says what to answer.
+    pub(crate) async fn code_failed(
+        &self,
+        method: &Method,
+        ctx: &RequestContext,
+        policy: &Policy,
+        action: AuditAction,
+    ) -> Error {
+        let now = self.now();
+        let audit = self
+            .audit(ctx, Some(method.account_id), action)
+            .method(method.id);
+        let lock_until = now + Duration::seconds(policy.lockout_secs as i64);
+        match self
+            .store
+            .record_failure(method.id, policy.lockout_threshold, lock_until, &audit)
+            .await
+        {
+            Ok(Some(until)) => Error::Locked {
+                retry_after: lockout::retry_after(Some(until), now, policy.lockout_secs),
+            },
+            Ok(None) => Error::InvalidCode,
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Records a matched code as used; a step already accepted is a replay and fails.
+    pub(crate) async fn accept_code(
+        &self,
+        method: &Method,
+        verified: Verified,
+        ctx: &RequestContext,
+        policy: &Policy,
+    ) -> Result<()> {
+        let audit = self
+            .audit(ctx, Some(method.account_id), AuditAction::CodeAccepted)
+            .method(method.id);
+        if self
+            .store
+            .record_success(method.id, verified.step, self.now(), &audit)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(self
+                .code_failed(method, ctx, policy, AuditAction::CodeReplayed)
+                .await)
+        }
+    }
+
+    /// Methods that count as a second factor at sign-in under the policy.
+    pub(crate) fn usable_for_sign_in<'m>(
+        policy: &Policy,
+        methods: &'m [Method],
+    ) -> Vec<&'m Method> {
+        methods
+            .iter()
+            .filter(|m| m.is_active() && policy.allows_mfa(m.kind))
+            .filter(|m| !crate::method::temporary_access_pass::is_used(m))
+            .collect()
+    }
+}

@@ -1,0 +1,167 @@
+//! Storage for sent challenges and the outbox. A challenge and its message commit together,
+//! and so do a change to security info and the notifications announcing it.
+
+use super::StoreResult;
+use crate::audit::AuditEvent;
+use crate::challenge::{ChallengeState, SentChallenge};
+use crate::ids::{AccountId, ChallengeId, MessageId, MethodId};
+use crate::message::Message;
+use crate::method::Method;
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+/// How many codes went out recently, and since when the oldest of them counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SendCount {
+    pub count: u64,
+    pub oldest: Option<OffsetDateTime>,
+}
+
+/// Code messages sent in the windows the limits look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SendCounts {
+    pub account: SendCount,
+    pub destination: SendCount,
+    pub global: SendCount,
+}
+
+/// What a call's # approved, so the caller can tell the person.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Approval {
+    /// The challenge was open and is now approved (and its purpose's effect applied).
+    Approved(SentChallenge),
+    /// Unknown, expired, already answered, or not a call that asks for #.
+    Refused,
+}
+
+#[async_trait]
+pub trait DeliveryStore: Send + Sync {
+    /// In one transaction: supersedes the open challenges of the same method and purpose,
+    /// inserts `challenge`, queues `message`, appends `audit`.
+    async fn insert_challenge(
+        &self,
+        challenge: &SentChallenge,
+        message: &Message,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+
+    /// A new pending method and its first challenge, in one transaction.
+    async fn insert_method_with_challenge(
+        &self,
+        method: &Method,
+        method_audit: &AuditEvent,
+        challenge: &SentChallenge,
+        message: &Message,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+
+    /// The newest challenge of a method for a purpose and binding, with its delivery.
+    async fn latest_challenge(
+        &self,
+        method: MethodId,
+        purpose: &str,
+        binding: &str,
+    ) -> StoreResult<Option<ChallengeState>>;
+
+    async fn challenge(&self, id: ChallengeId) -> StoreResult<Option<SentChallenge>>;
+
+    /// A wrong code: counts it, and kills the challenge when the count reaches `max`.
+    /// Returns the count.
+    async fn challenge_failed(&self, id: ChallengeId, max: u32) -> StoreResult<u32>;
+
+    /// Open → used, if it is still open and current. False when another request won.
+    async fn use_challenge(&self, id: ChallengeId, now: OffsetDateTime) -> StoreResult<bool>;
+
+    /// Open → approved for a call answered with #, and in the same transaction its effect:
+    /// a sign-in flow waiting for it becomes approved, a step-up marks the session, a
+    /// registration activates the method (default when the account has none) and queues
+    /// `notes`. The method's failure count clears.
+    async fn approve_challenge(
+        &self,
+        id: ChallengeId,
+        now: OffsetDateTime,
+        audit: &AuditEvent,
+        notes: &[Message],
+    ) -> StoreResult<Approval>;
+
+    /// Code messages sent to `account`, to `destination` since `hour_ago`, and by everyone
+    /// since `minute_ago`.
+    async fn send_counts(
+        &self,
+        account: AccountId,
+        destination: &str,
+        hour_ago: OffsetDateTime,
+        minute_ago: OffsetDateTime,
+    ) -> StoreResult<SendCounts>;
+
+    /// Queues messages on their own (notifications not tied to one change).
+    async fn enqueue_messages(&self, messages: &[Message]) -> StoreResult<()>;
+
+    /// Claims up to `limit` messages due at `now` that no other worker holds, until
+    /// `lease_until`, counting an attempt on each.
+    async fn claim_messages(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
+
+    /// A gateway took it: `sent`, its payload dropped unless `keep` (the outbox provider).
+    async fn message_sent(
+        &self,
+        id: MessageId,
+        now: OffsetDateTime,
+        keep: bool,
+        note: Option<&str>,
+    ) -> StoreResult<()>;
+
+    /// A transient failure: queued again for `next_at`.
+    async fn message_retry(
+        &self,
+        id: MessageId,
+        next_at: OffsetDateTime,
+        note: &str,
+    ) -> StoreResult<()>;
+
+    /// Refused, or out of retries: `failed`, its payload dropped.
+    async fn message_failed(&self, id: MessageId, note: &str) -> StoreResult<()>;
+
+    async fn message(&self, id: MessageId) -> StoreResult<Option<Message>>;
+
+    /// Newest first.
+    async fn recent_messages(&self, limit: u32) -> StoreResult<Vec<Message>>;
+
+    /// Waits until a message is queued on this node, or `max` passes; other nodes' messages
+    /// are found by the next poll.
+    async fn wait_for_messages(&self, max: std::time::Duration);
+
+    /// [`Store::activate_method`](super::Store::activate_method), queueing `notes` with it.
+    async fn activate_method_noting(
+        &self,
+        id: MethodId,
+        step: Option<i64>,
+        now: OffsetDateTime,
+        make_default: bool,
+        audit: &AuditEvent,
+        notes: &[Message],
+    ) -> StoreResult<bool>;
+
+    /// [`Store::delete_method`](super::Store::delete_method), queueing `notes` with it.
+    async fn delete_method_noting(
+        &self,
+        account: AccountId,
+        id: MethodId,
+        new_default: Option<MethodId>,
+        audit: &AuditEvent,
+        notes: &[Message],
+    ) -> StoreResult<bool>;
+
+    /// [`Store::set_default_method`](super::Store::set_default_method), queueing `notes`.
+    async fn set_default_method_noting(
+        &self,
+        account: AccountId,
+        method: Option<MethodId>,
+        audit: &AuditEvent,
+        notes: &[Message],
+    ) -> StoreResult<()>;
+}

@@ -1,0 +1,186 @@
+//! Translations: Fluent catalogs compiled into the binary (`locales/{en,nl}/*.ftl`), and the
+//! language of a request: the person's choice (cookie, then account), else `Accept-Language`.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+use axum::http::request::Parts;
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::convert::Infallible;
+
+fluent_templates::static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "en",
+        // Without this, Fluent wraps arguments in U+2068/U+2069, which end up in the HTML.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+/// The languages with complete catalogs, in the order the language menu shows them.
+pub const LANGUAGES: [(&str, &str); 2] = [("en", "English"), ("nl", "Nederlands")];
+
+/// The cookie that keeps a person's language choice before (and besides) sign-in.
+pub const LANG_COOKIE: &str = "tessera_lang";
+
+/// A request's language, with lookups into its catalog.
+#[derive(Debug, Clone)]
+pub struct Tr {
+    lang: LanguageIdentifier,
+    code: &'static str,
+}
+
+impl Tr {
+    /// The catalog for a tag like `nl`, `nl-BE` or `en-US`; English when unknown.
+    pub fn for_tag(tag: &str) -> Self {
+        let primary = tag
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let code = LANGUAGES
+            .iter()
+            .map(|(c, _)| *c)
+            .find(|c| *c == primary)
+            .unwrap_or("en");
+        let lang = code.parse().unwrap_or_default();
+        Self { lang, code }
+    }
+
+    pub fn english() -> Self {
+        Self::for_tag("en")
+    }
+
+    /// The language code (`en`, `nl`), for `<html lang>`.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The message `key`.
+    pub fn get(&self, key: &str) -> String {
+        LOCALES.lookup(&self.lang, key)
+    }
+
+    /// The message `key` with one argument.
+    pub fn with(&self, key: &str, name: &str, value: impl ToString) -> String {
+        self.args(key, &[(name, value.to_string())])
+    }
+
+    /// The message `key` with arguments.
+    pub fn args(&self, key: &str, args: &[(&str, String)]) -> String {
+        let map: HashMap<Cow<'static, str>, FluentValue<'_>> = args
+            .iter()
+            .map(|(k, v)| (Cow::Owned(k.to_string()), FluentValue::from(v.clone())))
+            .collect();
+        LOCALES.lookup_with_args(&self.lang, key, &map)
+    }
+
+    /// Whether the catalog has `key` (for tests of completeness).
+    pub fn has(&self, key: &str) -> bool {
+        LOCALES.try_lookup(&self.lang, key).is_some()
+    }
+
+    /// The language from a `tessera_lang` cookie, else the best `Accept-Language` entry.
+    pub fn from_parts(parts: &Parts) -> Self {
+        if let Some(choice) = cookie_value(parts, LANG_COOKIE) {
+            return Self::for_tag(&choice);
+        }
+        Self::for_tag(&best_accept_language(
+            parts
+                .headers
+                .get(ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(""),
+        ))
+    }
+}
+
+/// The highest-weighted language in an `Accept-Language` header that we have, else `en`.
+pub fn best_accept_language(header: &str) -> String {
+    let mut best: Option<(f32, &str)> = None;
+    for item in header.split(',') {
+        let mut parts = item.trim().split(';');
+        let tag = parts.next().unwrap_or("").trim();
+        let q = parts
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let primary = tag.split('-').next().unwrap_or("").to_ascii_lowercase();
+        if LANGUAGES.iter().any(|(c, _)| *c == primary) && best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, tag));
+        }
+    }
+    best.map(|(_, t)| t.to_string())
+        .unwrap_or_else(|| "en".into())
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie_value(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Tr {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Tr::from_parts(parts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_best_language_we_have() {
+        assert_eq!(best_accept_language("nl-NL,nl;q=0.9,en;q=0.8"), "nl-NL");
+        assert_eq!(best_accept_language("fr-FR,en;q=0.5,nl;q=0.7"), "nl");
+        assert_eq!(best_accept_language("de"), "en");
+        assert_eq!(Tr::for_tag("nl-BE").code(), "nl");
+    }
+
+    /// Every message in the English catalogs exists in Dutch too (each area may keep its own
+    /// `.ftl` file; all of a language's files load together).
+    #[test]
+    fn dutch_catalog_is_complete() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
+        let keys = |lang: &str| -> Vec<String> {
+            let mut keys = Vec::new();
+            for entry in std::fs::read_dir(root.join(lang))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                keys.extend(
+                    text.lines()
+                        .filter(|l| !l.starts_with(['#', ' ', '\t', '.', '-']) && l.contains(" ="))
+                        .filter_map(|l| l.split(" =").next())
+                        .map(str::to_string),
+                );
+            }
+            keys
+        };
+        let (en, nl) = (keys("en"), keys("nl"));
+        assert!(en.len() > 20, "the English catalog was read");
+        let missing: Vec<&String> = en.iter().filter(|k| !nl.contains(k)).collect();
+        assert!(missing.is_empty(), "missing in nl: {missing:?}");
+        let extra: Vec<&String> = nl.iter().filter(|k| !en.contains(k)).collect();
+        assert!(extra.is_empty(), "in nl but not in en: {extra:?}");
+        assert_eq!(
+            Tr::for_tag("nl").get("error-invalid_code"),
+            "Deze code klopt niet. Probeer het opnieuw."
+        );
+    }
+}

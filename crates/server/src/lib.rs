@@ -1,0 +1,130 @@
+//! Tessera's HTTP server: the JSON API (`api/`), the server-rendered pages (`web/`), and what
+//! they share: sessions, CSRF, security headers, errors, translations.
+//!
+//! The server receives a [`Tessera`] service built on some `dyn Store`; it never names SQLite
+//! or PostgreSQL.
+
+pub mod api;
+pub mod config;
+pub mod csrf;
+pub mod delivery;
+pub mod error;
+pub mod headers;
+pub mod i18n;
+pub mod limits;
+pub mod ops;
+pub mod passwords;
+pub mod push_wakeup;
+pub mod qr;
+pub mod session;
+pub mod web;
+
+pub use config::ServerConfig;
+pub use passwords::BlockingPasswords;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::routing::get;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_core::Tessera;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::csrf::CsrfLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub tessera: Arc<Tessera>,
+    pub config: Arc<ServerConfig>,
+    /// Per-address limits on credential requests; `None` when turned off.
+    pub limits: Option<Arc<limits::IpLimits>>,
+}
+
+impl AppState {
+    pub fn new(tessera: Arc<Tessera>, config: ServerConfig) -> Self {
+        ops::metrics_handle();
+        // reqwest and lettre share rustls's ring provider; tests' clients need it too.
+        delivery::install_crypto();
+        if let Err(e) = tessera.set_public_url(&config.public_url) {
+            tracing::warn!(error = %e, "security keys are unavailable");
+        }
+        Self {
+            tessera,
+            limits: limits::IpLimits::new(config.sign_in_limit_per_minute).map(Arc::new),
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// How long one request may take before it is answered 503; no gateway or store call may
+/// hang a person's request longer.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The whole application: API, pages, operations endpoints, and the middleware around them.
+pub fn router(state: AppState) -> axum::Router {
+    let (api, _) = api::router();
+    let api = api
+        .layer(middleware::from_fn_with_state(state.clone(), limits::api))
+        .layer(middleware::from_fn(error::translate_api_errors));
+    let web = web::router()
+        .layer(middleware::from_fn_with_state(state.clone(), limits::pages))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            csrf::ensure_csrf_cookie,
+        ));
+    let csrf = CsrfLayer::new();
+    let csrf = match csrf.clone().add_trusted_origin(&state.config.public_url) {
+        Ok(with_origin) => with_origin,
+        Err(e) => {
+            tracing::warn!(error = %e, url = %state.config.public_url, "public URL is not a valid origin");
+            csrf
+        }
+    };
+    axum::Router::new()
+        .nest("/api/v1", api)
+        .merge(web)
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route_layer(middleware::from_fn(ops::track))
+        .layer(csrf)
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(middleware::from_fn(headers::security_headers))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::new())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let wakeups = push_wakeup::spawn(state.tessera.clone());
+    let gateways = delivery::Gateways::new(
+        state.config.delivery.clone(),
+        &state.config.public_url,
+        &state.config.organization,
+    )
+    .map_err(std::io::Error::other)?;
+    let sender = delivery::spawn_worker(state.tessera.clone(), std::sync::Arc::new(gateways));
+    let served = axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    wakeups.abort();
+    sender.abort();
+    served
+}

@@ -1,0 +1,73 @@
+//! The admin pages under `/admin`: accounts, the audit log, imports, service credentials. A
+//! person who is not an admin gets a 403 page that says only administrators may go there.
+//!
+//! Every admin page extends `templates/admin/layout.html`, which adds the admin navigation;
+//! other areas' admin pages (the policy, the outbox) extend it too and add their link with
+//! [`SECTIONS`].
+
+mod accounts;
+mod audit;
+mod import;
+mod services;
+
+use super::{Page, WebError};
+use crate::AppState;
+use axum::Router;
+use axum::response::Redirect;
+use axum::routing::get;
+use tessera_core::RequestContext;
+use tessera_core::admin::Admin;
+use tessera_core::service::Auth;
+
+/// The admin navigation: (section, path, translation key).
+pub const SECTIONS: [(&str, &str, &str); 5] = [
+    ("accounts", "/admin/accounts", "admin-nav-accounts"),
+    ("audit", "/admin/audit", "admin-nav-audit"),
+    ("import", "/admin/import", "admin-nav-import"),
+    (
+        "services",
+        "/admin/service-credentials",
+        "admin-nav-services",
+    ),
+    ("policy", "/admin/policy", "admin-nav-policy"),
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(|| async { Redirect::to("/admin/accounts") }))
+        .merge(accounts::router())
+        .merge(audit::router())
+        .merge(import::router())
+        .merge(services::router())
+}
+
+/// What the admin layout needs: the page and which section it belongs to.
+pub struct AdminNav {
+    pub current: &'static str,
+}
+
+impl AdminNav {
+    pub fn sections(&self) -> &'static [(&'static str, &'static str, &'static str)] {
+        &SECTIONS
+    }
+
+    pub fn is_current(&self, section: &str) -> bool {
+        self.current == section
+    }
+}
+
+/// A signed-in admin (full session), or a 403 page for anyone else.
+pub async fn admin_auth(page: &mut Page, state: &AppState) -> Result<Auth, WebError> {
+    let auth = page.full(state).await?;
+    state.tessera.admin(&auth, &RequestContext::default())?;
+    Ok(auth)
+}
+
+/// The admin handle for this request.
+pub fn handle<'a>(
+    state: &'a AppState,
+    auth: &Auth,
+    ctx: &RequestContext,
+) -> Result<Admin<'a>, WebError> {
+    Ok(state.tessera.admin(auth, ctx)?)
+}

@@ -1,0 +1,42 @@
+//! Static files, compiled into the binary so a deployment is one file. Pages link them with
+//! a hash of their content in the query, so browsers may keep them for a year and still see
+//! a new version at once.
+
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+const CSS: &str = include_str!("../../static/tessera.css");
+const ICON: &str = include_str!("../../static/favicon.svg");
+
+pub const CSS_HASH: u64 = fnv1a(CSS.as_bytes());
+pub const ICON_HASH: u64 = fnv1a(ICON.as_bytes());
+
+/// FNV-1a: enough to tell versions apart, and computable at compile time.
+const fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u64;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    hash
+}
+
+pub async fn serve(Path(file): Path<String>) -> Response {
+    let (body, content_type) = match file.as_str() {
+        "tessera.css" => (CSS, "text/css; charset=utf-8"),
+        "favicon.svg" => (ICON, "image/svg+xml"),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    // `private`: the response may carry a first CSRF cookie, which no shared cache may keep.
+    let headers = [
+        (header::CONTENT_TYPE, content_type),
+        (
+            header::CACHE_CONTROL,
+            "private, max-age=31536000, immutable",
+        ),
+    ];
+    (headers, body).into_response()
+}

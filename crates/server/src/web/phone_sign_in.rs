@@ -1,0 +1,320 @@
+//! Signing in and stepping up with a text or a call: "Text +31 6•••••78" or "Call …", then
+//! the code, or, for a call that asks for #, "I pressed #, continue" (no JavaScript needed:
+//! the call's # approves the flow out of band, and the button asks where it stands).
+
+use super::phone::{SentTemplate, describe};
+use super::{Page, WebError, html, posted, session_cookies};
+use crate::AppState;
+use crate::csrf::CsrfForm;
+use crate::error::ApiError;
+use crate::session::{COOKIE_FLOW, Context};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+use tessera_core::challenge::ChallengeStatus;
+use tessera_core::flow::FlowStatus;
+use tessera_core::message::Channel;
+use tessera_core::method::Purpose;
+use tessera_core::{Error, FlowId, Kind, MethodId};
+
+// Sign-in with a text or a call.
+
+#[derive(Template)]
+#[template(path = "sign_in_phone.html")]
+struct SignInPhoneTemplate<'a> {
+    page: &'a Page,
+    method_id: String,
+    label: String,
+    mobile: bool,
+    /// A code went out (or a call is ringing).
+    sent: Option<SentTemplate<'a>>,
+    has_others: bool,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MethodQuery {
+    method: Option<String>,
+}
+
+fn flow_of(jar: &CookieJar, state: &AppState) -> Option<FlowId> {
+    jar.get(state.cookie_name(COOKIE_FLOW))
+        .and_then(|c| c.value().parse().ok())
+}
+
+fn start_again(state: &AppState) -> Response {
+    let jar = CookieJar::new().add(state.removal_cookie(COOKIE_FLOW));
+    (jar, Redirect::to("/sign-in?notice=expired")).into_response()
+}
+
+async fn sign_in_render(
+    page: &Page,
+    state: &AppState,
+    flow: FlowId,
+    wanted: Option<&str>,
+    error: Option<(StatusCode, String)>,
+) -> Result<Response, WebError> {
+    let (methods, default) = match state.tessera.sign_in_methods(flow).await {
+        Ok(found) => found,
+        Err(Error::Expired | Error::NotFound) => return Ok(start_again(state)),
+        Err(e) => return Err(e.into()),
+    };
+    let wanted = wanted
+        .and_then(|w| w.parse::<MethodId>().ok())
+        .unwrap_or(default);
+    let Some(method) = methods.iter().find(|m| m.id == wanted) else {
+        return Ok(start_again(state));
+    };
+    let latest = state
+        .tessera
+        .sent_challenge(method.id, Purpose::SignIn(flow))
+        .await?;
+    let sent = latest
+        .as_ref()
+        .filter(|l| {
+            l.challenge.status == ChallengeStatus::Open
+                && l.challenge.expires_at > state.tessera.now()
+        })
+        .map(|_| {
+            let (intro, confirm, notice) = describe(page, &method.label(), latest.as_ref());
+            SentTemplate {
+                page,
+                action: if confirm {
+                    "/sign-in/phone/continue".into()
+                } else {
+                    "/sign-in/verify".into()
+                },
+                resend: None,
+                intro,
+                confirm,
+                notice,
+                error: None,
+                cancel: "/sign-in".into(),
+            }
+        });
+    let (status, error) = match error {
+        Some((s, m)) => (s, Some(m)),
+        None => (StatusCode::OK, None),
+    };
+    Ok(html(
+        status,
+        &SignInPhoneTemplate {
+            page,
+            method_id: method.id.to_string(),
+            label: method.label(),
+            mobile: method.kind == Kind::PhoneMobile,
+            sent,
+            has_others: methods.len() > 1,
+            error,
+        },
+    ))
+}
+
+pub async fn sign_in_page(
+    page: Page,
+    State(state): State<AppState>,
+    Context(ctx): Context,
+    jar: CookieJar,
+    Query(q): Query<MethodQuery>,
+) -> Result<Response, WebError> {
+    let Some(flow) = flow_of(&jar, &state) else {
+        return Ok(start_again(&state));
+    };
+    // Reloaded after the call's # approved the flow: the sign-in is done.
+    if let FlowStatus::SignedIn(Some(session)) =
+        state.tessera.sign_in_status(flow, None, &ctx).await?
+    {
+        return Ok((
+            session_cookies(&state, &session),
+            Redirect::to("/security-info"),
+        )
+            .into_response());
+    }
+    sign_in_render(&page, &state, flow, q.method.as_deref(), None).await
+}
+
+pub async fn sign_in_send(
+    page: Page,
+    State(state): State<AppState>,
+    Context(ctx): Context,
+    jar: CookieJar,
+    form: Result<CsrfForm<super::phone::CodeForm>, ApiError>,
+) -> Result<Response, WebError> {
+    let form = posted(form)?;
+    let Some(flow) = flow_of(&jar, &state) else {
+        return Ok(start_again(&state));
+    };
+    let method: MethodId = form.method_id.parse().map_err(|_| Error::NotFound)?;
+    let error = match state
+        .tessera
+        .sign_in_challenge_via(flow, method, Channel::parse(&form.delivery), &ctx)
+        .await
+    {
+        Ok(_) => {
+            return Ok(Redirect::to(&format!("/sign-in/phone?method={method}")).into_response());
+        }
+        Err(e) => page.form_error(e)?,
+    };
+    sign_in_render(&page, &state, flow, Some(&form.method_id), Some(error)).await
+}
+
+/// "I pressed #, continue": the session, if the call approved the flow.
+pub async fn sign_in_continue(
+    page: Page,
+    State(state): State<AppState>,
+    Context(ctx): Context,
+    jar: CookieJar,
+    form: Result<CsrfForm<super::phone::CodeForm>, ApiError>,
+) -> Result<Response, WebError> {
+    let form = posted(form)?;
+    let Some(flow) = flow_of(&jar, &state) else {
+        return Ok(start_again(&state));
+    };
+    match state.tessera.sign_in_status(flow, None, &ctx).await? {
+        FlowStatus::SignedIn(Some(session)) => Ok((
+            session_cookies(&state, &session),
+            Redirect::to("/security-info"),
+        )
+            .into_response()),
+        FlowStatus::MfaRequired => {
+            let waiting = (StatusCode::OK, page.t("sent-call-waiting"));
+            sign_in_render(&page, &state, flow, Some(&form.method_id), Some(waiting)).await
+        }
+        _ => Ok(start_again(&state)),
+    }
+}
+
+// Step-up with a text or a call.
+
+#[derive(Template)]
+#[template(path = "step_up_phone.html")]
+struct StepUpTemplate<'a> {
+    page: &'a Page,
+    next: String,
+    method_id: String,
+    label: String,
+    mobile: bool,
+    intro: Option<String>,
+    confirm: bool,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct StepUpQuery {
+    next: Option<String>,
+    method: Option<String>,
+}
+
+async fn step_up_render(
+    page: &Page,
+    state: &AppState,
+    auth: &tessera_core::service::Auth,
+    next: String,
+    method: &str,
+    error: Option<(StatusCode, String)>,
+) -> Result<Response, WebError> {
+    let (methods, _) = state.tessera.step_up_methods(auth).await?;
+    let Some(method) = method
+        .parse::<MethodId>()
+        .ok()
+        .and_then(|id| methods.iter().find(|m| m.id == id))
+    else {
+        return Err(Error::NotFound.into());
+    };
+    let latest = state
+        .tessera
+        .sent_challenge(method.id, Purpose::StepUp(auth.session.id))
+        .await?
+        .filter(|l| {
+            l.challenge.status == ChallengeStatus::Open
+                && l.challenge.expires_at > state.tessera.now()
+        });
+    let (intro, confirm, notice) = match &latest {
+        Some(l) => {
+            let (intro, confirm, notice) = describe(page, &method.label(), Some(l));
+            (Some(intro), confirm, notice)
+        }
+        None => (None, false, None),
+    };
+    let (status, error) = match error {
+        Some((s, m)) => (s, Some(m)),
+        None => (StatusCode::OK, None),
+    };
+    Ok(html(
+        status,
+        &StepUpTemplate {
+            page,
+            next,
+            method_id: method.id.to_string(),
+            label: method.label(),
+            mobile: method.kind == Kind::PhoneMobile,
+            intro,
+            confirm,
+            notice,
+            error,
+        },
+    ))
+}
+
+pub async fn step_up_page(
+    mut page: Page,
+    State(state): State<AppState>,
+    Query(q): Query<StepUpQuery>,
+) -> Result<Response, WebError> {
+    let auth = page.full(&state).await?;
+    let next = super::safe_next(q.next.as_deref());
+    if state.tessera.step_up_proof(&auth).await.is_ok() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    step_up_render(
+        &page,
+        &state,
+        &auth,
+        next,
+        q.method.as_deref().unwrap_or(""),
+        None,
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct StepUpSendForm {
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    method_id: String,
+    #[serde(default)]
+    delivery: String,
+}
+
+pub async fn step_up_send(
+    mut page: Page,
+    State(state): State<AppState>,
+    Context(ctx): Context,
+    form: Result<CsrfForm<StepUpSendForm>, ApiError>,
+) -> Result<Response, WebError> {
+    let form = posted(form)?;
+    let auth = page.full(&state).await?;
+    let next = super::safe_next(Some(&form.next));
+    let method: MethodId = form.method_id.parse().map_err(|_| Error::NotFound)?;
+    let error = match state
+        .tessera
+        .step_up_challenge_via(&auth, method, Channel::parse(&form.delivery), &ctx)
+        .await
+    {
+        Ok(_) => {
+            let query = serde_urlencoded::to_string([
+                ("next", next.as_str()),
+                ("method", &method.to_string()),
+            ])
+            .unwrap_or_default();
+            return Ok(Redirect::to(&format!("/step-up/phone?{query}")).into_response());
+        }
+        Err(e) => page.form_error(e)?,
+    };
+    step_up_render(&page, &state, &auth, next, &form.method_id, Some(error)).await
+}

@@ -1,0 +1,451 @@
+//! "Forgot my password": `/reset`. The username, then one or two gates (each a method the
+//! person picks, proven with a code or answers), then a new password.
+//!
+//! The browser holds only the reset flow's id (a cookie); the flow lives in the store, so any
+//! node takes the next step. An unknown username walks through the same pages: its gates
+//! are decoys that send nothing and never pass. Starting a challenge may send a text or an
+//! email, so it is a POST; the page that asks for the code is a GET that sends nothing.
+
+use super::view::MethodView;
+use super::{Page, WebError, html, ok, posted};
+use crate::AppState;
+use crate::api::security_questions::question_text;
+use crate::csrf::CsrfForm;
+use crate::error::ApiError;
+use crate::session::{COOKIE_RESET, Context};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+use std::collections::HashMap;
+use tessera_core::flow::reset::ResetView;
+use tessera_core::method::Response as Answer;
+use tessera_core::{Error, FlowId, Kind, MethodId};
+use zeroize::Zeroizing;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/reset", get(start_form).post(start))
+        .route("/reset/verify", get(gate_form).post(verify))
+        .route("/reset/challenge", axum::routing::post(challenge))
+        .route("/reset/password", get(password_form).post(password))
+        .route("/reset/done", get(done))
+}
+
+fn flow_of(jar: &CookieJar, state: &AppState) -> Option<FlowId> {
+    jar.get(state.cookie_name(COOKIE_RESET))
+        .and_then(|c| c.value().parse().ok())
+}
+
+/// Back to the start: the reset is gone or past its lifetime.
+fn start_again(state: &AppState) -> Response {
+    let jar = CookieJar::new().add(state.removal_cookie(COOKIE_RESET));
+    (jar, Redirect::to("/reset?notice=expired")).into_response()
+}
+
+/// The flow as it stands, or `None` when it is over.
+async fn view_of(state: &AppState, flow: FlowId) -> Result<Option<ResetView>, WebError> {
+    match state.tessera.reset_view(flow).await {
+        Ok(view) => Ok(Some(view)),
+        Err(Error::Expired | Error::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reset_start.html")]
+struct StartTemplate<'a> {
+    page: &'a Page,
+    username: &'a str,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn start_form(page: Page, Query(q): Query<NoticeQuery>) -> Response {
+    let notice = match q.notice.as_deref() {
+        Some("expired") => Some(page.t("reset-expired")),
+        _ => None,
+    };
+    ok(&StartTemplate {
+        page: &page,
+        username: "",
+        notice,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct StartForm {
+    #[serde(default)]
+    username: String,
+}
+
+pub async fn start(
+    page: Page,
+    State(state): State<AppState>,
+    Context(ctx): Context,
+    form: Result<CsrfForm<StartForm>, ApiError>,
+) -> Result<Response, WebError> {
+    let StartForm { username } = posted(form)?;
+    match state.tessera.reset_begin(&username, &ctx).await {
+        Ok(view) => {
+            let jar = CookieJar::new().add(state.cookie(COOKIE_RESET, view.flow.to_string()));
+            Ok((jar, Redirect::to("/reset/verify")).into_response())
+        }
+        Err(e) => {
+            let (status, message) = page.form_error(e)?;
+            let template = StartTemplate {
+                page: &page,
+                username: &username,
+                notice: None,
+                error: Some(message),
+            };
+            Ok(html(status, &template))
+        }
+    }
+}
+
+/// One method to choose as the next gate.
+struct Choice {
+    id: String,
+    label: String,
+    detail: Option<String>,
+}
+
+/// What the person types for the chosen gate.
+enum Ask {
+    /// A code: from an app, a text, a call or an email.
+    Code { recovery: bool },
+    /// Security questions: (id, text).
+    Questions(Vec<(String, String)>),
+    /// A kind this page cannot prove (a security key needs the API or its own page).
+    Unsupported,
+}
+
+#[derive(Template)]
+#[template(path = "reset_verify.html")]
+struct GateTemplate<'a> {
+    page: &'a Page,
+    progress: String,
+    /// The gate being proven, with what to ask; `None` while choosing.
+    method: Option<(MethodView, Ask)>,
+    sent_to: Option<String>,
+    /// "Approve the notification and choose 42", for an authenticator app.
+    notification: Option<String>,
+    choices: Vec<Choice>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct GateQuery {
+    method: Option<String>,
+    sent_to: Option<String>,
+    /// The number a notification asks to match in the app.
+    number: Option<u8>,
+}
+
+pub async fn gate_form(
+    page: Page,
+    State(state): State<AppState>,
+    Context(ctx): Context,
+    jar: CookieJar,
+    Query(q): Query<GateQuery>,
+) -> Result<Response, WebError> {
+    let Some(flow) = flow_of(&jar, &state) else {
+        return Ok(start_again(&state));
+    };
+    let Some(view) = view_of(&state, flow).await? else {
+        return Ok(start_again(&state));
+    };
+    if view.gates_passed.len() as u32 >= view.gates_required {
+        return Ok(Redirect::to("/reset/password").into_response());
+    }
+    let wanted = q.method.as_deref().and_then(|m| m.parse::<MethodId>().ok());
+    let notification = q
+        .number
+        .map(|n| page.tr.with("reset-notification-sent", "number", n));
+    gate_page(
+        &page,
+        &state,
+        &view,
+        wanted,
+        (q.sent_to, notification),
+        None,
+        &ctx,
+    )
+    .await
+}
+
+async fn gate_page(
+    page: &Page,
+    state: &AppState,
+    view: &ResetView,
+    wanted: Option<MethodId>,
+    (sent_to, notification): (Option<String>, Option<String>),
+    error: Option<(StatusCode, String)>,
+    ctx: &tessera_core::RequestContext,
+) -> Result<Response, WebError> {
+    let open: Vec<_> = view
+        .methods
+        .iter()
+        .filter(|m| !view.gates_passed.contains(&m.id))
+        .collect();
+    let chosen = wanted.and_then(|w| open.iter().find(|m| m.id == w).copied());
+    let method = match chosen {
+        None => None,
+        Some(m) => {
+            let ask = match m.kind {
+                // Asking again returns the questions already asked, and sends nothing.
+                Kind::SecurityQuestions => {
+                    let challenge = state.tessera.reset_challenge(view.flow, m.id, ctx).await?;
+                    let custom = state.tessera.custom_questions().await?;
+                    Ask::Questions(
+                        challenge
+                            .questions
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|(id, _)| {
+                                let text = question_text(&id, &page.tr, &custom);
+                                (id, text)
+                            })
+                            .collect(),
+                    )
+                }
+                Kind::SecurityKey => Ask::Unsupported,
+                Kind::RecoveryCodes => Ask::Code { recovery: true },
+                _ => Ask::Code { recovery: false },
+            };
+            Some((MethodView::new(m, None, &page.tr), ask))
+        }
+    };
+    let choices = open
+        .iter()
+        .map(|m| {
+            let v = MethodView::new(m, None, &page.tr);
+            Choice {
+                id: v.id.clone(),
+                detail: v.name.as_ref().map(|_| v.kind.clone()),
+                label: v.label,
+            }
+        })
+        .collect();
+    let progress = page.tr.args(
+        "reset-progress",
+        &[
+            ("step", (view.gates_passed.len() + 1).to_string()),
+            ("steps", view.gates_required.to_string()),
+        ],
+    );
+    let (status, error) = match error {
+        Some((status, message)) => (status, Some(message)),
+        None => (StatusCode::OK, None),
+    };
+    // Only a masked destination from our own redirect is shown; it has no markup to inject
+    // (askama escapes it anyway).
+    let sent_to = sent_to.filter(|s| s.chars().count() <= 64);
+    Ok(html(
+        status,
+        &GateTemplate {
+            page,
+            progress,
+            method,
+            sent_to,
+            notification,
+            choices,
+            error,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ChallengeForm {
+    #[serde(default)]
+    method_id: String,
+}
+
+/// Starts a challenge on the chosen gate (a text or an email goes out), then asks for it.
+pub async fn challenge(
+    page: Page,
+    State(state): State<AppState>,
+    Context(ctx): Context,
+    jar: CookieJar,
+    form: Result<CsrfForm<ChallengeForm>, ApiError>,
+) -> Result<Response, WebError> {
+    let form = posted(form)?;
+    let Some(flow) = flow_of(&jar, &state) else {
+        return Ok(start_again(&state));
+    };
+    let method = form.method_id.trim().parse::<MethodId>().ok();
+    let result = match method {
+        Some(m) => state.tessera.reset_challenge(flow, m, &ctx).await,
+        None => Err(Error::NotFound),
+    };
+    match result {
+        Ok(c) => {
+            let mut query = vec![("method", c.method_id.to_string())];
+            query.extend(c.sent_to.map(|s| ("sent_to", s)));
+            query.extend(c.number.map(|n| ("number", n.to_string())));
+            let query = serde_urlencoded::to_string(&query).unwrap_or_default();
+            Ok(Redirect::to(&format!("/reset/verify?{query}")).into_response())
+        }
+        Err(Error::Expired) => Ok(start_again(&state)),
+        Err(e) => {
+            let error = page.form_error(e)?;
+            let Some(view) = view_of(&state, flow).await? else {
+                return Ok(start_again(&state));
+            };
+            gate_page(&page, &state, &view, None, (None, None), Some(error), &ctx).await
+        }
+    }
+}
+
+/// Proves the gate: `method_id` with `code`, or with `answer-<question id>` fields.
+pub async fn verify(
+    page: Page,
+    State(state): State<AppState>,
+    Context(ctx): Context,
+    jar: CookieJar,
+    form: Result<CsrfForm<HashMap<String, String>>, ApiError>,
+) -> Result<Response, WebError> {
+    let form = posted(form)?;
+    let Some(flow) = flow_of(&jar, &state) else {
+        return Ok(start_again(&state));
+    };
+    let method = form
+        .get("method_id")
+        .and_then(|m| m.trim().parse::<MethodId>().ok());
+    let answers: Vec<(String, String)> = form
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("answer-")
+                .map(|q| (q.to_string(), v.clone()))
+        })
+        .collect();
+    let response = if answers.is_empty() {
+        Answer::Code(form.get("code").cloned().unwrap_or_default())
+    } else {
+        Answer::Answers(answers)
+    };
+    let result = match method {
+        Some(m) => state.tessera.reset_respond(flow, m, &response, &ctx).await,
+        None => Err(Error::NotFound),
+    };
+    match result {
+        Ok(p) if p.gates_passed >= p.gates_required => {
+            Ok(Redirect::to("/reset/password").into_response())
+        }
+        Ok(_) => Ok(Redirect::to("/reset/verify").into_response()),
+        Err(Error::Expired) => Ok(start_again(&state)),
+        Err(e) => {
+            let mut error = page.form_error(e)?;
+            if matches!(response, Answer::Answers(_)) && error.0 == StatusCode::BAD_REQUEST {
+                error.1 = page.t("reset-answers-wrong");
+            }
+            let Some(view) = view_of(&state, flow).await? else {
+                return Ok(start_again(&state));
+            };
+            gate_page(
+                &page,
+                &state,
+                &view,
+                method,
+                (None, None),
+                Some(error),
+                &ctx,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reset_password.html")]
+struct PasswordTemplate<'a> {
+    page: &'a Page,
+    error: Option<String>,
+}
+
+pub async fn password_form(
+    page: Page,
+    State(state): State<AppState>,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    let Some(flow) = flow_of(&jar, &state) else {
+        return Ok(start_again(&state));
+    };
+    let Some(view) = view_of(&state, flow).await? else {
+        return Ok(start_again(&state));
+    };
+    if (view.gates_passed.len() as u32) < view.gates_required {
+        return Ok(Redirect::to("/reset/verify").into_response());
+    }
+    Ok(ok(&PasswordTemplate {
+        page: &page,
+        error: None,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+pub async fn password(
+    page: Page,
+    State(state): State<AppState>,
+    Context(ctx): Context,
+    jar: CookieJar,
+    form: Result<CsrfForm<PasswordForm>, ApiError>,
+) -> Result<Response, WebError> {
+    let form = posted(form)?;
+    let Some(flow) = flow_of(&jar, &state) else {
+        return Ok(start_again(&state));
+    };
+    let result = if form.new_password != form.confirm_password {
+        Err(None)
+    } else {
+        state
+            .tessera
+            .reset_password(flow, Zeroizing::new(form.new_password), &ctx)
+            .await
+            .map_err(Some)
+    };
+    let (status, message) = match result {
+        Ok(()) => {
+            let jar = CookieJar::new().add(state.removal_cookie(COOKIE_RESET));
+            return Ok((jar, Redirect::to("/reset/done")).into_response());
+        }
+        Err(None) => (StatusCode::BAD_REQUEST, page.t("reset-password-mismatch")),
+        Err(Some(Error::Expired)) => return Ok(start_again(&state)),
+        Err(Some(e)) => page.form_error(e)?,
+    };
+    Ok(html(
+        status,
+        &PasswordTemplate {
+            page: &page,
+            error: Some(message),
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "reset_done.html")]
+struct DoneTemplate<'a> {
+    page: &'a Page,
+}
+
+pub async fn done(page: Page) -> Response {
+    ok(&DoneTemplate { page: &page })
+}

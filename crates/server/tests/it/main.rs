@@ -1,0 +1,27 @@
+//! Tessera over HTTP: one integration-test binary (linking is the slow step on two cores),
+//! with a module per area. Every test runs against SQLite, and against PostgreSQL when
+//! `TESSERA_TEST_POSTGRES_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod abuse;
+mod admin;
+mod admin_pages;
+mod api_security_info;
+mod api_sign_in;
+mod app_passwords;
+mod common;
+mod gateway;
+mod import;
+mod ops;
+mod phone;
+mod policy;
+mod push;
+mod recovery_codes;
+mod reset;
+mod reset_gates;
+mod reset_web;
+mod security_questions;
+mod temporary_access_pass;
+mod verify_api;
+mod web;
+mod webauthn;

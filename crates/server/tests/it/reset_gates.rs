@@ -1,0 +1,204 @@
+//! Password reset with the gates that travel: a code by email and by text through the real
+//! gateways, and a security key answering a WebAuthn challenge. The reset is announced on
+//! the person's other channels.
+
+use crate::common::{Harness, each_backend, each_backend_with};
+use crate::gateway::{gateway, with_webhook};
+use crate::reset::{NEW_PASSWORD, begin, challenge, method_of, new_password, sign_in_with, verify};
+use serde_json::json;
+use webauthn_authenticator_rs::WebauthnAuthenticator;
+use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse, Url};
+
+/// Registers a method that is proven with a code sent to `to`; returns its id.
+async fn add_sent(
+    h: &Harness,
+    c: &reqwest::Client,
+    token: &str,
+    body: serde_json::Value,
+    to: &str,
+) -> String {
+    let (status, added) = h
+        .post(c, "/api/v1/me/security-info/methods", Some(token), body)
+        .await;
+    assert_eq!(status, 201, "{added}");
+    let id = added["id"].as_str().unwrap().to_string();
+    let n = gateway().received(to).len().max(1);
+    let code = gateway().nth(to, n).await.code.unwrap();
+    let (status, body) = h
+        .post(
+            c,
+            &format!("/api/v1/me/security-info/methods/{id}/verify"),
+            Some(token),
+            json!({"code": code}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    id
+}
+
+#[tokio::test]
+async fn codes_by_email_and_by_text_are_gates_and_the_reset_is_announced() {
+    each_backend_with(with_webhook, |h: Harness| async move {
+        let c = h.client();
+        let (token, _, _) = h.enrolled_user(&c, "alice@example.org").await;
+        let address = format!("u{}@example.org", uuid::Uuid::new_v4().simple());
+        let n = uuid::Uuid::new_v4().as_u128() % 10_000_000;
+        let (typed, e164) = (format!("06 2{n:07}"), format!("+3162{n:07}"));
+        add_sent(
+            &h,
+            &c,
+            &token,
+            json!({"kind": "email", "address": address}),
+            &address,
+        )
+        .await;
+        add_sent(
+            &h,
+            &c,
+            &token,
+            json!({"kind": "phone_mobile", "country": "NL", "number": typed}),
+            &e164,
+        )
+        .await;
+        // The address was told of the phone: its code, then that note.
+        assert!(gateway().nth(&address, 2).await.text.contains("was added"));
+        h.set_policy("reset_methods_required", "2").await;
+
+        let (_, body) = begin(&h, &c, "alice@example.org").await;
+        let flow = body["flow"].as_str().unwrap().to_string();
+        let email = method_of(&body, "email");
+        let phone = method_of(&body, "phone_mobile");
+
+        let mails = gateway().received(&address).len();
+        let (status, sent) = challenge(&h, &c, &flow, &email).await;
+        assert_eq!(status, 200, "{sent}");
+        assert!(
+            sent["sent_to"]
+                .as_str()
+                .unwrap()
+                .contains("•••@example.org"),
+            "{sent}"
+        );
+        let mail = gateway().nth(&address, mails + 1).await;
+        assert!(mail.text.contains("reset your password"), "{}", mail.text);
+        let (status, body) = verify(
+            &h,
+            &c,
+            &flow,
+            json!({"method_id": email, "code": mail.code.unwrap()}),
+        )
+        .await;
+        assert_eq!(
+            (status, body["gates_passed"].as_u64()),
+            (200, Some(1)),
+            "{body}"
+        );
+
+        let texts = gateway().received(&e164).len();
+        let (status, sent) = challenge(&h, &c, &flow, &phone).await;
+        assert_eq!(status, 200, "{sent}");
+        let text = gateway().nth(&e164, texts + 1).await;
+        let (status, body) = verify(
+            &h,
+            &c,
+            &flow,
+            json!({"method_id": phone, "code": text.code.unwrap()}),
+        )
+        .await;
+        assert_eq!(
+            (status, body["gates_passed"].as_u64()),
+            (200, Some(2)),
+            "{body}"
+        );
+        assert_eq!(new_password(&h, &c, &flow, NEW_PASSWORD).await.0, 204);
+
+        // The address hears of it (the phone proved the last gate, so the news goes elsewhere).
+        let note = gateway().nth(&address, mails + 2).await;
+        assert!(note.text.contains("was reset"), "{}", note.text);
+        assert_eq!(
+            sign_in_with(&h, &c, "alice@example.org", NEW_PASSWORD)
+                .await
+                .0,
+            200
+        );
+
+        // An unknown name sends nothing, to anyone.
+        let before = (
+            gateway().received(&address).len(),
+            gateway().received(&e164).len(),
+        );
+        let (_, decoy) = begin(&h, &c, "nobody@example.org").await;
+        let flow = decoy["flow"].as_str().unwrap();
+        for m in decoy["methods"].as_array().unwrap() {
+            let (status, _) = challenge(&h, &c, flow, m["id"].as_str().unwrap()).await;
+            assert_eq!(status, 200);
+        }
+        assert_eq!(
+            (
+                gateway().received(&address).len(),
+                gateway().received(&e164).len()
+            ),
+            before
+        );
+    })
+    .await;
+}
+
+fn origin(h: &Harness) -> Url {
+    Url::parse(&h.origin()).unwrap()
+}
+
+#[tokio::test]
+async fn a_security_key_is_a_gate() {
+    each_backend(|h: Harness| async move {
+        let c = h.client();
+        let (token, _, _) = h.enrolled_user(&c, "kim@example.org").await;
+        let mut key = SoftPasskey::new(true);
+        let (status, body) = h
+            .post(
+                &c,
+                "/api/v1/me/security-info/methods",
+                Some(&token),
+                json!({"kind": "security_key", "name": "Blue key"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let id = body["id"].as_str().unwrap().to_string();
+        let options: CreationChallengeResponse =
+            serde_json::from_value(body["webauthn"].clone()).unwrap();
+        let attestation = key.do_registration(origin(&h), options).unwrap();
+        let (status, body) = h
+            .post(
+                &c,
+                &format!("/api/v1/me/security-info/methods/{id}/verify"),
+                Some(&token),
+                json!({"webauthn": attestation}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+
+        let (_, body) = begin(&h, &c, "kim@example.org").await;
+        let flow = body["flow"].as_str().unwrap().to_string();
+        assert_eq!(method_of(&body, "security_key"), id);
+        let (status, body) = challenge(&h, &c, &flow, &id).await;
+        assert_eq!(status, 200, "{body}");
+        let options: RequestChallengeResponse =
+            serde_json::from_value(body["webauthn"].clone()).unwrap();
+        let assertion = key.do_authentication(origin(&h), options).unwrap();
+        let (status, body) = verify(
+            &h,
+            &c,
+            &flow,
+            json!({"method_id": id, "webauthn": assertion}),
+        )
+        .await;
+        assert_eq!(
+            (status, body["gates_passed"].as_u64()),
+            (200, Some(1)),
+            "{body}"
+        );
+        assert_eq!(new_password(&h, &c, &flow, NEW_PASSWORD).await.0, 204);
+    })
+    .await;
+}

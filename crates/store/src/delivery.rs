@@ -1,0 +1,701 @@
+//! Sent challenges and the outbox (core's `DeliveryStore`).
+//!
+//! A challenge commits with its message, and a change to security info with the
+//! notifications announcing it. Workers claim due messages with a lease in one conditional
+//! `UPDATE … RETURNING`; on PostgreSQL the candidates are picked `FOR UPDATE SKIP LOCKED`, so
+//! several nodes claim different messages instead of queueing behind each other, and the
+//! lease (re-checked in the outer `WHERE`) means no message is ever held by two of them.
+
+use async_trait::async_trait;
+use sqlx::{Any, Executor};
+use tessera_core::audit::AuditEvent;
+use tessera_core::challenge::{ChallengeState, ChallengeStatus, SentChallenge};
+use tessera_core::message::{Channel, Message, MessageStatus, Topic};
+use tessera_core::method::{Method, MethodStatus};
+use tessera_core::store::StoreResult;
+use tessera_core::store::delivery::{Approval, DeliveryStore, SendCount, SendCounts};
+use tessera_core::{AccountId, ChallengeId, MessageId, MethodId, StoreError};
+use time::OffsetDateTime;
+
+use crate::rows::{secs, secs_opt};
+use crate::{Dialect, SqlStore, audit, db_err, methods};
+
+const CHALLENGE_COLUMNS: &str = "c.id, c.method_id, c.account_id, c.purpose, c.binding, \
+     c.channel, c.code_mac, c.status, c.failures, c.created_at, c.expires_at, c.resend_after, \
+     c.message_id";
+
+const INSERT_CHALLENGE: &str = "INSERT INTO challenges (id, method_id, account_id, purpose, \
+     binding, channel, code_mac, status, failures, created_at, expires_at, resend_after, \
+     message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+
+const SUPERSEDE: &str = "UPDATE challenges SET status = 'superseded' \
+     WHERE method_id = $1 AND purpose = $2 AND binding = $3 AND status = 'open'";
+
+/// The newest first; within one second, the open one before those it superseded.
+const LATEST: &str = "SELECT c.id, c.method_id, c.account_id, c.purpose, c.binding, \
+     c.channel, c.code_mac, c.status, c.failures, c.created_at, c.expires_at, c.resend_after, \
+     c.message_id, o.status AS delivery \
+     FROM challenges c LEFT JOIN outbox o ON o.id = c.message_id \
+     WHERE c.method_id = $1 AND c.purpose = $2 AND c.binding = $3 \
+     ORDER BY c.created_at DESC, CASE WHEN c.status = 'superseded' THEN 1 ELSE 0 END \
+     LIMIT 1";
+
+const FAILED: &str = "UPDATE challenges SET failures = failures + 1, \
+     status = CASE WHEN failures + 1 >= $2 THEN 'dead' ELSE status END \
+     WHERE id = $1 AND status = 'open' RETURNING failures";
+
+const USE: &str = "UPDATE challenges SET status = 'used' \
+     WHERE id = $1 AND status = 'open' AND expires_at > $2";
+
+const APPROVE: &str = "UPDATE challenges SET status = 'approved' \
+     WHERE id = $1 AND status = 'open' AND expires_at > $2 AND code_mac IS NULL \
+     RETURNING id";
+
+const APPROVE_FLOW: &str = "UPDATE sign_in_flows SET state = 'approved' \
+     WHERE id = $1 AND account_id = $2 AND state = 'mfa_required' AND expires_at > $3";
+
+const APPROVE_STEP_UP: &str =
+    "UPDATE sessions SET second_factor_at = $3 WHERE id = $1 AND account_id = $2";
+
+const METHOD_USED: &str = "UPDATE methods SET failures = 0, locked_until = NULL, \
+     last_used_at = $2 WHERE id = $1";
+
+const ACTIVATE_CONFIRMED: &str = "UPDATE methods SET status = 'active', expires_at = NULL, \
+     failures = 0, locked_until = NULL WHERE id = $1 AND status = 'pending' \
+     AND (expires_at IS NULL OR expires_at > $2)";
+
+const DEFAULT_IF_NONE: &str = "UPDATE accounts SET default_method_id = $2 \
+     WHERE id = $1 AND default_method_id IS NULL";
+
+const MESSAGE_COLUMNS: &str = "id, account_id, channel, topic, destination, extension, locale, \
+     payload, challenge_id, status, attempts, next_attempt_at, created_at, sent_at, note";
+
+const INSERT_MESSAGE: &str = "INSERT INTO outbox (id, account_id, channel, topic, destination, \
+     extension, locale, payload, challenge_id, status, attempts, next_attempt_at, created_at, \
+     sent_at, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+
+const COUNT_ACCOUNT: &str = "SELECT COUNT(*), MIN(created_at) FROM outbox \
+     WHERE account_id = $1 AND topic = 'code' AND created_at > $2";
+const COUNT_DESTINATION: &str = "SELECT COUNT(*), MIN(created_at) FROM outbox \
+     WHERE destination = $1 AND topic = 'code' AND created_at > $2";
+const COUNT_GLOBAL: &str = "SELECT COUNT(*), MIN(created_at) FROM outbox \
+     WHERE topic = 'code' AND created_at > $1";
+
+const CLAIM_SQLITE: &str = "UPDATE outbox SET status = 'sending', lease_until = $2, \
+     attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM outbox WHERE status IN ('queued', 'sending') \
+         AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) \
+         ORDER BY next_attempt_at LIMIT $3) \
+     AND status IN ('queued', 'sending') AND (lease_until IS NULL OR lease_until <= $1) \
+     RETURNING id, account_id, channel, topic, destination, extension, locale, payload, \
+     challenge_id, status, attempts, next_attempt_at, created_at, sent_at, note";
+
+const CLAIM_POSTGRES: &str = "UPDATE outbox SET status = 'sending', lease_until = $2, \
+     attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM outbox WHERE status IN ('queued', 'sending') \
+         AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) \
+         ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
+     AND status IN ('queued', 'sending') AND (lease_until IS NULL OR lease_until <= $1) \
+     RETURNING id, account_id, channel, topic, destination, extension, locale, payload, \
+     challenge_id, status, attempts, next_attempt_at, created_at, sent_at, note";
+
+const SENT: &str = "UPDATE outbox SET status = $2, sent_at = $3, lease_until = NULL, \
+     note = $4, payload = CASE WHEN $5 = 1 THEN payload ELSE NULL END WHERE id = $1";
+const RETRY: &str = "UPDATE outbox SET status = 'queued', lease_until = NULL, \
+     next_attempt_at = $2, note = $3 WHERE id = $1";
+const GAVE_UP: &str = "UPDATE outbox SET status = 'failed', lease_until = NULL, payload = NULL, \
+     note = $2 WHERE id = $1";
+
+fn corrupt(column: &'static str) -> StoreError {
+    StoreError::Corrupt(column)
+}
+
+fn time(secs: i64, column: &'static str) -> StoreResult<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(secs).map_err(|_| corrupt(column))
+}
+
+fn id<T: std::str::FromStr>(text: &str, column: &'static str) -> StoreResult<T> {
+    text.parse().map_err(|_| corrupt(column))
+}
+
+#[derive(sqlx::FromRow)]
+struct ChallengeRow {
+    id: String,
+    method_id: String,
+    account_id: String,
+    purpose: String,
+    binding: String,
+    channel: String,
+    code_mac: Option<Vec<u8>>,
+    status: String,
+    failures: i64,
+    created_at: i64,
+    expires_at: i64,
+    resend_after: i64,
+    message_id: Option<String>,
+}
+
+impl TryFrom<ChallengeRow> for SentChallenge {
+    type Error = StoreError;
+
+    fn try_from(r: ChallengeRow) -> StoreResult<SentChallenge> {
+        Ok(SentChallenge {
+            id: id(&r.id, "challenges.id")?,
+            method_id: id(&r.method_id, "challenges.method_id")?,
+            account_id: id(&r.account_id, "challenges.account_id")?,
+            purpose: r.purpose,
+            binding: r.binding,
+            channel: Channel::parse(&r.channel).ok_or(corrupt("challenges.channel"))?,
+            code_mac: r.code_mac,
+            status: ChallengeStatus::parse(&r.status).ok_or(corrupt("challenges.status"))?,
+            failures: u32::try_from(r.failures).map_err(|_| corrupt("challenges.failures"))?,
+            created_at: time(r.created_at, "challenges.created_at")?,
+            expires_at: time(r.expires_at, "challenges.expires_at")?,
+            resend_after: time(r.resend_after, "challenges.resend_after")?,
+            message_id: r
+                .message_id
+                .map(|m| id(&m, "challenges.message_id"))
+                .transpose()?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct LatestRow {
+    #[sqlx(flatten)]
+    challenge: ChallengeRow,
+    delivery: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: String,
+    account_id: Option<String>,
+    channel: String,
+    topic: String,
+    destination: String,
+    extension: Option<String>,
+    locale: String,
+    payload: Option<Vec<u8>>,
+    challenge_id: Option<String>,
+    status: String,
+    attempts: i64,
+    next_attempt_at: i64,
+    created_at: i64,
+    sent_at: Option<i64>,
+    note: Option<String>,
+}
+
+impl TryFrom<MessageRow> for Message {
+    type Error = StoreError;
+
+    fn try_from(r: MessageRow) -> StoreResult<Message> {
+        Ok(Message {
+            id: id(&r.id, "outbox.id")?,
+            account_id: r
+                .account_id
+                .map(|a| id(&a, "outbox.account_id"))
+                .transpose()?,
+            channel: Channel::parse(&r.channel).ok_or(corrupt("outbox.channel"))?,
+            topic: Topic::parse(&r.topic).ok_or(corrupt("outbox.topic"))?,
+            to: r.destination,
+            extension: r.extension,
+            locale: r.locale,
+            payload: r.payload,
+            challenge_id: r
+                .challenge_id
+                .map(|c| id(&c, "outbox.challenge_id"))
+                .transpose()?,
+            status: MessageStatus::parse(&r.status).ok_or(corrupt("outbox.status"))?,
+            attempts: u32::try_from(r.attempts).map_err(|_| corrupt("outbox.attempts"))?,
+            next_attempt_at: time(r.next_attempt_at, "outbox.next_attempt_at")?,
+            created_at: time(r.created_at, "outbox.created_at")?,
+            sent_at: r.sent_at.map(|s| time(s, "outbox.sent_at")).transpose()?,
+            note: r.note,
+        })
+    }
+}
+
+async fn insert_challenge_on<'c, E>(exec: E, c: &SentChallenge) -> StoreResult<()>
+where
+    E: Executor<'c, Database = Any>,
+{
+    sqlx::query(INSERT_CHALLENGE)
+        .bind(c.id.to_string())
+        .bind(c.method_id.to_string())
+        .bind(c.account_id.to_string())
+        .bind(c.purpose.as_str())
+        .bind(c.binding.as_str())
+        .bind(c.channel.as_str())
+        .bind(c.code_mac.as_deref())
+        .bind(c.status.as_str())
+        .bind(i64::from(c.failures))
+        .bind(secs(c.created_at))
+        .bind(secs(c.expires_at))
+        .bind(secs(c.resend_after))
+        .bind(c.message_id.map(|m| m.to_string()))
+        .execute(exec)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+/// Queues messages inside the caller's transaction.
+pub(crate) async fn insert_messages(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    messages: &[Message],
+) -> StoreResult<()> {
+    for m in messages {
+        sqlx::query(INSERT_MESSAGE)
+            .bind(m.id.to_string())
+            .bind(m.account_id.map(|a| a.to_string()))
+            .bind(m.channel.as_str())
+            .bind(m.topic.as_str())
+            .bind(m.to.as_str())
+            .bind(m.extension.as_deref())
+            .bind(m.locale.as_str())
+            .bind(m.payload.as_deref())
+            .bind(m.challenge_id.map(|c| c.to_string()))
+            .bind(m.status.as_str())
+            .bind(i64::from(m.attempts))
+            .bind(secs(m.next_attempt_at))
+            .bind(secs(m.created_at))
+            .bind(secs_opt(m.sent_at))
+            .bind(m.note.as_deref())
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+async fn supersede_and_insert(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    challenge: &SentChallenge,
+    message: &Message,
+) -> StoreResult<()> {
+    sqlx::query(SUPERSEDE)
+        .bind(challenge.method_id.to_string())
+        .bind(challenge.purpose.as_str())
+        .bind(challenge.binding.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    insert_challenge_on(&mut **tx, challenge).await?;
+    insert_messages(tx, std::slice::from_ref(message)).await
+}
+
+impl SqlStore {
+    /// Commits, then wakes this node's worker when messages were queued.
+    async fn commit_waking(
+        &self,
+        tx: sqlx::Transaction<'static, Any>,
+        queued: bool,
+    ) -> StoreResult<()> {
+        tx.commit().await.map_err(db_err)?;
+        if queued {
+            self.outbox_wake().notify_one();
+        }
+        Ok(())
+    }
+
+    async fn count(
+        &self,
+        sql: &'static str,
+        key: Option<&str>,
+        since: i64,
+    ) -> StoreResult<SendCount> {
+        let query = sqlx::query_as::<_, (i64, Option<i64>)>(sql);
+        let query = match key {
+            Some(key) => query.bind(key.to_string()).bind(since),
+            None => query.bind(since),
+        };
+        let (count, oldest) = query.fetch_one(self.pool()).await.map_err(db_err)?;
+        Ok(SendCount {
+            count: u64::try_from(count).unwrap_or(0),
+            oldest: oldest.map(|o| time(o, "outbox.created_at")).transpose()?,
+        })
+    }
+}
+
+#[async_trait]
+impl DeliveryStore for SqlStore {
+    async fn insert_challenge(
+        &self,
+        challenge: &SentChallenge,
+        message: &Message,
+        event: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        supersede_and_insert(&mut tx, challenge, message).await?;
+        audit::insert(&mut *tx, event).await?;
+        self.commit_waking(tx, true).await
+    }
+
+    async fn insert_method_with_challenge(
+        &self,
+        method: &Method,
+        method_audit: &AuditEvent,
+        challenge: &SentChallenge,
+        message: &Message,
+        event: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        methods::insert_on(&mut *tx, method).await?;
+        audit::insert(&mut *tx, method_audit).await?;
+        supersede_and_insert(&mut tx, challenge, message).await?;
+        audit::insert(&mut *tx, event).await?;
+        self.commit_waking(tx, true).await
+    }
+
+    async fn latest_challenge(
+        &self,
+        method: MethodId,
+        purpose: &str,
+        binding: &str,
+    ) -> StoreResult<Option<ChallengeState>> {
+        let row = sqlx::query_as::<_, LatestRow>(LATEST)
+            .bind(method.to_string())
+            .bind(purpose.to_string())
+            .bind(binding.to_string())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?;
+        row.map(|r| {
+            Ok(ChallengeState {
+                challenge: SentChallenge::try_from(r.challenge)?,
+                delivery: r.delivery.as_deref().and_then(MessageStatus::parse),
+            })
+        })
+        .transpose()
+    }
+
+    async fn challenge(&self, cid: ChallengeId) -> StoreResult<Option<SentChallenge>> {
+        let sql = format!("SELECT {CHALLENGE_COLUMNS} FROM challenges c WHERE c.id = $1");
+        sqlx::query_as::<_, ChallengeRow>(sqlx::AssertSqlSafe(sql))
+            .bind(cid.to_string())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?
+            .map(SentChallenge::try_from)
+            .transpose()
+    }
+
+    async fn challenge_failed(&self, cid: ChallengeId, max: u32) -> StoreResult<u32> {
+        let failures: Option<i64> = sqlx::query_scalar(FAILED)
+            .bind(cid.to_string())
+            .bind(i64::from(max))
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?;
+        Ok(failures.and_then(|f| u32::try_from(f).ok()).unwrap_or(max))
+    }
+
+    async fn use_challenge(&self, cid: ChallengeId, now: OffsetDateTime) -> StoreResult<bool> {
+        Ok(sqlx::query(USE)
+            .bind(cid.to_string())
+            .bind(secs(now))
+            .execute(self.pool())
+            .await
+            .map_err(db_err)?
+            .rows_affected()
+            > 0)
+    }
+
+    async fn approve_challenge(
+        &self,
+        cid: ChallengeId,
+        now: OffsetDateTime,
+        event: &AuditEvent,
+        notes: &[Message],
+    ) -> StoreResult<Approval> {
+        let Some(challenge) = self.challenge(cid).await? else {
+            return Ok(Approval::Refused);
+        };
+        let mut tx = self.begin_write().await?;
+        let approved: Option<String> = sqlx::query_scalar(APPROVE)
+            .bind(cid.to_string())
+            .bind(secs(now))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if approved.is_none() {
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(Approval::Refused);
+        }
+        let account = challenge.account_id.to_string();
+        let method = challenge.method_id.to_string();
+        let applied = match challenge.purpose.as_str() {
+            "sign_in" => sqlx::query(APPROVE_FLOW)
+                .bind(challenge.binding.as_str())
+                .bind(account.as_str())
+                .bind(secs(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected(),
+            "step_up" => sqlx::query(APPROVE_STEP_UP)
+                .bind(challenge.binding.as_str())
+                .bind(account.as_str())
+                .bind(secs(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected(),
+            "register" => {
+                let activated = sqlx::query(ACTIVATE_CONFIRMED)
+                    .bind(method.as_str())
+                    .bind(secs(now))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                if activated > 0 {
+                    sqlx::query(DEFAULT_IF_NONE)
+                        .bind(account.as_str())
+                        .bind(method.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    insert_messages(&mut tx, notes).await?;
+                }
+                activated
+            }
+            _ => 0,
+        };
+        if applied == 0 {
+            // What the call was for is over (the flow expired or completed meanwhile).
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(Approval::Refused);
+        }
+        sqlx::query(METHOD_USED)
+            .bind(method.as_str())
+            .bind(secs(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        audit::insert(&mut *tx, event).await?;
+        self.commit_waking(tx, !notes.is_empty()).await?;
+        Ok(Approval::Approved(SentChallenge {
+            status: ChallengeStatus::Approved,
+            ..challenge
+        }))
+    }
+
+    async fn send_counts(
+        &self,
+        account: AccountId,
+        destination: &str,
+        hour_ago: OffsetDateTime,
+        minute_ago: OffsetDateTime,
+    ) -> StoreResult<SendCounts> {
+        let account = account.to_string();
+        Ok(SendCounts {
+            account: self
+                .count(COUNT_ACCOUNT, Some(&account), secs(hour_ago))
+                .await?,
+            destination: self
+                .count(COUNT_DESTINATION, Some(destination), secs(hour_ago))
+                .await?,
+            global: self.count(COUNT_GLOBAL, None, secs(minute_ago)).await?,
+        })
+    }
+
+    async fn enqueue_messages(&self, messages: &[Message]) -> StoreResult<()> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        insert_messages(&mut tx, messages).await?;
+        self.commit_waking(tx, true).await
+    }
+
+    async fn claim_messages(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        let sql = match self.dialect() {
+            Dialect::Sqlite => CLAIM_SQLITE,
+            Dialect::Postgres => CLAIM_POSTGRES,
+        };
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query_as::<_, MessageRow>(sql)
+            .bind(secs(now))
+            .bind(secs(lease_until))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        rows.into_iter().map(Message::try_from).collect()
+    }
+
+    async fn message_sent(
+        &self,
+        mid: MessageId,
+        now: OffsetDateTime,
+        keep: bool,
+        note: Option<&str>,
+    ) -> StoreResult<()> {
+        let status = if keep {
+            MessageStatus::Kept
+        } else {
+            MessageStatus::Sent
+        };
+        sqlx::query(SENT)
+            .bind(mid.to_string())
+            .bind(status.as_str())
+            .bind(secs(now))
+            .bind(note)
+            .bind(i64::from(keep))
+            .execute(self.pool())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn message_retry(
+        &self,
+        mid: MessageId,
+        next_at: OffsetDateTime,
+        note: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(RETRY)
+            .bind(mid.to_string())
+            .bind(secs(next_at))
+            .bind(note.to_string())
+            .execute(self.pool())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn message_failed(&self, mid: MessageId, note: &str) -> StoreResult<()> {
+        sqlx::query(GAVE_UP)
+            .bind(mid.to_string())
+            .bind(note.to_string())
+            .execute(self.pool())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn message(&self, mid: MessageId) -> StoreResult<Option<Message>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM outbox WHERE id = $1");
+        sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(sql))
+            .bind(mid.to_string())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?
+            .map(Message::try_from)
+            .transpose()
+    }
+
+    async fn recent_messages(&self, limit: u32) -> StoreResult<Vec<Message>> {
+        let sql =
+            format!("SELECT {MESSAGE_COLUMNS} FROM outbox ORDER BY created_at DESC, id LIMIT $1");
+        sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(sql))
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(Message::try_from)
+            .collect()
+    }
+
+    async fn wait_for_messages(&self, max: std::time::Duration) {
+        let _ = tokio::time::timeout(max, self.outbox_wake().notified()).await;
+    }
+
+    async fn activate_method_noting(
+        &self,
+        mid: MethodId,
+        step: Option<i64>,
+        now: OffsetDateTime,
+        make_default: bool,
+        event: &AuditEvent,
+        notes: &[Message],
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let account: Option<String> = sqlx::query_scalar(methods::ACTIVATE)
+            .bind(mid.to_string())
+            .bind(step)
+            .bind(secs(now))
+            .bind(MethodStatus::Active.as_str())
+            .bind(MethodStatus::Pending.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let Some(account) = account else {
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        };
+        if make_default {
+            sqlx::query(methods::SET_DEFAULT)
+                .bind(account)
+                .bind(mid.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        insert_messages(&mut tx, notes).await?;
+        audit::insert(&mut *tx, event).await?;
+        self.commit_waking(tx, !notes.is_empty()).await?;
+        Ok(true)
+    }
+
+    async fn delete_method_noting(
+        &self,
+        account: AccountId,
+        mid: MethodId,
+        new_default: Option<MethodId>,
+        event: &AuditEvent,
+        notes: &[Message],
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let deleted = sqlx::query(methods::DELETE)
+            .bind(mid.to_string())
+            .bind(account.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if deleted == 0 {
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        }
+        sqlx::query(methods::MOVE_DEFAULT)
+            .bind(mid.to_string())
+            .bind(account.to_string())
+            .bind(new_default.map(|m| m.to_string()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        insert_messages(&mut tx, notes).await?;
+        audit::insert(&mut *tx, event).await?;
+        self.commit_waking(tx, !notes.is_empty()).await?;
+        Ok(true)
+    }
+
+    async fn set_default_method_noting(
+        &self,
+        account: AccountId,
+        method: Option<MethodId>,
+        event: &AuditEvent,
+        notes: &[Message],
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(methods::SET_DEFAULT)
+            .bind(account.to_string())
+            .bind(method.map(|m| m.to_string()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        insert_messages(&mut tx, notes).await?;
+        audit::insert(&mut *tx, event).await?;
+        self.commit_waking(tx, !notes.is_empty()).await
+    }
+}

@@ -1,0 +1,116 @@
+//! Code attempts against a method: the failure count and the lock (see core's `lockout`).
+//!
+//! Each decision is one `UPDATE … WHERE` that either changes the row or does not. PostgreSQL
+//! re-checks the `WHERE` of a waiting `UPDATE` against the row its rival committed, and
+//! SQLite runs one writer at a time, so 64 parallel attempts at 9 failures cannot all read
+//! "9" and slip past: exactly one more goes ahead.
+
+use tessera_core::MethodId;
+use tessera_core::audit::AuditEvent;
+use tessera_core::lockout::AttemptGate;
+use tessera_core::store::StoreResult;
+use time::OffsetDateTime;
+
+use crate::rows::{lock_end, secs};
+use crate::{SqlStore, audit, db_err};
+
+/// Goes ahead (counting the failure in advance) when unlocked and under the threshold, or
+/// when a lock has lapsed (the count restarts at this attempt).
+const BEGIN_ATTEMPT: &str = "UPDATE methods \
+     SET failures = CASE WHEN locked_until IS NULL THEN failures + 1 ELSE 1 END, \
+         locked_until = NULL \
+     WHERE id = $1 \
+     AND ((locked_until IS NULL AND failures < $3) OR locked_until <= $2)";
+
+const LOCKED_UNTIL: &str = "SELECT locked_until FROM methods WHERE id = $1";
+
+/// Sets the lock once, by the failure that reaches the threshold; later failures keep its end.
+const RECORD_FAILURE: &str = "UPDATE methods \
+     SET locked_until = CASE WHEN failures >= $2 AND locked_until IS NULL THEN $3 \
+                             ELSE locked_until END \
+     WHERE id = $1 \
+     RETURNING failures, locked_until";
+
+/// A step at or below the last accepted one is a replay and changes nothing.
+const RECORD_SUCCESS: &str = "UPDATE methods \
+     SET failures = 0, locked_until = NULL, last_used_at = $3, \
+         last_step = COALESCE($2, last_step) \
+     WHERE id = $1 AND ($2 IS NULL OR last_step IS NULL OR last_step < $2)";
+
+pub(crate) async fn begin_attempt(
+    store: &SqlStore,
+    id: MethodId,
+    now: OffsetDateTime,
+    threshold: u32,
+) -> StoreResult<AttemptGate> {
+    let counted = sqlx::query(BEGIN_ATTEMPT)
+        .bind(id.to_string())
+        .bind(secs(now))
+        .bind(i64::from(threshold))
+        .execute(store.pool())
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+    if counted > 0 {
+        return Ok(AttemptGate::Open);
+    }
+    // Refused. The read below only says for how long: the UPDATE already decided. A missing
+    // method is refused too (the caller loaded it; it was deleted meanwhile).
+    let locked_until: Option<Option<i64>> = sqlx::query_scalar(LOCKED_UNTIL)
+        .bind(id.to_string())
+        .fetch_optional(store.pool())
+        .await
+        .map_err(db_err)?;
+    let until = lock_end(locked_until.flatten())?.filter(|until| *until > now);
+    Ok(AttemptGate::Locked { until })
+}
+
+pub(crate) async fn record_failure(
+    store: &SqlStore,
+    id: MethodId,
+    threshold: u32,
+    lock_until: OffsetDateTime,
+    event: &AuditEvent,
+) -> StoreResult<Option<OffsetDateTime>> {
+    let mut tx = store.begin_write().await?;
+    let row: Option<(i64, Option<i64>)> = sqlx::query_as(RECORD_FAILURE)
+        .bind(id.to_string())
+        .bind(i64::from(threshold))
+        .bind(secs(lock_until))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    audit::insert(&mut *tx, event).await?;
+    tx.commit().await.map_err(db_err)?;
+    match row {
+        Some((failures, locked_until)) if failures >= i64::from(threshold) => {
+            lock_end(locked_until)
+        }
+        _ => Ok(None),
+    }
+}
+
+pub(crate) async fn record_success(
+    store: &SqlStore,
+    id: MethodId,
+    step: Option<i64>,
+    now: OffsetDateTime,
+    event: &AuditEvent,
+) -> StoreResult<bool> {
+    let mut tx = store.begin_write().await?;
+    let changed = sqlx::query(RECORD_SUCCESS)
+        .bind(id.to_string())
+        .bind(step)
+        .bind(secs(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+    if changed == 0 {
+        tx.rollback().await.map_err(db_err)?;
+        return Ok(false);
+    }
+    audit::insert(&mut *tx, event).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(true)
+}

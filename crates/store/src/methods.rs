@@ -1,0 +1,179 @@
+//! Methods (security info): registration, activation, the default, deletion.
+
+use tessera_core::audit::AuditEvent;
+use tessera_core::method::{Method, MethodStatus};
+use tessera_core::store::StoreResult;
+use tessera_core::{AccountId, MethodId};
+use time::OffsetDateTime;
+
+use crate::rows::{MethodRow, secs, secs_opt, to_json};
+use crate::{SqlStore, audit, db_err};
+
+pub(crate) const INSERT: &str = "INSERT INTO methods \
+     (id, account_id, kind, status, name, data, sealed_secret, created_at, last_used_at, \
+      expires_at, last_step, failures, locked_until) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+
+const SELECT_BY_ID: &str = "SELECT id, account_id, kind, status, name, data, sealed_secret, \
+     created_at, last_used_at, expires_at, last_step, failures, locked_until \
+     FROM methods WHERE id = $1";
+
+const SELECT_OF_ACCOUNT: &str = "SELECT id, account_id, kind, status, name, data, \
+     sealed_secret, created_at, last_used_at, expires_at, last_step, failures, locked_until \
+     FROM methods WHERE account_id = $1 ORDER BY created_at, id";
+
+/// Pending → active, deciding in one statement: a second activation, a lapsed registration
+/// or a step at or below the last accepted one changes no row. A new proof also clears the
+/// failures that `begin_attempt` counted in advance.
+pub(crate) const ACTIVATE: &str = "UPDATE methods SET status = $4, expires_at = NULL, \
+     last_step = COALESCE($2, last_step), failures = 0, locked_until = NULL \
+     WHERE id = $1 AND status = $5 AND (expires_at IS NULL OR expires_at > $3) \
+     AND ($2 IS NULL OR last_step IS NULL OR last_step < $2) \
+     RETURNING account_id";
+
+pub(crate) const SET_DEFAULT: &str = "UPDATE accounts SET default_method_id = $2 WHERE id = $1";
+
+pub(crate) const DELETE: &str = "DELETE FROM methods WHERE id = $1 AND account_id = $2";
+
+pub(crate) const MOVE_DEFAULT: &str = "UPDATE accounts SET default_method_id = $3 \
+     WHERE id = $2 AND default_method_id = $1";
+
+const DELETE_EXPIRED_PENDING: &str =
+    "DELETE FROM methods WHERE status = $1 AND expires_at IS NOT NULL AND expires_at <= $2";
+
+pub(crate) async fn insert(
+    store: &SqlStore,
+    method: &Method,
+    event: &AuditEvent,
+) -> StoreResult<()> {
+    let mut tx = store.begin_write().await?;
+    insert_on(&mut *tx, method).await?;
+    audit::insert(&mut *tx, event).await?;
+    tx.commit().await.map_err(db_err)
+}
+
+/// Inserts a method inside the caller's transaction (a kind that stores more with it).
+pub(crate) async fn insert_on<'c, E>(exec: E, method: &Method) -> StoreResult<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let data = to_json(&method.data)?;
+    sqlx::query(INSERT)
+        .bind(method.id.to_string())
+        .bind(method.account_id.to_string())
+        .bind(method.kind.as_str())
+        .bind(method.status.as_str())
+        .bind(method.name.as_deref())
+        .bind(data)
+        .bind(method.sealed_secret.as_deref())
+        .bind(secs(method.created_at))
+        .bind(secs_opt(method.last_used_at))
+        .bind(secs_opt(method.expires_at))
+        .bind(method.last_step)
+        .bind(i64::from(method.failures))
+        .bind(secs_opt(method.locked_until))
+        .execute(exec)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn by_id(store: &SqlStore, id: MethodId) -> StoreResult<Option<Method>> {
+    sqlx::query_as::<_, MethodRow>(SELECT_BY_ID)
+        .bind(id.to_string())
+        .fetch_optional(store.pool())
+        .await
+        .map_err(db_err)?
+        .map(Method::try_from)
+        .transpose()
+}
+
+pub(crate) async fn of_account(store: &SqlStore, account: AccountId) -> StoreResult<Vec<Method>> {
+    sqlx::query_as::<_, MethodRow>(SELECT_OF_ACCOUNT)
+        .bind(account.to_string())
+        .fetch_all(store.pool())
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(Method::try_from)
+        .collect()
+}
+
+pub(crate) async fn activate(
+    store: &SqlStore,
+    id: MethodId,
+    step: Option<i64>,
+    now: OffsetDateTime,
+    make_default: bool,
+    event: &AuditEvent,
+) -> StoreResult<bool> {
+    let mut tx = store.begin_write().await?;
+    let account: Option<String> = sqlx::query_scalar(ACTIVATE)
+        .bind(id.to_string())
+        .bind(step)
+        .bind(secs(now))
+        .bind(MethodStatus::Active.as_str())
+        .bind(MethodStatus::Pending.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let Some(account) = account else {
+        tx.rollback().await.map_err(db_err)?;
+        return Ok(false);
+    };
+    if make_default {
+        sqlx::query(SET_DEFAULT)
+            .bind(account)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    audit::insert(&mut *tx, event).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(true)
+}
+
+pub(crate) async fn delete(
+    store: &SqlStore,
+    account: AccountId,
+    id: MethodId,
+    new_default: Option<MethodId>,
+    event: &AuditEvent,
+) -> StoreResult<bool> {
+    let mut tx = store.begin_write().await?;
+    let deleted = sqlx::query(DELETE)
+        .bind(id.to_string())
+        .bind(account.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+    if deleted == 0 {
+        tx.rollback().await.map_err(db_err)?;
+        return Ok(false);
+    }
+    sqlx::query(MOVE_DEFAULT)
+        .bind(id.to_string())
+        .bind(account.to_string())
+        .bind(new_default.map(|m| m.to_string()))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    audit::insert(&mut *tx, event).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(true)
+}
+
+pub(crate) async fn delete_expired_pending(
+    store: &SqlStore,
+    now: OffsetDateTime,
+) -> StoreResult<u64> {
+    Ok(sqlx::query(DELETE_EXPIRED_PENDING)
+        .bind(MethodStatus::Pending.as_str())
+        .bind(secs(now))
+        .execute(store.pool())
+        .await
+        .map_err(db_err)?
+        .rows_affected())
+}

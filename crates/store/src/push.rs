@@ -1,0 +1,650 @@
+//! Authenticator apps activated for notifications: their devices and the push requests sent
+//! to them (migration 0003).
+//!
+//! Each decision is one conditional statement whose row count decides: an activation spends
+//! the code only while it is unspent and current, an answer moves a request only out of
+//! `pending`, and the flow, session or method it touches only from the state it expects; a
+//! change that does not apply rolls the whole answer back.
+
+use async_trait::async_trait;
+use sqlx::{Any, Transaction};
+use tessera_core::account::AccountStatus;
+use tessera_core::audit::AuditEvent;
+use tessera_core::flow::FlowState;
+use tessera_core::method::{Method, MethodStatus};
+use tessera_core::store::StoreResult;
+use tessera_core::store::delivery::DeliveryStore;
+use tessera_core::store::push::{
+    Device, DeviceActivation, KeyAlgorithm, PushAnswer, PushEffect, PushRefused, PushRequest,
+    PushStatus, PushStore, PushSubscription, binding_key, device_key,
+};
+use tessera_core::{MethodId, PushRequestId, StoreError};
+use time::{Duration, OffsetDateTime};
+
+use crate::rows::secs;
+use crate::{Dialect, SqlStore, audit, db_err, push_wakeups};
+
+const INSERT_DEVICE: &str = "INSERT INTO push_devices \
+     (method_id, account_id, activation_hash, sealed_activation, activation_expires_at) \
+     VALUES ($1, $2, $3, $4, $5)";
+
+const SELECT_DEVICE: &str = "SELECT method_id, account_id, activation_hash, sealed_activation, \
+     activation_expires_at, activated_at, name, algorithm, public_key, credential_hash, \
+     wakeup_url FROM push_devices";
+
+/// Spends the code: only an unspent, current one, once.
+const ACTIVATE_DEVICE: &str = "UPDATE push_devices SET activation_hash = NULL, \
+     sealed_activation = NULL, activated_at = $2, name = $3, algorithm = $4, public_key = $5, \
+     credential_hash = $6, wakeup_url = $7 \
+     WHERE method_id = $1 AND activation_hash IS NOT NULL AND activated_at IS NULL \
+     AND activation_expires_at > $2";
+
+/// The pending method lives on until the test notification can be answered.
+const EXTEND_PENDING: &str = "UPDATE methods SET expires_at = $2, name = COALESCE(name, $3) \
+     WHERE id = $1 AND status = $4 AND expires_at > $5";
+
+const SET_WAKEUP: &str = "UPDATE push_devices SET wakeup_url = $2 WHERE method_id = $1";
+
+/// Serializes the requests of one account on PostgreSQL (SQLite has one writer anyway), so
+/// two at once cannot both slip under the limit.
+const LOCK_ACCOUNT: &str = "UPDATE accounts SET id = id WHERE id = $1";
+
+const COUNT_RECENT: &str =
+    "SELECT COUNT(*) FROM push_requests WHERE account_id = $1 AND created_at > $2";
+
+const OLDEST_RECENT: &str =
+    "SELECT MIN(created_at) FROM push_requests WHERE account_id = $1 AND created_at > $2";
+
+const SUPERSEDE: &str = "UPDATE push_requests SET status = $4, answered_at = $3 \
+     WHERE purpose = $1 AND binding = $2 AND status = $5";
+
+/// Old answered and expired requests go when the account sends a new one.
+const FORGET_OLD: &str = "DELETE FROM push_requests WHERE account_id = $1 AND expires_at < $2";
+
+const INSERT_REQUEST: &str = "INSERT INTO push_requests \
+     (id, method_id, account_id, purpose, binding, number, status, app, ip, user_agent, \
+      created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+const SELECT_REQUEST: &str = "SELECT id, method_id, account_id, purpose, binding, number, \
+     status, app, ip, user_agent, created_at, expires_at, answered_at FROM push_requests";
+
+/// One answer per request: the first to move it out of `pending` wins.
+const ANSWER: &str = "UPDATE push_requests SET status = $2, answered_at = $3 \
+     WHERE id = $1 AND status = $4 AND expires_at > $3 \
+     RETURNING method_id, binding";
+
+const METHOD_USED: &str = "UPDATE methods SET failures = 0, locked_until = NULL, \
+     last_used_at = $2 WHERE id = $1";
+
+const APPROVE_FLOW: &str = "UPDATE sign_in_flows SET state = $3 \
+     WHERE id = $1 AND state = $4 AND expires_at > $2";
+
+const DENY_FLOW: &str = "UPDATE sign_in_flows SET state = $2 WHERE id = $1 AND state = $3";
+
+const MARK_SECOND_FACTOR: &str = "UPDATE sessions SET second_factor_at = $2 WHERE id = $1";
+
+const ACTIVATE_METHOD: &str = "UPDATE methods SET status = $3, expires_at = NULL, \
+     failures = 0, locked_until = NULL, last_used_at = $2 \
+     WHERE id = $1 AND status = $4 AND (expires_at IS NULL OR expires_at > $2) \
+     RETURNING account_id";
+
+const SET_DEFAULT: &str = "UPDATE accounts SET default_method_id = $2 WHERE id = $1";
+
+const DISABLE_ACCOUNT: &str = "UPDATE accounts SET status = $2 WHERE id = $1";
+
+const END_SESSIONS: &str = "DELETE FROM sessions WHERE account_id = $1";
+
+/// Claims the wake-up of new requests, only for a device that asked for wake-ups.
+const CLAIM_WAKEUP: &str = "UPDATE push_requests SET woken = 1 \
+     WHERE method_id = $1 AND status = $3 AND woken = 0 AND expires_at > $2 \
+     AND EXISTS (SELECT 1 FROM push_devices d \
+                 WHERE d.method_id = push_requests.method_id AND d.wakeup_url IS NOT NULL)";
+
+const WAKEUP_URL: &str = "SELECT wakeup_url FROM push_devices WHERE method_id = $1";
+
+const NOTIFY: &str = "SELECT pg_notify($1, $2)";
+
+#[derive(sqlx::FromRow)]
+struct DeviceRow {
+    method_id: String,
+    account_id: String,
+    activation_hash: Option<Vec<u8>>,
+    sealed_activation: Option<Vec<u8>>,
+    activation_expires_at: i64,
+    activated_at: Option<i64>,
+    name: Option<String>,
+    algorithm: Option<String>,
+    public_key: Option<Vec<u8>>,
+    credential_hash: Option<Vec<u8>>,
+    wakeup_url: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RequestRow {
+    id: String,
+    method_id: String,
+    account_id: String,
+    purpose: String,
+    binding: String,
+    number: i64,
+    status: String,
+    app: String,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    created_at: i64,
+    expires_at: i64,
+    answered_at: Option<i64>,
+}
+
+fn time(secs: i64, column: &'static str) -> StoreResult<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(secs).map_err(|_| StoreError::Corrupt(column))
+}
+
+fn parse<T: std::str::FromStr>(text: &str, column: &'static str) -> StoreResult<T> {
+    text.parse().map_err(|_| StoreError::Corrupt(column))
+}
+
+impl TryFrom<DeviceRow> for Device {
+    type Error = StoreError;
+
+    fn try_from(row: DeviceRow) -> StoreResult<Device> {
+        let algorithm = match row.algorithm.as_deref() {
+            None => None,
+            Some(a) => {
+                Some(KeyAlgorithm::parse(a).ok_or(StoreError::Corrupt("push_devices.algorithm"))?)
+            }
+        };
+        Ok(Device {
+            method_id: parse(&row.method_id, "push_devices.method_id")?,
+            account_id: parse(&row.account_id, "push_devices.account_id")?,
+            activation_hash: row.activation_hash,
+            sealed_activation: row.sealed_activation,
+            activation_expires_at: time(
+                row.activation_expires_at,
+                "push_devices.activation_expires_at",
+            )?,
+            activated_at: row
+                .activated_at
+                .map(|t| time(t, "push_devices.activated_at"))
+                .transpose()?,
+            name: row.name,
+            algorithm,
+            public_key: row.public_key,
+            credential_hash: row.credential_hash,
+            wakeup_url: row.wakeup_url,
+        })
+    }
+}
+
+impl TryFrom<RequestRow> for PushRequest {
+    type Error = StoreError;
+
+    fn try_from(row: RequestRow) -> StoreResult<PushRequest> {
+        Ok(PushRequest {
+            id: parse(&row.id, "push_requests.id")?,
+            method_id: parse(&row.method_id, "push_requests.method_id")?,
+            account_id: parse(&row.account_id, "push_requests.account_id")?,
+            purpose: row.purpose,
+            binding: row.binding,
+            number: u8::try_from(row.number)
+                .map_err(|_| StoreError::Corrupt("push_requests.number"))?,
+            status: PushStatus::parse(&row.status)
+                .ok_or(StoreError::Corrupt("push_requests.status"))?,
+            app: row.app,
+            ip: row.ip,
+            user_agent: row.user_agent,
+            created_at: time(row.created_at, "push_requests.created_at")?,
+            expires_at: time(row.expires_at, "push_requests.expires_at")?,
+            answered_at: row
+                .answered_at
+                .map(|t| time(t, "push_requests.answered_at"))
+                .transpose()?,
+        })
+    }
+}
+
+impl SqlStore {
+    /// Makes `keys` heard by their waiters: inside the transaction on PostgreSQL (delivered
+    /// at commit), after it on SQLite (see [`SqlStore::woken`]).
+    async fn notify(&self, tx: &mut Transaction<'static, Any>, keys: &[String]) -> StoreResult<()> {
+        if self.dialect() != Dialect::Postgres {
+            return Ok(());
+        }
+        for key in keys {
+            sqlx::query(NOTIFY)
+                .bind(push_wakeups::CHANNEL)
+                .bind(key.as_str())
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    /// After a commit on SQLite: the in-process half of [`SqlStore::notify`].
+    fn woken(&self, keys: &[String]) {
+        if self.dialect() == Dialect::Sqlite {
+            for key in keys {
+                self.push_hub().wake(key);
+            }
+        }
+    }
+
+    async fn insert_request_on(
+        tx: &mut Transaction<'static, Any>,
+        request: &PushRequest,
+    ) -> StoreResult<()> {
+        sqlx::query(SUPERSEDE)
+            .bind(request.purpose.as_str())
+            .bind(request.binding.as_str())
+            .bind(secs(request.created_at))
+            .bind(PushStatus::Expired.as_str())
+            .bind(PushStatus::Pending.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(INSERT_REQUEST)
+            .bind(request.id.to_string())
+            .bind(request.method_id.to_string())
+            .bind(request.account_id.to_string())
+            .bind(request.purpose.as_str())
+            .bind(request.binding.as_str())
+            .bind(i64::from(request.number))
+            .bind(request.status.as_str())
+            .bind(request.app.as_str())
+            .bind(request.ip.as_deref())
+            .bind(request.user_agent.as_deref())
+            .bind(secs(request.created_at))
+            .bind(secs(request.expires_at))
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Applies one effect of an answer; false when one that must apply did not.
+    async fn apply(
+        tx: &mut Transaction<'static, Any>,
+        effect: &PushEffect,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let changed = |r: sqlx::any::AnyQueryResult| r.rows_affected() > 0;
+        Ok(match effect {
+            PushEffect::MethodUsed(id) => {
+                sqlx::query(METHOD_USED)
+                    .bind(id.to_string())
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                true
+            }
+            PushEffect::ApproveFlow(flow) => changed(
+                sqlx::query(APPROVE_FLOW)
+                    .bind(flow.to_string())
+                    .bind(now)
+                    .bind(FlowState::Approved.as_str())
+                    .bind(FlowState::MfaRequired.as_str())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?,
+            ),
+            PushEffect::DenyFlow(flow) => {
+                sqlx::query(DENY_FLOW)
+                    .bind(flow.to_string())
+                    .bind(FlowState::Denied.as_str())
+                    .bind(FlowState::MfaRequired.as_str())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                true
+            }
+            PushEffect::MarkSecondFactor(session) => changed(
+                sqlx::query(MARK_SECOND_FACTOR)
+                    .bind(session.to_string())
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?,
+            ),
+            PushEffect::ActivateMethod {
+                method,
+                make_default,
+                ..
+            } => {
+                let account: Option<String> = sqlx::query_scalar(ACTIVATE_METHOD)
+                    .bind(method.to_string())
+                    .bind(now)
+                    .bind(MethodStatus::Active.as_str())
+                    .bind(MethodStatus::Pending.as_str())
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                match account {
+                    None => false,
+                    Some(account) => {
+                        if *make_default {
+                            sqlx::query(SET_DEFAULT)
+                                .bind(account)
+                                .bind(method.to_string())
+                                .execute(&mut **tx)
+                                .await
+                                .map_err(db_err)?;
+                        }
+                        true
+                    }
+                }
+            }
+            PushEffect::BlockAccount(account) => {
+                sqlx::query(DISABLE_ACCOUNT)
+                    .bind(account.to_string())
+                    .bind(AccountStatus::Disabled.as_str())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                sqlx::query(END_SESSIONS)
+                    .bind(account.to_string())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                true
+            }
+        })
+    }
+
+    async fn devices_where(&self, clause: &'static str, key: &[u8]) -> StoreResult<Option<Device>> {
+        let sql = match clause {
+            "activation" => {
+                sqlx::AssertSqlSafe(format!("{SELECT_DEVICE} WHERE activation_hash = $1"))
+            }
+            _ => sqlx::AssertSqlSafe(format!("{SELECT_DEVICE} WHERE credential_hash = $1")),
+        };
+        sqlx::query_as::<_, DeviceRow>(sql)
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?
+            .map(Device::try_from)
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl PushStore for SqlStore {
+    async fn insert_app_method(
+        &self,
+        method: &Method,
+        device: &Device,
+        event: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        crate::methods::insert_on(&mut *tx, method).await?;
+        sqlx::query(INSERT_DEVICE)
+            .bind(device.method_id.to_string())
+            .bind(device.account_id.to_string())
+            .bind(device.activation_hash.as_deref())
+            .bind(device.sealed_activation.as_deref())
+            .bind(secs(device.activation_expires_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        audit::insert(&mut *tx, event).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn device(&self, method: MethodId) -> StoreResult<Option<Device>> {
+        sqlx::query_as::<_, DeviceRow>(sqlx::AssertSqlSafe(format!(
+            "{SELECT_DEVICE} WHERE method_id = $1"
+        )))
+        .bind(method.to_string())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db_err)?
+        .map(Device::try_from)
+        .transpose()
+    }
+
+    async fn device_by_activation(&self, hash: &[u8]) -> StoreResult<Option<Device>> {
+        self.devices_where("activation", hash).await
+    }
+
+    async fn device_by_credential(&self, hash: &[u8]) -> StoreResult<Option<Device>> {
+        self.devices_where("credential", hash).await
+    }
+
+    async fn activate_device(
+        &self,
+        activation: &DeviceActivation,
+        test: &PushRequest,
+        events: &[AuditEvent],
+    ) -> StoreResult<bool> {
+        let at = secs(activation.at);
+        let mut tx = self.begin_write().await?;
+        let spent = sqlx::query(ACTIVATE_DEVICE)
+            .bind(activation.method_id.to_string())
+            .bind(at)
+            .bind(activation.name.as_str())
+            .bind(activation.algorithm.as_str())
+            .bind(activation.public_key.as_slice())
+            .bind(activation.credential_hash.as_slice())
+            .bind(activation.wakeup_url.as_deref())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        let extended = if spent == 1 {
+            sqlx::query(EXTEND_PENDING)
+                .bind(activation.method_id.to_string())
+                .bind(secs(activation.method_expires_at))
+                .bind(activation.method_name.as_deref())
+                .bind(MethodStatus::Pending.as_str())
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected()
+        } else {
+            0
+        };
+        if extended != 1 {
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        }
+        Self::insert_request_on(&mut tx, test).await?;
+        for event in events {
+            audit::insert(&mut *tx, event).await?;
+        }
+        let keys = [device_key(test.method_id), binding_key(&test.binding)];
+        self.notify(&mut tx, &keys).await?;
+        tx.commit().await.map_err(db_err)?;
+        self.woken(&keys);
+        Ok(true)
+    }
+
+    async fn set_wakeup_url(&self, method: MethodId, url: Option<&str>) -> StoreResult<()> {
+        sqlx::query(SET_WAKEUP)
+            .bind(method.to_string())
+            .bind(url)
+            .execute(self.pool())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_push_request(
+        &self,
+        request: &PushRequest,
+        max: u32,
+        since: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> StoreResult<Result<(), PushRefused>> {
+        let account = request.account_id.to_string();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(LOCK_ACCOUNT)
+            .bind(account.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let recent: i64 = sqlx::query_scalar(COUNT_RECENT)
+            .bind(account.as_str())
+            .bind(secs(since))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if recent >= i64::from(max) {
+            let oldest: Option<i64> = sqlx::query_scalar(OLDEST_RECENT)
+                .bind(account.as_str())
+                .bind(secs(since))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            tx.rollback().await.map_err(db_err)?;
+            let window = request.created_at - since;
+            let until = match oldest {
+                Some(t) => time(t, "push_requests.created_at")? + window,
+                None => request.created_at + window,
+            };
+            return Ok(Err(PushRefused::TooMany { until }));
+        }
+        sqlx::query(FORGET_OLD)
+            .bind(account.as_str())
+            .bind(secs(request.created_at - Duration::days(2)))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        Self::insert_request_on(&mut tx, request).await?;
+        audit::insert(&mut *tx, event).await?;
+        let keys = [device_key(request.method_id)];
+        self.notify(&mut tx, &keys).await?;
+        tx.commit().await.map_err(db_err)?;
+        self.woken(&keys);
+        Ok(Ok(()))
+    }
+
+    async fn push_request(&self, id: PushRequestId) -> StoreResult<Option<PushRequest>> {
+        sqlx::query_as::<_, RequestRow>(sqlx::AssertSqlSafe(format!(
+            "{SELECT_REQUEST} WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db_err)?
+        .map(PushRequest::try_from)
+        .transpose()
+    }
+
+    async fn pending_push_requests(
+        &self,
+        method: MethodId,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<PushRequest>> {
+        sqlx::query_as::<_, RequestRow>(sqlx::AssertSqlSafe(format!(
+            "{SELECT_REQUEST} WHERE method_id = $1 AND status = $2 AND expires_at > $3 \
+             ORDER BY created_at, id"
+        )))
+        .bind(method.to_string())
+        .bind(PushStatus::Pending.as_str())
+        .bind(secs(now))
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(PushRequest::try_from)
+        .collect()
+    }
+
+    async fn latest_push_request(
+        &self,
+        purpose: &str,
+        binding: &str,
+    ) -> StoreResult<Option<PushRequest>> {
+        // Of requests made in the same second, the one still pending is the newest (a new
+        // one expires the ones before it).
+        sqlx::query_as::<_, RequestRow>(sqlx::AssertSqlSafe(format!(
+            "{SELECT_REQUEST} WHERE purpose = $1 AND binding = $2 \
+             ORDER BY created_at DESC, CASE WHEN status = $3 THEN 0 ELSE 1 END, \
+             answered_at DESC LIMIT 1"
+        )))
+        .bind(purpose)
+        .bind(binding)
+        .bind(PushStatus::Pending.as_str())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db_err)?
+        .map(PushRequest::try_from)
+        .transpose()
+    }
+
+    async fn answer_push_request(
+        &self,
+        answer: &PushAnswer,
+        events: &[AuditEvent],
+    ) -> StoreResult<bool> {
+        let now = secs(answer.at);
+        let mut tx = self.begin_write().await?;
+        let moved: Option<(String, String)> = sqlx::query_as(ANSWER)
+            .bind(answer.request.to_string())
+            .bind(answer.status.as_str())
+            .bind(now)
+            .bind(PushStatus::Pending.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let Some((method, binding)) = moved else {
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        };
+        for effect in &answer.effects {
+            if !Self::apply(&mut tx, effect, now).await? {
+                tx.rollback().await.map_err(db_err)?;
+                return Ok(false);
+            }
+        }
+        for event in events {
+            audit::insert(&mut *tx, event).await?;
+        }
+        let method: MethodId = parse(&method, "push_requests.method_id")?;
+        let keys = [binding_key(&binding), device_key(method)];
+        self.notify(&mut tx, &keys).await?;
+        tx.commit().await.map_err(db_err)?;
+        self.woken(&keys);
+        // The notes of an activation go to the outbox once it is committed.
+        for effect in &answer.effects {
+            if let PushEffect::ActivateMethod { notes, .. } = effect
+                && !notes.is_empty()
+            {
+                self.enqueue_messages(notes).await?;
+            }
+        }
+        Ok(true)
+    }
+
+    async fn claim_wakeup(
+        &self,
+        method: MethodId,
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<String>> {
+        let claimed = sqlx::query(CLAIM_WAKEUP)
+            .bind(method.to_string())
+            .bind(secs(now))
+            .bind(PushStatus::Pending.as_str())
+            .execute(self.pool())
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if claimed == 0 {
+            return Ok(None);
+        }
+        let url: Option<Option<String>> = sqlx::query_scalar(WAKEUP_URL)
+            .bind(method.to_string())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?;
+        Ok(url.flatten())
+    }
+
+    fn push_subscribe(&self) -> Box<dyn PushSubscription> {
+        self.push_hub().subscribe()
+    }
+}

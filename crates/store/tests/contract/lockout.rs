@@ -1,0 +1,222 @@
+use tessera_core::MethodId;
+use tessera_core::audit::AuditAction;
+use tessera_core::lockout::AttemptGate;
+use tessera_core::method::MethodStatus;
+use uuid::Uuid;
+
+use crate::harness::{Db, at, count, event, on_both, seeded, seeded_method};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_attempts_let_exactly_the_threshold_through() {
+    on_both(|db: Db| async move {
+        let alice = seeded(db.store.as_ref(), "alice").await;
+        let method = seeded_method(db.store.as_ref(), alice.id, MethodStatus::Active, 0).await;
+        let attempts: Vec<_> = (0..64)
+            .map(|_| {
+                let store = db.store.clone();
+                tokio::spawn(async move { store.begin_attempt(method.id, at(10), 10).await })
+            })
+            .collect();
+        let mut open = 0;
+        for attempt in attempts {
+            match attempt.await.expect("task").expect("begin_attempt") {
+                AttemptGate::Open => open += 1,
+                AttemptGate::Locked { until } => assert_eq!(until, None),
+            }
+        }
+        assert_eq!(open, 10);
+        let stored = db
+            .store
+            .method(method.id)
+            .await
+            .expect("get")
+            .expect("there");
+        assert_eq!(stored.failures, 10);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_failure_that_reaches_the_threshold_locks_and_the_lock_lapses() {
+    on_both(|db: Db| async move {
+        let store = db.store.as_ref();
+        let alice = seeded(store, "alice").await;
+        let method = seeded_method(store, alice.id, MethodStatus::Active, 0).await;
+        let rejected = || event(Some(alice.id), AuditAction::CodeRejected).method(method.id);
+        let lock_until = at(1000);
+
+        for i in 1..=3 {
+            let gate = store
+                .begin_attempt(method.id, at(i), 3)
+                .await
+                .expect("attempt");
+            assert_eq!(gate, AttemptGate::Open, "attempt {i}");
+            let locked = store
+                .record_failure(method.id, 3, lock_until, &rejected())
+                .await
+                .expect("failure");
+            assert_eq!(locked, (i == 3).then_some(lock_until), "failure {i}");
+        }
+        // A later failure (one that was already in flight) keeps the lock's end.
+        let locked = store
+            .record_failure(method.id, 3, at(5000), &rejected())
+            .await
+            .expect("failure");
+        assert_eq!(locked, Some(lock_until));
+        assert_eq!(count(store, alice.id, AuditAction::CodeRejected).await, 4);
+
+        let gate = store
+            .begin_attempt(method.id, at(999), 3)
+            .await
+            .expect("attempt");
+        assert_eq!(
+            gate,
+            AttemptGate::Locked {
+                until: Some(lock_until)
+            }
+        );
+
+        // The lock lapsed: the count restarts at this attempt.
+        let gate = store
+            .begin_attempt(method.id, lock_until, 3)
+            .await
+            .expect("attempt");
+        assert_eq!(gate, AttemptGate::Open);
+        let stored = store.method(method.id).await.expect("get").expect("there");
+        assert_eq!((stored.failures, stored.locked_until), (1, None));
+        assert_eq!(
+            store
+                .record_failure(method.id, 3, at(2000), &rejected())
+                .await
+                .expect("failure"),
+            None
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn at_the_threshold_without_a_lock_attempts_are_refused() {
+    on_both(|db: Db| async move {
+        let store = db.store.as_ref();
+        let alice = seeded(store, "alice").await;
+        let method = seeded_method(store, alice.id, MethodStatus::Active, 0).await;
+        for _ in 0..2 {
+            assert_eq!(
+                store
+                    .begin_attempt(method.id, at(1), 2)
+                    .await
+                    .expect("attempt"),
+                AttemptGate::Open
+            );
+        }
+        // Both still in flight: no lock yet, and no third attempt.
+        assert_eq!(
+            store
+                .begin_attempt(method.id, at(1), 2)
+                .await
+                .expect("attempt"),
+            AttemptGate::Locked { until: None }
+        );
+        // A method deleted meanwhile is refused too.
+        assert_eq!(
+            store
+                .begin_attempt(MethodId(Uuid::new_v4()), at(1), 2)
+                .await
+                .expect("attempt"),
+            AttemptGate::Locked { until: None }
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn success_clears_the_count_and_refuses_a_replayed_step() {
+    on_both(|db: Db| async move {
+        let store = db.store.as_ref();
+        let alice = seeded(store, "alice").await;
+        let method = seeded_method(store, alice.id, MethodStatus::Active, 0).await;
+        let accepted = || event(Some(alice.id), AuditAction::CodeAccepted).method(method.id);
+        store
+            .begin_attempt(method.id, at(1), 10)
+            .await
+            .expect("attempt");
+        store
+            .begin_attempt(method.id, at(1), 10)
+            .await
+            .expect("attempt");
+
+        assert!(
+            store
+                .record_success(method.id, Some(100), at(2), &accepted())
+                .await
+                .expect("success")
+        );
+        let stored = store.method(method.id).await.expect("get").expect("there");
+        assert_eq!(stored.failures, 0);
+        assert_eq!(stored.locked_until, None);
+        assert_eq!(stored.last_step, Some(100));
+        assert_eq!(stored.last_used_at, Some(at(2)));
+
+        store
+            .begin_attempt(method.id, at(3), 10)
+            .await
+            .expect("attempt");
+        for replay in [100, 99] {
+            assert!(
+                !store
+                    .record_success(method.id, Some(replay), at(3), &accepted())
+                    .await
+                    .expect("success"),
+                "step {replay}"
+            );
+        }
+        let stored = store.method(method.id).await.expect("get").expect("there");
+        assert_eq!(stored.failures, 1, "a refused success changes nothing");
+        assert_eq!(stored.last_used_at, Some(at(2)));
+        assert_eq!(count(store, alice.id, AuditAction::CodeAccepted).await, 1);
+
+        // Kinds without steps always succeed and keep the last step.
+        assert!(
+            store
+                .record_success(method.id, None, at(4), &accepted())
+                .await
+                .expect("success")
+        );
+        let stored = store.method(method.id).await.expect("get").expect("there");
+        assert_eq!((stored.failures, stored.last_step), (0, Some(100)));
+        assert_eq!(count(store, alice.id, AuditAction::CodeAccepted).await, 2);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_step_is_accepted_once_under_a_race() {
+    on_both(|db: Db| async move {
+        let alice = seeded(db.store.as_ref(), "alice").await;
+        let method = seeded_method(db.store.as_ref(), alice.id, MethodStatus::Active, 0).await;
+        let racers: Vec<_> = (0..8)
+            .map(|_| {
+                let store = db.store.clone();
+                let audit = event(Some(alice.id), AuditAction::CodeAccepted);
+                tokio::spawn(async move {
+                    store
+                        .record_success(method.id, Some(7), at(1), &audit)
+                        .await
+                })
+            })
+            .collect();
+        let mut accepted = 0;
+        for racer in racers {
+            if racer.await.expect("task").expect("record_success") {
+                accepted += 1;
+            }
+        }
+        assert_eq!(accepted, 1);
+        assert_eq!(
+            count(db.store.as_ref(), alice.id, AuditAction::CodeAccepted).await,
+            1
+        );
+    })
+    .await;
+}

@@ -1,0 +1,25 @@
+//! The store contract: each test is written once against `dyn Store` and runs on SQLite (a
+//! fresh folder per test) and, when `TESSERA_TEST_POSTGRES_URL` is set, on PostgreSQL (a
+//! fresh database per test, dropped afterwards), so tests run in parallel on both.
+//!
+//! ```text
+//! TESSERA_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo test -p tessera-store
+//! ```
+
+// A failing test should stop at the line that failed, with its message.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod accounts;
+mod admin;
+mod audit;
+mod delivery;
+mod harness;
+mod lockout;
+mod methods;
+mod push;
+mod reset;
+mod schema;
+mod sessions;
+mod verify_api;
+mod webauthn;
+mod writers;

@@ -1,0 +1,230 @@
+use tessera_core::audit::AuditAction;
+use tessera_core::flow::FlowState;
+use tessera_core::session::SessionKind;
+use tessera_core::{FlowId, StoreError};
+use uuid::Uuid;
+
+use crate::harness::{Db, at, count, event, flow, on_both, seeded, session};
+
+#[tokio::test]
+async fn a_flow_completes_once() {
+    on_both(|db: Db| async move {
+        let store = db.store.as_ref();
+        let alice = seeded(store, "alice").await;
+        let f = flow(alice.id, FlowState::MfaRequired);
+        store.insert_flow(&f).await.expect("insert flow");
+        assert_eq!(store.flow(f.id).await.expect("get"), Some(f.clone()));
+        assert_eq!(store.flow(FlowId(Uuid::new_v4())).await.expect("get"), None);
+        let signed_in = || event(Some(alice.id), AuditAction::SignInSucceeded);
+
+        let wrong_state = session(alice.id, SessionKind::Full);
+        assert!(
+            !store
+                .complete_flow(
+                    f.id,
+                    FlowState::Registration,
+                    &wrong_state,
+                    None,
+                    &signed_in()
+                )
+                .await
+                .expect("complete")
+        );
+
+        let first = session(alice.id, SessionKind::Full);
+        assert!(
+            store
+                .complete_flow(f.id, FlowState::MfaRequired, &first, None, &signed_in())
+                .await
+                .expect("complete")
+        );
+        let again = session(alice.id, SessionKind::Full);
+        assert!(
+            !store
+                .complete_flow(f.id, FlowState::MfaRequired, &again, None, &signed_in())
+                .await
+                .expect("complete again")
+        );
+
+        let stored = store.flow(f.id).await.expect("get").expect("there");
+        assert_eq!(stored.state, FlowState::Completed);
+        let by_hash = |hash: Vec<u8>| async move {
+            store.session_by_token_hash(&hash).await.expect("by hash")
+        };
+        assert_eq!(by_hash(first.token_hash.clone()).await, Some(first.clone()));
+        assert_eq!(by_hash(again.token_hash.clone()).await, None);
+        assert_eq!(by_hash(wrong_state.token_hash.clone()).await, None);
+        assert_eq!(
+            count(store, alice.id, AuditAction::SignInSucceeded).await,
+            1
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_completions_let_one_win() {
+    on_both(|db: Db| async move {
+        let alice = seeded(db.store.as_ref(), "alice").await;
+        let f = flow(alice.id, FlowState::MfaRequired);
+        db.store.insert_flow(&f).await.expect("insert flow");
+        let racers: Vec<_> = (0..2)
+            .map(|_| {
+                let store = db.store.clone();
+                let s = session(alice.id, SessionKind::Full);
+                let audit = event(Some(alice.id), AuditAction::SignInSucceeded);
+                tokio::spawn(async move {
+                    let won = store
+                        .complete_flow(f.id, FlowState::MfaRequired, &s, None, &audit)
+                        .await
+                        .expect("complete");
+                    (won, s)
+                })
+            })
+            .collect();
+        let mut winners = 0;
+        for racer in racers {
+            let (won, s) = racer.await.expect("task");
+            let stored = db
+                .store
+                .session_by_token_hash(&s.token_hash)
+                .await
+                .expect("get");
+            assert_eq!(
+                stored.is_some(),
+                won,
+                "a session exists only for the winner"
+            );
+            winners += usize::from(won);
+        }
+        assert_eq!(winners, 1);
+        assert_eq!(
+            count(db.store.as_ref(), alice.id, AuditAction::SignInSucceeded).await,
+            1
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn completing_a_registration_replaces_its_session() {
+    on_both(|db: Db| async move {
+        let store = db.store.as_ref();
+        let alice = seeded(store, "alice").await;
+        let f = flow(alice.id, FlowState::Registration);
+        store.insert_flow(&f).await.expect("insert flow");
+        let mut registration = session(alice.id, SessionKind::Registration);
+        registration.flow_id = Some(f.id);
+        store
+            .insert_session(&registration)
+            .await
+            .expect("insert session");
+        assert_eq!(
+            store
+                .session_by_token_hash(&registration.token_hash)
+                .await
+                .expect("get"),
+            Some(registration.clone())
+        );
+
+        let full = session(alice.id, SessionKind::Full);
+        let audit = event(Some(alice.id), AuditAction::RegistrationCompleted);
+        assert!(
+            store
+                .complete_flow(
+                    f.id,
+                    FlowState::Registration,
+                    &full,
+                    Some(registration.id),
+                    &audit
+                )
+                .await
+                .expect("complete")
+        );
+        assert_eq!(
+            store
+                .session_by_token_hash(&registration.token_hash)
+                .await
+                .expect("get"),
+            None
+        );
+        assert!(
+            store
+                .session_by_token_hash(&full.token_hash)
+                .await
+                .expect("get")
+                .is_some()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sessions_are_found_touched_marked_and_ended() {
+    on_both(|db: Db| async move {
+        let store = db.store.as_ref();
+        let alice = seeded(store, "alice").await;
+        let bob = seeded(store, "bob").await;
+        let s = session(alice.id, SessionKind::Full);
+        store.insert_session(&s).await.expect("insert");
+        let get = |hash: Vec<u8>| async move {
+            store.session_by_token_hash(&hash).await.expect("by hash")
+        };
+        assert_eq!(get(s.token_hash.clone()).await, Some(s.clone()));
+        assert_eq!(get(vec![0; 16]).await, None);
+
+        let mut same_hash = session(bob.id, SessionKind::Full);
+        same_hash.token_hash = s.token_hash.clone();
+        let refused = store.insert_session(&same_hash).await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict("token_hash"))),
+            "{refused:?}"
+        );
+
+        store.touch_session(s.id, at(60)).await.expect("touch");
+        store
+            .touch_session(s.id, at(30))
+            .await
+            .expect("touch, late");
+        store.mark_second_factor(s.id, at(45)).await.expect("mark");
+        let stored = get(s.token_hash.clone()).await.expect("there");
+        assert_eq!(
+            stored.last_seen_at,
+            at(60),
+            "an older touch does not go back"
+        );
+        assert_eq!(stored.second_factor_at, Some(at(45)));
+
+        store.delete_session(s.id, None).await.expect("delete");
+        assert_eq!(get(s.token_hash.clone()).await, None);
+        let out = event(Some(alice.id), AuditAction::SignedOut);
+        store
+            .delete_session(s.id, Some(&out))
+            .await
+            .expect("delete again");
+        assert_eq!(count(store, alice.id, AuditAction::SignedOut).await, 1);
+
+        let mine = [
+            session(alice.id, SessionKind::Full),
+            session(alice.id, SessionKind::Registration),
+        ];
+        let bobs = session(bob.id, SessionKind::Full);
+        for s in mine.iter().chain([&bobs]) {
+            store.insert_session(s).await.expect("insert");
+        }
+        let ended = event(Some(alice.id), AuditAction::SessionsEnded);
+        assert_eq!(
+            store
+                .delete_sessions_of(alice.id, &ended)
+                .await
+                .expect("end"),
+            2
+        );
+        for s in &mine {
+            assert_eq!(get(s.token_hash.clone()).await, None);
+        }
+        assert!(get(bobs.token_hash.clone()).await.is_some());
+        assert_eq!(count(store, alice.id, AuditAction::SessionsEnded).await, 1);
+    })
+    .await;
+}

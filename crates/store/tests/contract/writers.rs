@@ -1,0 +1,53 @@
+use tessera_core::audit::AuditAction;
+use tessera_core::flow::FlowState;
+use tessera_core::method::MethodStatus;
+use tessera_core::policy::Policy;
+use tessera_core::session::SessionKind;
+
+use crate::harness::{Db, at, count, event, flow, method, on_both, seeded, seeded_method, session};
+
+/// Many multi-statement write transactions at once: on SQLite they queue for the one write
+/// lock (`BEGIN IMMEDIATE` plus the busy timeout) instead of failing with "database is
+/// locked"; on PostgreSQL they only wait for the rows they share.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_write_transactions_all_commit() {
+    on_both(|db: Db| async move {
+        let alice = seeded(db.store.as_ref(), "alice").await;
+        let shared = seeded_method(db.store.as_ref(), alice.id, MethodStatus::Active, 0).await;
+        let writers: Vec<_> = (0..48)
+            .map(|i| {
+                let store = db.store.clone();
+                tokio::spawn(async move {
+                    let audit = || event(Some(alice.id), AuditAction::CodeRejected);
+                    let m = method(alice.id, MethodStatus::Pending, i);
+                    store.insert_method(&m, &audit()).await?;
+                    store
+                        .record_failure(shared.id, 1000, at(9000), &audit())
+                        .await?;
+                    let f = flow(alice.id, FlowState::MfaRequired);
+                    store.insert_flow(&f).await?;
+                    let s = session(alice.id, SessionKind::Full);
+                    store
+                        .complete_flow(f.id, FlowState::MfaRequired, &s, None, &audit())
+                        .await?;
+                    store.save_policy(&Policy::default(), &audit()).await?;
+                    store
+                        .activate_method(m.id, Some(i), at(1), i % 2 == 0, &audit())
+                        .await
+                })
+            })
+            .collect();
+        for writer in writers {
+            let activated = writer.await.expect("task").expect("every write commits");
+            assert!(activated);
+        }
+        assert_eq!(
+            count(db.store.as_ref(), alice.id, AuditAction::CodeRejected).await,
+            48 * 5
+        );
+        let methods = db.store.methods_of(alice.id).await.expect("list");
+        assert_eq!(methods.len(), 49);
+        assert!(methods.iter().all(|m| m.status == MethodStatus::Active));
+    })
+    .await;
+}
