@@ -1,12 +1,14 @@
 //! Passwords: Argon2id PHC strings, re-hashed when the parameters change, and the rules for a
 //! new password (NIST SP 800-63B §3.1.1.2: 8 to 256 characters, not a known common one).
 
+mod memory;
+
 use crate::error::{Error, Internal, Problem, Result};
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier};
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Params, Version};
 use async_trait::async_trait;
-use std::sync::OnceLock;
+use memory::MemoryPool;
+use std::sync::{Arc, OnceLock};
 use zeroize::Zeroizing;
 
 pub const PASSWORD_MIN: usize = 8;
@@ -32,15 +34,13 @@ pub trait PasswordHasher: Send + Sync + 'static {
 #[derive(Debug, Clone)]
 pub struct Argon2Passwords {
     params: Params,
-    dummy: OnceLock<Option<PasswordHash>>,
+    dummy: Arc<OnceLock<Option<PasswordHash>>>,
+    memory: Arc<MemoryPool>,
 }
 
 impl Default for Argon2Passwords {
     fn default() -> Self {
-        Self {
-            params: Params::default(),
-            dummy: OnceLock::new(),
-        }
+        Self::with_params(Params::default())
     }
 }
 
@@ -48,38 +48,94 @@ impl Argon2Passwords {
     pub fn new(m_cost_kib: u32, t_cost: u32, p_cost: u32) -> Result<Self> {
         let params = Params::new(m_cost_kib, t_cost, p_cost, None)
             .map_err(|_| Error::Internal(Internal::PasswordParams))?;
-        Ok(Self {
-            params,
-            dummy: OnceLock::new(),
-        })
+        Ok(Self::with_params(params))
     }
 
-    fn argon2(&self) -> Argon2<'static> {
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    fn with_params(params: Params) -> Self {
+        // As many idle blocks as hashes can run at once: the server runs one per core.
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            params,
+            dummy: Arc::default(),
+            memory: Arc::new(MemoryPool::new(cores)),
+        }
     }
 
     pub fn hash_now(&self, password: &str) -> Result<String> {
-        self.argon2()
-            .hash_password(password.as_bytes())
+        self.hash_with_salt(password, &Salt::generate())
             .map(|h| h.to_string())
-            .map_err(|_| Error::Internal(Internal::PasswordHash))
+            .ok_or(Error::Internal(Internal::PasswordHash))
     }
 
     pub fn verify_now(&self, password: &str, phc: Option<&str>) -> PasswordCheck {
         let Some(parsed) = phc.and_then(|p| PasswordHash::new(p).ok()) else {
             // Same work as a real check, against a hash nobody's password matches.
-            let _ = match self.dummy() {
-                Some(dummy) => self.argon2().verify_password(password.as_bytes(), dummy),
-                None => self.argon2().hash_password(password.as_bytes()).map(|_| ()),
-            };
+            match self.dummy() {
+                Some(dummy) => {
+                    let _ = self.matches(password, dummy);
+                }
+                None => {
+                    let _ = self.hash_now(password);
+                }
+            }
             return PasswordCheck::Mismatch;
         };
-        match self.argon2().verify_password(password.as_bytes(), &parsed) {
-            Ok(()) => PasswordCheck::Match {
+        if self.matches(password, &parsed) {
+            PasswordCheck::Match {
                 needs_rehash: self.is_outdated(&parsed),
-            },
-            Err(_) => PasswordCheck::Mismatch,
+            }
+        } else {
+            PasswordCheck::Mismatch
         }
+    }
+
+    /// What the argon2 crate's `hash_password` does, in memory from the pool.
+    fn hash_with_salt(&self, password: &str, salt: &Salt) -> Option<PasswordHash> {
+        let mut out = Zeroizing::new([0u8; Params::DEFAULT_OUTPUT_LEN]);
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone());
+        self.run(&argon2, password, salt, out.as_mut_slice())?;
+        Some(PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&self.params).ok()?,
+            salt: Some(*salt),
+            hash: Some(Output::new(out.as_slice()).ok()?),
+        })
+    }
+
+    /// What the password-hash crate's `verify_password` does: the same derivation with the
+    /// stored hash's algorithm, version, parameters and salt, compared in constant time.
+    fn matches(&self, password: &str, stored: &PasswordHash) -> bool {
+        let (Some(salt), Some(expected)) = (&stored.salt, &stored.hash) else {
+            return false;
+        };
+        let Ok(algorithm) = Algorithm::try_from(stored.algorithm.as_str()) else {
+            return false;
+        };
+        let version = match stored.version.map(Version::try_from) {
+            None => Version::default(),
+            Some(Ok(version)) => version,
+            Some(Err(_)) => return false,
+        };
+        let Ok(params) = Params::try_from(stored) else {
+            return false;
+        };
+        let mut out = Zeroizing::new(vec![0u8; expected.len()]);
+        let argon2 = Argon2::new(algorithm, version, params);
+        if self.run(&argon2, password, salt, &mut out).is_none() {
+            return false;
+        }
+        // `Output`'s equality is constant-time.
+        Output::new(&out).is_ok_and(|computed| computed == *expected)
+    }
+
+    fn run(&self, argon2: &Argon2<'_>, password: &str, salt: &Salt, out: &mut [u8]) -> Option<()> {
+        let blocks = argon2.params().block_count();
+        self.memory
+            .with(blocks, |memory| {
+                argon2.hash_password_into_with_memory(password.as_bytes(), salt, out, memory)
+            })
+            .ok()
     }
 
     fn is_outdated(&self, hash: &PasswordHash) -> bool {
@@ -96,9 +152,8 @@ impl Argon2Passwords {
     fn dummy(&self) -> Option<&PasswordHash> {
         self.dummy
             .get_or_init(|| {
-                self.argon2()
-                    .hash_password_with_salt(b"not anyone's password", b"tessera-dummy-salt")
-                    .ok()
+                let salt = Salt::new(b"tessera-dummy-salt").ok()?;
+                self.hash_with_salt("not anyone's password", &salt)
             })
             .as_ref()
     }
@@ -180,6 +235,63 @@ mod tests {
             stronger.verify_now("correct horse battery", Some(&phc)),
             PasswordCheck::Match { needs_rehash: true }
         );
+    }
+
+    #[test]
+    fn hashes_agree_with_the_argon2_crate_both_ways() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+        let p = fast();
+        let crate_argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, p.params.clone());
+        let theirs = crate_argon2
+            .hash_password(b"correct horse battery")
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        assert!(matches!(
+            p.verify_now("correct horse battery", Some(&theirs)),
+            PasswordCheck::Match { .. }
+        ));
+        assert_eq!(
+            p.verify_now("wrong horse", Some(&theirs)),
+            PasswordCheck::Mismatch
+        );
+        let ours = p.hash_now("correct horse battery").unwrap_or_default();
+        let parsed = PasswordHash::new(&ours).ok();
+        assert!(parsed.is_some_and(|h| {
+            crate_argon2
+                .verify_password(b"correct horse battery", &h)
+                .is_ok()
+        }));
+    }
+
+    #[test]
+    fn working_memory_is_reused_not_kept_per_hash() {
+        let p = fast();
+        let phc = p.hash_now("correct horse battery").unwrap_or_default();
+        for _ in 0..5 {
+            p.verify_now("correct horse battery", Some(&phc));
+            p.verify_now("anything", None);
+        }
+        assert_eq!(p.memory.idle(), 1);
+    }
+
+    #[test]
+    fn malformed_stored_hashes_never_match() {
+        let p = fast();
+        let phc = p.hash_now("correct horse battery").unwrap_or_default();
+        for broken in [
+            phc.replace("argon2id", "argon2x"),
+            phc.replace("v=19", "v=7"),
+            phc.rsplit_once('$')
+                .map(|(head, _)| head.to_string())
+                .unwrap_or_default(),
+            "not a hash".to_string(),
+        ] {
+            assert_eq!(
+                p.verify_now("correct horse battery", Some(&broken)),
+                PasswordCheck::Mismatch,
+                "{broken}"
+            );
+        }
     }
 
     #[test]

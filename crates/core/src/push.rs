@@ -21,7 +21,6 @@ use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::device::DeviceAuth;
 use crate::error::{Error, NotAllowed, Problem, Result};
 use crate::ids::{FlowId, MethodId, PushRequestId};
-use crate::lockout::{self, AttemptGate};
 use crate::message::SecurityEvent;
 use crate::method::authenticator_app::{self as app, Decision};
 use crate::method::{Challenge, Method, MethodStatus, Purpose, Verified};
@@ -228,19 +227,7 @@ impl Tessera {
         let method = &auth.method;
         // Like a typed code: a failure is counted in advance, so parallel guesses cannot
         // slip past the lock-out; the approval clears it.
-        if let AttemptGate::Locked { until } = self
-            .store
-            .begin_attempt(method.id, now, policy.lockout_threshold)
-            .await?
-        {
-            let audit = self
-                .audit(ctx, Some(method.account_id), AuditAction::MethodLocked)
-                .method(method.id);
-            self.store.append_audit(&audit).await?;
-            return Err(Error::Locked {
-                retry_after: lockout::retry_after(until, now, policy.lockout_secs),
-            });
-        }
+        self.reserve_attempt(method, ctx, policy).await?;
         if number != request.number {
             let failed = PushAnswer {
                 request: request.id,

@@ -13,7 +13,7 @@ use crate::policy::Policy;
 use crate::random::Random;
 use crate::secret::{self, KeyRing};
 use crate::session::{Session, SessionKind};
-use crate::store::Store;
+use crate::store::{Acceptance, Accepted, Store};
 use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
@@ -234,8 +234,11 @@ impl Tessera {
         IssuedSession { token, session }
     }
 
-    /// Checks a code against a method under the lock-out rule. On a match the caller records
-    /// the success (which refuses a replayed step); a wrong code is recorded here.
+    /// Checks a code against a method under the lock-out rule. A match reserves nothing:
+    /// checking a TOTP code costs nothing, and the caller's `accept_code` passes the lock-out
+    /// gate in the same commit that records the step. A wrong code reserves an attempt (and
+    /// is refused as locked when the gate is shut) and is recorded here, so no more wrong
+    /// answers are ever given than the threshold allows.
     pub(crate) async fn check_code(
         &self,
         method: &Method,
@@ -243,29 +246,62 @@ impl Tessera {
         ctx: &RequestContext,
         policy: &Policy,
     ) -> Result<Verified> {
+        match method::verify(method, code, &self.kind_context())? {
+            Some(verified) => Ok(verified),
+            None => Err(self
+                .refuse_unreserved(method, ctx, policy, AuditAction::CodeRejected)
+                .await),
+        }
+    }
+
+    /// The lock-out gate before an answer is checked (see `lockout`): counts the attempt as a
+    /// failure in advance, or refuses while the method is locked.
+    pub(crate) async fn reserve_attempt(
+        &self,
+        method: &Method,
+        ctx: &RequestContext,
+        policy: &Policy,
+    ) -> Result<()> {
         let now = self.now();
-        let account = Some(method.account_id);
         match self
             .store
             .begin_attempt(method.id, now, policy.lockout_threshold)
             .await?
         {
-            AttemptGate::Open => {}
-            AttemptGate::Locked { until } => {
-                let audit = self
-                    .audit(ctx, account, AuditAction::MethodLocked)
-                    .method(method.id);
-                self.store.append_audit(&audit).await?;
-                return Err(Error::Locked {
-                    retry_after: lockout::retry_after(until, now, policy.lockout_secs),
-                });
-            }
+            AttemptGate::Open => Ok(()),
+            AttemptGate::Locked { until } => Err(self.locked(method, until, ctx, policy).await),
         }
-        match method::verify(method, code, &self.kind_context())? {
-            Some(verified) => Ok(verified),
-            None => Err(self
-                .code_failed(method, ctx, policy, AuditAction::CodeRejected)
-                .await),
+    }
+
+    async fn locked(
+        &self,
+        method: &Method,
+        until: Option<OffsetDateTime>,
+        ctx: &RequestContext,
+        policy: &Policy,
+    ) -> Error {
+        let audit = self
+            .audit(ctx, Some(method.account_id), AuditAction::MethodLocked)
+            .method(method.id);
+        if let Err(e) = self.store.append_audit(&audit).await {
+            return e.into();
+        }
+        Error::Locked {
+            retry_after: lockout::retry_after(until, self.now(), policy.lockout_secs),
+        }
+    }
+
+    /// A failed answer for which no attempt was reserved: reserves one, then records it.
+    async fn refuse_unreserved(
+        &self,
+        method: &Method,
+        ctx: &RequestContext,
+        policy: &Policy,
+        action: AuditAction,
+    ) -> Error {
+        match self.reserve_attempt(method, ctx, policy).await {
+            Ok(()) => self.code_failed(method, ctx, policy, action).await,
+            Err(e) => e,
         }
     }
 
@@ -303,19 +339,59 @@ impl Tessera {
         ctx: &RequestContext,
         policy: &Policy,
     ) -> Result<()> {
-        let audit = self
-            .audit(ctx, Some(method.account_id), AuditAction::CodeAccepted)
-            .method(method.id);
-        if self
-            .store
-            .record_success(method.id, verified.step, self.now(), &audit)
-            .await?
-        {
-            Ok(())
+        self.accept_response(method, verified, None, ctx, policy)
+            .await
+    }
+
+    /// As [`Tessera::accept_code`]; with `step_up`, the session's second factor is marked in
+    /// the same commit.
+    pub(crate) async fn accept_response(
+        &self,
+        method: &Method,
+        verified: Verified,
+        step_up: Option<SessionId>,
+        ctx: &RequestContext,
+        policy: &Policy,
+    ) -> Result<()> {
+        let account = Some(method.account_id);
+        let mut audit = vec![
+            self.audit(ctx, account, AuditAction::CodeAccepted)
+                .method(method.id),
+        ];
+        if step_up.is_some() {
+            audit.push(
+                self.audit(ctx, account, AuditAction::StepUpSucceeded)
+                    .method(method.id),
+            );
+        }
+        let acceptance = Acceptance {
+            method: method.id,
+            step: verified.step,
+            now: self.now(),
+            gate: (!verified.reserved).then_some(policy.lockout_threshold),
+            step_up,
+            audit: &audit,
+        };
+        match self.store.accept(&acceptance).await? {
+            Accepted::Yes => Ok(()),
+            Accepted::Locked { until } => Err(self.locked(method, until, ctx, policy).await),
+            Accepted::Replayed => Err(self.replayed(method, verified, ctx, policy).await),
+        }
+    }
+
+    /// A step accepted before, answered as a wrong code and counted as one.
+    pub(crate) async fn replayed(
+        &self,
+        method: &Method,
+        verified: Verified,
+        ctx: &RequestContext,
+        policy: &Policy,
+    ) -> Error {
+        let action = AuditAction::CodeReplayed;
+        if verified.reserved {
+            self.code_failed(method, ctx, policy, action).await
         } else {
-            Err(self
-                .code_failed(method, ctx, policy, AuditAction::CodeReplayed)
-                .await)
+            self.refuse_unreserved(method, ctx, policy, action).await
         }
     }
 

@@ -125,6 +125,10 @@ pub trait Store:
         audit: &AuditEvent,
     ) -> StoreResult<bool>;
 
+    /// Records a response that matched, with everything it proves, in one transaction (see
+    /// [`Acceptance`]).
+    async fn accept(&self, acceptance: &Acceptance<'_>) -> StoreResult<Accepted>;
+
     // Sign-in flows.
 
     async fn insert_flow(&self, flow: &SignInFlow) -> StoreResult<()>;
@@ -163,4 +167,32 @@ pub trait Store:
 
     /// Deletes expired flows and sessions; returns how many rows went.
     async fn purge_expired(&self, now: OffsetDateTime) -> StoreResult<u64>;
+}
+
+/// A response that matched, and what it changes: clears the failure count, records use and
+/// the TOTP step, marks a step-up session's second factor, and appends the audit events.
+#[derive(Debug)]
+pub struct Acceptance<'a> {
+    pub method: MethodId,
+    /// Refused unless above the last accepted step.
+    pub step: Option<i64>,
+    pub now: OffsetDateTime,
+    /// `Some(threshold)` when no attempt was reserved for this response (a TOTP code is
+    /// checked first: it costs nothing): it must pass the gate `begin_attempt` would.
+    pub gate: Option<u32>,
+    /// The session whose second factor this proves, for a step-up.
+    pub step_up: Option<SessionId>,
+    pub audit: &'a [AuditEvent],
+}
+
+/// What became of an [`Acceptance`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    Yes,
+    /// The step was accepted before, or the method is gone: nothing changed.
+    Replayed,
+    /// The gate was shut: nothing changed.
+    Locked {
+        until: Option<OffsetDateTime>,
+    },
 }

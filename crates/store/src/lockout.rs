@@ -8,11 +8,11 @@
 use tessera_core::MethodId;
 use tessera_core::audit::AuditEvent;
 use tessera_core::lockout::AttemptGate;
-use tessera_core::store::StoreResult;
+use tessera_core::store::{Acceptance, Accepted, StoreResult};
 use time::OffsetDateTime;
 
 use crate::rows::{lock_end, secs};
-use crate::{SqlStore, audit, db_err};
+use crate::{SqlStore, audit, db_err, sessions};
 
 /// Goes ahead (counting the failure in advance) when unlocked and under the threshold, or
 /// when a lock has lapsed (the count restarts at this attempt).
@@ -97,20 +97,82 @@ pub(crate) async fn record_success(
     now: OffsetDateTime,
     event: &AuditEvent,
 ) -> StoreResult<bool> {
+    let acceptance = Acceptance {
+        method: id,
+        step,
+        now,
+        gate: None,
+        step_up: None,
+        audit: std::slice::from_ref(event),
+    };
+    Ok(accept(store, &acceptance).await? == Accepted::Yes)
+}
+
+/// As `RECORD_SUCCESS`, and only through the gate of `BEGIN_ATTEMPT` ($4 is the threshold):
+/// for a response checked before any attempt was reserved.
+const ACCEPT_GATED: &str = "UPDATE methods \
+     SET failures = 0, locked_until = NULL, last_used_at = $3, \
+         last_step = COALESCE($2, last_step) \
+     WHERE id = $1 AND ($2 IS NULL OR last_step IS NULL OR last_step < $2) \
+     AND ((locked_until IS NULL AND failures < $4) OR locked_until <= $3)";
+
+const GATE_STATE: &str = "SELECT failures, locked_until FROM methods WHERE id = $1";
+
+pub(crate) async fn accept(store: &SqlStore, acceptance: &Acceptance<'_>) -> StoreResult<Accepted> {
     let mut tx = store.begin_write().await?;
-    let changed = sqlx::query(RECORD_SUCCESS)
-        .bind(id.to_string())
-        .bind(step)
-        .bind(secs(now))
+    let update = match acceptance.gate {
+        None => sqlx::query(RECORD_SUCCESS),
+        Some(_) => sqlx::query(ACCEPT_GATED),
+    };
+    let mut update = update
+        .bind(acceptance.method.to_string())
+        .bind(acceptance.step)
+        .bind(secs(acceptance.now));
+    if let Some(threshold) = acceptance.gate {
+        update = update.bind(i64::from(threshold));
+    }
+    let changed = update
         .execute(&mut *tx)
         .await
         .map_err(db_err)?
         .rows_affected();
     if changed == 0 {
+        let state: Option<(i64, Option<i64>)> = sqlx::query_as(GATE_STATE)
+            .bind(acceptance.method.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
         tx.rollback().await.map_err(db_err)?;
-        return Ok(false);
+        return refused(acceptance, state);
     }
-    audit::insert(&mut *tx, event).await?;
+    if let Some(session) = acceptance.step_up {
+        sessions::mark_second_factor_in(&mut *tx, session, acceptance.now).await?;
+    }
+    for event in acceptance.audit {
+        audit::insert(&mut *tx, event).await?;
+    }
     tx.commit().await.map_err(db_err)?;
-    Ok(true)
+    Ok(Accepted::Yes)
+}
+
+/// Why a response that matched changed nothing: the gate was shut, or the step was used.
+fn refused(
+    acceptance: &Acceptance<'_>,
+    state: Option<(i64, Option<i64>)>,
+) -> StoreResult<Accepted> {
+    let (Some(threshold), Some((failures, locked_until))) = (acceptance.gate, state) else {
+        return Ok(Accepted::Replayed);
+    };
+    let until = lock_end(locked_until)?;
+    let open = match until {
+        None => failures < i64::from(threshold),
+        Some(until) => until <= acceptance.now,
+    };
+    Ok(if open {
+        Accepted::Replayed
+    } else {
+        Accepted::Locked {
+            until: until.filter(|u| *u > acceptance.now),
+        }
+    })
 }

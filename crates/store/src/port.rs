@@ -8,7 +8,7 @@ use tessera_core::lockout::AttemptGate;
 use tessera_core::method::Method;
 use tessera_core::policy::Policy;
 use tessera_core::session::Session;
-use tessera_core::store::{Store, StoreResult};
+use tessera_core::store::{Acceptance, Accepted, Store, StoreResult};
 use tessera_core::{AccountId, FlowId, MethodId, SessionId};
 use time::OffsetDateTime;
 
@@ -121,6 +121,10 @@ impl Store for SqlStore {
         audit: &AuditEvent,
     ) -> StoreResult<bool> {
         lockout::record_success(self, id, step, now, audit).await
+    }
+
+    async fn accept(&self, acceptance: &Acceptance<'_>) -> StoreResult<Accepted> {
+        lockout::accept(self, acceptance).await
     }
 
     async fn insert_flow(&self, flow: &SignInFlow) -> StoreResult<()> {

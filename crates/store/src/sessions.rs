@@ -151,18 +151,30 @@ pub(crate) async fn touch_session(
     Ok(())
 }
 
+/// Inside a caller's transaction: a step-up records its code and the session in one commit.
+pub(crate) async fn mark_second_factor_in<'c, E>(
+    exec: E,
+    id: SessionId,
+    at: OffsetDateTime,
+) -> StoreResult<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(MARK_SECOND_FACTOR)
+        .bind(id.to_string())
+        .bind(secs(at))
+        .execute(exec)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
 pub(crate) async fn mark_second_factor(
     store: &SqlStore,
     id: SessionId,
     at: OffsetDateTime,
 ) -> StoreResult<()> {
-    sqlx::query(MARK_SECOND_FACTOR)
-        .bind(id.to_string())
-        .bind(secs(at))
-        .execute(store.pool())
-        .await
-        .map_err(db_err)?;
-    Ok(())
+    mark_second_factor_in(store.pool(), id, at).await
 }
 
 pub(crate) async fn delete_session(

@@ -153,6 +153,10 @@ impl Tessera {
                 &policy,
             )
             .await?;
+        if !verified.reserved {
+            // Activation does not pass the lock-out gate itself.
+            self.reserve_attempt(&method, ctx, &policy).await?;
+        }
         let current_default = self.security_info(auth).await?.default_method;
         let make_default = current_default.is_none() && method.kind.is_sign_in_factor();
         let audit = self

@@ -2,7 +2,7 @@
 //! (10 minutes by default) when the account already has an active method. The check yields a
 //! [`StepUpProof`], which every change demands as an argument: forgetting it does not compile.
 
-use crate::audit::{AuditAction, RequestContext};
+use crate::audit::RequestContext;
 use crate::error::{Error, NotAllowed, Result};
 use crate::ids::MethodId;
 use crate::method::{Method, Purpose, Response};
@@ -121,14 +121,7 @@ impl Tessera {
                 &policy,
             )
             .await?;
-        self.accept_code(&method, verified, ctx, &policy).await?;
-        self.store
-            .mark_second_factor(auth.session.id, self.now())
-            .await?;
-        let audit = self
-            .audit(ctx, Some(auth.account.id), AuditAction::StepUpSucceeded)
-            .method(method.id);
-        self.store.append_audit(&audit).await?;
-        Ok(())
+        self.accept_response(&method, verified, Some(auth.session.id), ctx, &policy)
+            .await
     }
 }

@@ -86,6 +86,7 @@ pub fn verify(method: &Method, code: &str, ctx: &KindContext<'_>) -> Result<Opti
     let now = ctx.now.unix_timestamp().max(0) as u64;
     Ok(totp.check(&code, now).map(|step| Verified {
         step: Some(step as i64),
+        reserved: false,
     }))
 }
 

@@ -12,7 +12,6 @@ use crate::audit::{AuditAction, RequestContext};
 use crate::error::{Error, NotAllowed, Result};
 use crate::flow::StepUpProof;
 use crate::ids::{AccountId, MethodId};
-use crate::lockout::{self, AttemptGate};
 use crate::message::SecurityEvent;
 use crate::policy::Policy;
 use crate::random::{self, Random};
@@ -202,15 +201,7 @@ impl Tessera {
         policy: &Policy,
     ) -> Result<Verified> {
         let now = self.now();
-        if let AttemptGate::Locked { until } = self
-            .store
-            .begin_attempt(method.id, now, policy.lockout_threshold)
-            .await?
-        {
-            return Err(Error::Locked {
-                retry_after: lockout::retry_after(until, now, policy.lockout_secs),
-            });
-        }
+        self.reserve_attempt(method, ctx, policy).await?;
         let Some(bit) = find(method, code) else {
             return Err(self
                 .code_failed(method, ctx, policy, AuditAction::CodeRejected)
@@ -235,7 +226,10 @@ impl Tessera {
             .use_recovery_code(method.id, bit, now, &audit, &notes)
             .await?
         {
-            Ok(Verified { step: None })
+            Ok(Verified {
+                step: None,
+                reserved: true,
+            })
         } else {
             Err(self
                 .code_failed(method, ctx, policy, AuditAction::CodeReplayed)

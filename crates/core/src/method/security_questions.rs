@@ -16,7 +16,6 @@ use crate::audit::{AuditAction, RequestContext};
 use crate::error::{Error, NotAllowed, Problem, Result};
 use crate::flow::StepUpProof;
 use crate::ids::{FlowId, MethodId};
-use crate::lockout::{self, AttemptGate};
 use crate::message::SecurityEvent;
 use crate::password::PasswordHasher;
 use crate::policy::Policy;
@@ -358,18 +357,12 @@ impl Tessera {
         let Some((_, asked)) = flow.asked.filter(|(m, _)| *m == method.id) else {
             return Err(Error::bad("answers", Problem::Required));
         };
-        let now = self.now();
-        if let AttemptGate::Locked { until } = self
-            .store
-            .begin_attempt(method.id, now, policy.lockout_threshold)
-            .await?
-        {
-            return Err(Error::Locked {
-                retry_after: lockout::retry_after(until, now, policy.lockout_secs),
-            });
-        }
+        self.reserve_attempt(method, ctx, policy).await?;
         if verify(method, &asked, answers, self.passwords.as_ref()).await {
-            Ok(Verified { step: None })
+            Ok(Verified {
+                step: None,
+                reserved: true,
+            })
         } else {
             Err(self
                 .code_failed(method, ctx, policy, AuditAction::CodeRejected)

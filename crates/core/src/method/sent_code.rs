@@ -303,15 +303,7 @@ impl Tessera {
         if delivery == Some(MessageStatus::Failed) {
             return Err(Error::DeliveryFailed);
         }
-        let gate = self
-            .store
-            .begin_attempt(method.id, now, policy.lockout_threshold)
-            .await?;
-        if let crate::lockout::AttemptGate::Locked { until } = gate {
-            return Err(Error::Locked {
-                retry_after: crate::lockout::retry_after(until, now, policy.lockout_secs),
-            });
-        }
+        self.reserve_attempt(method, ctx, policy).await?;
         let matches = match (&challenge.code_mac, normalize_code(code)) {
             (Some(mac), Some(code)) => self.keys.mac_matches(
                 challenge::MAC_CONTEXT,
@@ -322,7 +314,10 @@ impl Tessera {
         };
         if matches {
             if self.store.use_challenge(challenge.id, now).await? {
-                return Ok(Verified { step: None });
+                return Ok(Verified {
+                    step: None,
+                    reserved: true,
+                });
             }
             return Err(Error::Expired);
         }

@@ -18,7 +18,6 @@ use crate::account::Account;
 use crate::audit::{AuditAction, RequestContext};
 use crate::error::{Error, Result};
 use crate::ids::MethodId;
-use crate::lockout::{self, AttemptGate};
 use crate::password::PasswordCheck;
 use crate::policy::Policy;
 use crate::random::{self, Random};
@@ -135,22 +134,7 @@ impl Tessera {
         let MethodData::TemporaryAccessPass { pass_hash } = &method.data else {
             return Err(Error::Expired);
         };
-        match self
-            .store
-            .begin_attempt(method.id, now, policy.lockout_threshold)
-            .await?
-        {
-            AttemptGate::Open => {}
-            AttemptGate::Locked { until } => {
-                let audit = self
-                    .audit(ctx, Some(method.account_id), AuditAction::MethodLocked)
-                    .method(method.id);
-                self.store.append_audit(&audit).await?;
-                return Err(Error::Locked {
-                    retry_after: lockout::retry_after(until, now, policy.lockout_secs),
-                });
-            }
-        }
+        self.reserve_attempt(method, ctx, policy).await?;
         let matched = match normalize(typed) {
             Some(digits) => matches!(
                 self.passwords.verify(digits, Some(pass_hash.clone())).await,
@@ -161,6 +145,7 @@ impl Tessera {
         if matched {
             Ok(Verified {
                 step: Some(USED_STEP),
+                reserved: true,
             })
         } else {
             Err(self

@@ -15,7 +15,6 @@ use crate::audit::{AuditAction, RequestContext};
 use crate::error::{Error, Internal, NotAllowed, Result, StoreError};
 use crate::flow::{FlowState, SignInFlow};
 use crate::ids::FlowId;
-use crate::lockout::{self, AttemptGate};
 use crate::policy::Policy;
 use crate::random;
 use crate::service::{IssuedSession, Tessera};
@@ -116,7 +115,7 @@ impl Tessera {
         policy: &Policy,
     ) -> Result<Verified> {
         let rp = self.rp()?;
-        self.attempt(method, ctx, policy).await?;
+        self.reserve_attempt(method, ctx, policy).await?;
         match purpose {
             Purpose::Register(_) => {
                 self.finish_registration(rp, method, answer, ctx, policy)
@@ -186,7 +185,10 @@ impl Tessera {
             created_at: self.now(),
         };
         match self.store.insert_security_key(&key).await {
-            Ok(true) => Ok(Verified { step: None }),
+            Ok(true) => Ok(Verified {
+                step: None,
+                reserved: true,
+            }),
             Ok(false) => Err(Error::Expired),
             Err(StoreError::Conflict(_)) => Err(Error::bad("webauthn", crate::Problem::Taken)),
             Err(e) => Err(e.into()),
@@ -220,7 +222,10 @@ impl Tessera {
             let counter = Some(result.counter());
             return Err(self.clone_warning(method, key, counter, ctx, policy).await);
         }
-        Ok(Verified { step: None })
+        Ok(Verified {
+            step: None,
+            reserved: true,
+        })
     }
 
     /// Starts a sign-in by passkey alone: the browser offers the person's discoverable
@@ -292,7 +297,7 @@ impl Tessera {
                 return Err(Error::InvalidCode);
             }
         };
-        self.attempt(&method, ctx, &policy).await?;
+        self.reserve_attempt(&method, ctx, &policy).await?;
         let passkey = parse_passkey(&key)?;
         let result = rp
             .webauthn
@@ -382,27 +387,6 @@ impl Tessera {
             return Err(Error::Expired);
         }
         Ok(session)
-    }
-
-    /// The lock-out gate before an answer is checked (see `lockout`).
-    async fn attempt(&self, method: &Method, ctx: &RequestContext, policy: &Policy) -> Result<()> {
-        let now = self.now();
-        match self
-            .store
-            .begin_attempt(method.id, now, policy.lockout_threshold)
-            .await?
-        {
-            AttemptGate::Open => Ok(()),
-            AttemptGate::Locked { until } => {
-                let audit = self
-                    .audit(ctx, Some(method.account_id), AuditAction::MethodLocked)
-                    .method(method.id);
-                self.store.append_audit(&audit).await?;
-                Err(Error::Locked {
-                    retry_after: lockout::retry_after(until, now, policy.lockout_secs),
-                })
-            }
-        }
     }
 
     async fn rejected(&self, method: &Method, ctx: &RequestContext, policy: &Policy) -> Error {

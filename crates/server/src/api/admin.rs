@@ -2,9 +2,9 @@
 //! `403 not_allowed`), and every change is an audit event naming the admin.
 
 use crate::AppState;
-use crate::error::{ApiError, ApiJson, ErrorBody};
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::session::{Authed, Context};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tessera_core::admin::{AccountOverview, NewTemporaryAccount};
@@ -67,7 +67,7 @@ pub async fn list(
     State(state): State<AppState>,
     Context(ctx): Context,
     Authed(auth): Authed,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<ApiJson<AccountList>, ApiError> {
     let admin = state.tessera.admin(&auth, &ctx)?;
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
@@ -186,7 +186,8 @@ pub struct EventView {
     pub method_id: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
-    #[schema(value_type = Object)]
+    /// What else the event records; `null` when nothing.
+    #[schema(value_type = Option<Object>)]
     pub detail: serde_json::Value,
 }
 

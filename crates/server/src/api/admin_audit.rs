@@ -3,10 +3,10 @@
 
 use super::admin::EventView;
 use crate::AppState;
-use crate::error::{ApiError, ApiJson, ErrorBody};
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::session::{Authed, Context};
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -103,14 +103,15 @@ fn list_event(entry: &AuditEntry) -> AuditListEvent {
 
 /// The audit log, newest first, with filters.
 #[utoipa::path(get, path = "/admin/audit", tag = "admin", params(FilterQuery, PageQuery),
-    responses((status = 200, body = AuditList), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = AuditList), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     Context(ctx): Context,
     Authed(auth): Authed,
-    Query(filter): Query<FilterQuery>,
-    Query(page): Query<PageQuery>,
+    ApiQuery(filter): ApiQuery<FilterQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<ApiJson<AuditList>, ApiError> {
     let admin = state.tessera.admin(&auth, &ctx)?;
     let filter = filter_of(&admin, &filter).await?;
@@ -177,13 +178,14 @@ impl Export {
 /// filters. The export itself is an audit event.
 #[utoipa::path(get, path = "/admin/audit/export", tag = "admin", params(FilterQuery),
     responses((status = 200, content_type = "application/x-ndjson", description = "One event per line"),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "No such account", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn export(
     State(state): State<AppState>,
     Context(ctx): Context,
     Authed(auth): Authed,
-    Query(q): Query<FilterQuery>,
+    ApiQuery(q): ApiQuery<FilterQuery>,
 ) -> Result<Response, ApiError> {
     let filter = {
         let admin = state.tessera.admin(&auth, &ctx)?;

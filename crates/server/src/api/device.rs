@@ -5,9 +5,9 @@
 
 use super::push::{MAX_WAIT_SECS, wait_for};
 use crate::AppState;
-use crate::error::{ApiError, ApiJson, ErrorBody};
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::session::Context;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -202,7 +202,7 @@ pub struct WaitQuery {
 pub async fn requests(
     State(state): State<AppState>,
     Device(auth): Device,
-    Query(q): Query<WaitQuery>,
+    ApiQuery(q): ApiQuery<WaitQuery>,
 ) -> Result<ApiJson<RequestsResponse>, ApiError> {
     // Listening before looking: a request made in between still wakes this call.
     let mut subscription = state.tessera.store().push_subscribe();

@@ -3,10 +3,10 @@
 use super::parse_id;
 use super::types::*;
 use crate::AppState;
-use crate::error::{ApiError, ApiJson, ErrorBody};
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::qr;
 use crate::session::{Authed, Context};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use tessera_core::method::{Enrollment, RegisterRequest};
 use tessera_core::{Error, Kind, NotAllowed, Problem};
@@ -218,7 +218,7 @@ pub struct ActivityQuery {
 pub async fn activity(
     State(state): State<AppState>,
     Authed(auth): Authed,
-    Query(q): Query<ActivityQuery>,
+    ApiQuery(q): ApiQuery<ActivityQuery>,
 ) -> Result<ApiJson<ActivityResponse>, ApiError> {
     let events = state
         .tessera

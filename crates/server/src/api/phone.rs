@@ -3,10 +3,10 @@
 
 use super::types::{AddMethodRequest, ChallengeResponse};
 use crate::AppState;
-use crate::error::{ApiError, ApiJson, ErrorBody};
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::i18n::Tr;
 use crate::session::{Authed, Context};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use tessera_core::message::Channel;
 use tessera_core::method::phone::{self, PhoneRequest};
@@ -165,7 +165,7 @@ pub async fn outbox(
     State(state): State<AppState>,
     Context(ctx): Context,
     Authed(auth): Authed,
-    Query(q): Query<OutboxQuery>,
+    ApiQuery(q): ApiQuery<OutboxQuery>,
 ) -> Result<ApiJson<Vec<OutboxMessage>>, ApiError> {
     let admin = state.tessera.admin(&auth, &ctx)?;
     let messages = admin.recent_messages(q.limit.unwrap_or(100)).await?;

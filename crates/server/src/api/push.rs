@@ -4,9 +4,9 @@
 
 use super::types::ChallengeResponse;
 use crate::AppState;
-use crate::error::{ApiError, ApiJson, ErrorBody};
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::session::{Authed, Context};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use tessera_core::device::AppRegistration;
 use tessera_core::method::authenticator_app;
@@ -96,7 +96,7 @@ where
 pub async fn sign_in_push(
     State(state): State<AppState>,
     Path(flow): Path<String>,
-    Query(q): Query<WaitQuery>,
+    ApiQuery(q): ApiQuery<WaitQuery>,
 ) -> Result<ApiJson<PushStateResponse>, ApiError> {
     let flow: FlowId = flow.parse().map_err(|_| Error::NotFound)?;
     let found = watch(&state, binding_key(&flow.to_string()), q.wait, || {
@@ -116,7 +116,7 @@ pub async fn sign_in_push(
 pub async fn step_up_push(
     State(state): State<AppState>,
     Authed(auth): Authed,
-    Query(q): Query<WaitQuery>,
+    ApiQuery(q): ApiQuery<WaitQuery>,
 ) -> Result<ApiJson<PushStateResponse>, ApiError> {
     let key = binding_key(&auth.session.id.to_string());
     let found = watch(&state, key, q.wait, || state.tessera.step_up_push(&auth))
@@ -182,7 +182,7 @@ pub async fn activation(
     State(state): State<AppState>,
     Authed(auth): Authed,
     Path(id): Path<String>,
-    Query(q): Query<WaitQuery>,
+    ApiQuery(q): ApiQuery<WaitQuery>,
 ) -> Result<ApiJson<ActivationStateResponse>, ApiError> {
     let id: MethodId = id.parse().map_err(|_| Error::NotFound)?;
     let mut subscription = state.tessera.store().push_subscribe();

@@ -116,7 +116,7 @@ pub async fn status(
     Context(ctx): Context,
     MaybeAuthed(auth): MaybeAuthed,
     Path(flow): Path<String>,
-    axum::extract::Query(wait): axum::extract::Query<super::push::WaitQuery>,
+    crate::error::ApiQuery(wait): crate::error::ApiQuery<super::push::WaitQuery>,
 ) -> Result<ApiJson<FlowStatusResponse>, ApiError> {
     let flow = flow_id(&flow)?;
     // Listening before looking, so an approval in between still wakes the wait.

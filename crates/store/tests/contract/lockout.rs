@@ -2,9 +2,11 @@ use tessera_core::MethodId;
 use tessera_core::audit::AuditAction;
 use tessera_core::lockout::AttemptGate;
 use tessera_core::method::MethodStatus;
+use tessera_core::session::SessionKind;
+use tessera_core::store::{Acceptance, Accepted};
 use uuid::Uuid;
 
-use crate::harness::{Db, at, count, event, on_both, seeded, seeded_method};
+use crate::harness::{Db, at, count, event, on_both, seeded, seeded_method, session};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_attempts_let_exactly_the_threshold_through() {
@@ -217,6 +219,89 @@ async fn one_step_is_accepted_once_under_a_race() {
             count(db.store.as_ref(), alice.id, AuditAction::CodeAccepted).await,
             1
         );
+    })
+    .await;
+}
+
+/// A TOTP code is checked before any attempt is reserved: its acceptance passes the gate
+/// itself, and a step-up marks the session in the same commit.
+#[tokio::test]
+async fn an_unreserved_acceptance_passes_the_gate_and_marks_the_step_up() {
+    on_both(|db: Db| async move {
+        let store = db.store.as_ref();
+        let alice = seeded(store, "alice").await;
+        let method = seeded_method(store, alice.id, MethodStatus::Active, 0).await;
+        let session = session(alice.id, SessionKind::Full);
+        store.insert_session(&session).await.expect("session");
+        let accept = |step: i64, now: i64| async move {
+            let audit = [
+                event(Some(alice.id), AuditAction::CodeAccepted).method(method.id),
+                event(Some(alice.id), AuditAction::StepUpSucceeded).method(method.id),
+            ];
+            let acceptance = Acceptance {
+                method: method.id,
+                step: Some(step),
+                now: at(now),
+                gate: Some(3),
+                step_up: Some(session.id),
+                audit: &audit,
+            };
+            store.accept(&acceptance).await.expect("accept")
+        };
+        let marked = || async {
+            store
+                .session_by_token_hash(&session.token_hash)
+                .await
+                .expect("get")
+                .expect("there")
+                .second_factor_at
+        };
+
+        assert_eq!(accept(5, 10).await, Accepted::Yes);
+        assert_eq!(marked().await, Some(at(10)));
+        assert_eq!(
+            count(store, alice.id, AuditAction::StepUpSucceeded).await,
+            1
+        );
+        assert_eq!(accept(5, 11).await, Accepted::Replayed);
+
+        // Three failures reserved and not yet locked: the gate is shut all the same.
+        for _ in 0..3 {
+            store
+                .begin_attempt(method.id, at(12), 3)
+                .await
+                .expect("attempt");
+        }
+        assert_eq!(accept(6, 13).await, Accepted::Locked { until: None });
+        let lock_until = at(1000);
+        let rejected = event(Some(alice.id), AuditAction::CodeRejected).method(method.id);
+        store
+            .record_failure(method.id, 3, lock_until, &rejected)
+            .await
+            .expect("failure");
+        assert_eq!(
+            accept(6, 500).await,
+            Accepted::Locked {
+                until: Some(lock_until)
+            }
+        );
+        let stored = store.method(method.id).await.expect("get").expect("there");
+        assert_eq!((stored.failures, stored.last_step), (3, Some(5)));
+        assert_eq!(
+            marked().await,
+            Some(at(10)),
+            "a refused acceptance changes nothing"
+        );
+        assert_eq!(
+            count(store, alice.id, AuditAction::StepUpSucceeded).await,
+            1
+        );
+
+        // Once the lock lapses, a right code clears it.
+        assert_eq!(accept(6, 1000).await, Accepted::Yes);
+        let stored = store.method(method.id).await.expect("get").expect("there");
+        assert_eq!((stored.failures, stored.locked_until), (0, None));
+        assert_eq!(marked().await, Some(at(1000)));
     })
     .await;
 }
