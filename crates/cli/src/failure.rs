@@ -127,6 +127,7 @@ fn not_allowed_sentence(why: NotAllowed) -> &'static str {
         NotAllowed::NotificationRequired => {
             "the policy requires approving a notification in the app, not typing its code"
         }
+        NotAllowed::OwnAccount => "an administrator cannot do this to their own account",
     }
 }
 

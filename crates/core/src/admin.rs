@@ -167,7 +167,18 @@ impl Admin<'_> {
         self.apply_status(account, status).await
     }
 
+    /// Refuses an action that would lock the acting admin out of their own account.
+    pub(crate) fn not_own(&self, id: AccountId) -> Result<()> {
+        if self.actor == Some(id) {
+            return Err(Error::NotAllowed(NotAllowed::OwnAccount));
+        }
+        Ok(())
+    }
+
     async fn apply_status(&self, mut account: Account, status: AccountStatus) -> Result<Account> {
+        if status == AccountStatus::Disabled {
+            self.not_own(account.id)?;
+        }
         account.status = status;
         let action = match status {
             AccountStatus::Active => AuditAction::AccountEnabled,

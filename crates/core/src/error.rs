@@ -106,6 +106,9 @@ pub enum NotAllowed {
     ResetGatesPending,
     /// The person has used every skip of the registration interrupt the policy allows.
     NoSkipsLeft,
+    /// An admin may not lock themselves out (disable, sign out, reset their own account)
+    /// through the admin API; another admin, or the local command line, can.
+    OwnAccount,
     /// The policy wants a notification approved in the app, not its code typed.
     NotificationRequired,
 }
@@ -127,6 +130,7 @@ impl NotAllowed {
             NotAllowed::ResetGatesPending => "reset-gates-pending",
             NotAllowed::NoSkipsLeft => "no-skips-left",
             NotAllowed::NotificationRequired => "notification-required",
+            NotAllowed::OwnAccount => "own-account",
         }
     }
 }

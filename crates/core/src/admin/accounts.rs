@@ -140,6 +140,7 @@ impl Admin<'_> {
         password: Option<Zeroizing<String>>,
     ) -> Result<Zeroizing<String>> {
         let t = self.tessera;
+        self.not_own(id)?;
         let account = self.account_by_id(id).await?;
         let password = match password.filter(|p| !p.is_empty()) {
             Some(p) => {
@@ -159,6 +160,7 @@ impl Admin<'_> {
     /// Revokes every method of the account and ends its sessions: the next sign-in goes
     /// through registration again. Returns how many methods were revoked.
     pub async fn require_registration(&self, id: AccountId) -> Result<u64> {
+        self.not_own(id)?;
         self.account_by_id(id).await?;
         let audit = self.audit(Some(id), AuditAction::MethodsRevoked);
         Ok(self.tessera.store.revoke_methods(id, &audit).await?)
@@ -166,6 +168,7 @@ impl Admin<'_> {
 
     /// Signs the account out everywhere; returns how many sessions ended.
     pub async fn end_sessions(&self, id: AccountId) -> Result<u64> {
+        self.not_own(id)?;
         self.account_by_id(id).await?;
         let audit = self.audit(Some(id), AuditAction::SessionsEnded);
         Ok(self.tessera.store.delete_sessions_of(id, &audit).await?)

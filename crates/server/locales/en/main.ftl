@@ -30,6 +30,7 @@ not-allowed-account-disabled = Your account is disabled. Contact your administra
 not-allowed-registration-only = Finish setting up your security info first.
 not-allowed-method-not-usable = This method can't be used to sign in.
 not-allowed-admin-only = Only administrators can do this.
+not-allowed-own-account = You can't do this to your own account: ask another administrator.
 
 ## Web pages
 

@@ -29,6 +29,7 @@ not-allowed-account-disabled = Je account is uitgeschakeld. Neem contact op met 
 not-allowed-registration-only = Stel eerst je beveiligingsgegevens in.
 not-allowed-method-not-usable = Met deze methode kun je je niet aanmelden.
 not-allowed-admin-only = Alleen beheerders kunnen dit doen.
+not-allowed-own-account = Dit kun je niet met je eigen account doen: vraag het een andere beheerder.
 
 ## Webpagina's
 

@@ -3,7 +3,7 @@
 use super::parse_id;
 use super::types::*;
 use crate::AppState;
-use crate::error::{ApiError, ApiJson, ErrorBody};
+use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::session::{Authed, Context, MaybeAuthed};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -116,7 +116,7 @@ pub async fn status(
     Context(ctx): Context,
     MaybeAuthed(auth): MaybeAuthed,
     Path(flow): Path<String>,
-    crate::error::ApiQuery(wait): crate::error::ApiQuery<super::push::WaitQuery>,
+    ApiQuery(wait): ApiQuery<super::push::WaitQuery>,
 ) -> Result<ApiJson<FlowStatusResponse>, ApiError> {
     let flow = flow_id(&flow)?;
     // Listening before looking, so an approval in between still wakes the wait.

@@ -8,10 +8,10 @@ use super::VOICE_CALLBACK;
 use super::config::CallbackKey;
 use super::http::{twilio_signature, webhook_signature};
 use crate::AppState;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ApiQuery, ErrorBody};
 use crate::session::Context;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -87,7 +87,7 @@ fn verify(state: &AppState, headers: &HeaderMap, uri_query: &str, body: &[u8]) -
 pub async fn voice_callback(
     State(state): State<AppState>,
     Context(ctx): Context,
-    Query(q): Query<CallbackQuery>,
+    ApiQuery(q): ApiQuery<CallbackQuery>,
     uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,

@@ -473,3 +473,50 @@ async fn the_audit_log_filters_and_exports_as_json_lines() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_admin_cannot_lock_themselves_out() {
+    each_backend(|h: Harness| async move {
+        let c = h.client();
+        let (token, _) = admin(&h, &c, "ada@example.org").await;
+        let ada = id_of(&h, "ada@example.org").await;
+        for action in ["disable", "temporary-password", "require-registration"] {
+            let (status, body) = h
+                .post(
+                    &c,
+                    &format!("/api/v1/admin/accounts/{ada}/{action}"),
+                    Some(&token),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (403, Some("not_allowed")),
+                "{action}: {body}"
+            );
+            assert_eq!(
+                body["message"],
+                "You can't do this to your own account: ask another administrator."
+            );
+        }
+        let (status, body) = h
+            .delete(
+                &c,
+                &format!("/api/v1/admin/accounts/{ada}/sessions"),
+                &token,
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (403, Some("not_allowed")),
+            "{body}"
+        );
+        let (status, me) = h.get(&c, "/api/v1/me", Some(&token)).await;
+        assert_eq!(
+            (status, me["username"].as_str()),
+            (200, Some("ada@example.org")),
+            "still signed in: {me}"
+        );
+    })
+    .await;
+}
