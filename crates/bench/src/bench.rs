@@ -10,6 +10,7 @@ use tessera_bench::node::{self, Node, NodeSpec, TempDir};
 use tessera_bench::report::{self, Row, Run};
 use tessera_bench::scenario::{self, Scenario, Target};
 use tessera_bench::seed::{self, PgDatabase};
+use tessera_bench::seed_push;
 use tessera_core::Policy;
 use tessera_store::SqlStore;
 
@@ -38,7 +39,11 @@ pub struct LoadArgs {
     /// Accounts with a session that the load signs codes for [default: min(accounts, 50000)]
     #[arg(long)]
     hot: Option<u64>,
-    /// Concurrent clients
+    /// Hot accounts given an activated authenticator app for the push scenario (each may
+    /// be sent 5 notifications per 5 minutes, the activation's test included)
+    #[arg(long, default_value_t = 6000)]
+    push_accounts: u64,
+    /// Concurrent clients (for push: device and person pairs)
     #[arg(long, default_value_t = 64)]
     clients: usize,
     /// Seconds each scenario is measured
@@ -51,7 +56,7 @@ pub struct LoadArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "healthz,security-info,verify,verify-wrong,sign-in"
+        default_value = "healthz,security-info,verify,verify-wrong,sign-in,push"
     )]
     scenarios: Vec<String>,
     /// Exit with 3 when a target is missed
@@ -104,7 +109,7 @@ async fn one_size(
     accounts: u64,
 ) -> Result<Run> {
     let dir = TempDir::new("tessera-bench")?;
-    let keys = seed::write_master_key(&dir.path().join("master.key"))?;
+    let keys = Arc::new(seed::write_master_key(&dir.path().join("master.key"))?);
     let pg = match args.store {
         StoreKind::Sqlite => None,
         StoreKind::Postgres => {
@@ -132,10 +137,17 @@ async fn one_size(
             }
         })
         .await?;
-        store.close().await;
         if org.hot.is_empty() {
             bail!("no hot accounts: give --accounts and --hot above zero");
         }
+        let push = if scenarios.contains(&Scenario::Push) {
+            let count = args.push_accounts.min(org.hot.len() as u64) as usize;
+            eprintln!("activating {count} authenticator apps for push …");
+            seed_push::seed_devices(&store, &keys, &org.hot, count).await?
+        } else {
+            Vec::new()
+        };
+        store.close().await;
 
         let spec = NodeSpec {
             binary: binary.to_path_buf(),
@@ -145,6 +157,7 @@ async fn one_size(
             env: vec![("TESSERA_SIGN_IN_LIMIT_PER_MINUTE".into(), "0".into())],
         };
         let mut nodes = Vec::new();
+        let nodes_count = usize::from(args.nodes);
         for _ in 0..args.nodes {
             nodes.push(Node::start(&spec)?);
         }
@@ -157,10 +170,12 @@ async fn one_size(
         .await?;
 
         let target = Target {
-            client: scenario::http_client(args.clients)?,
+            // Push holds a long poll and a challenge open per client at once.
+            client: scenario::http_client(args.clients * 2)?,
             nodes: Arc::new(nodes.iter().map(|n| n.base.clone()).collect()),
             org: Arc::new(org),
             wrong_budget: i64::from(Policy::default().lockout_threshold) - 1,
+            push: Arc::new(push),
         };
         let mut rows = Vec::new();
         for &s in scenarios {
@@ -211,6 +226,7 @@ async fn one_size(
                 args.duration,
             ),
             postgres: pg.is_some(),
+            nodes: nodes_count,
             accounts,
             argon2: Some(bound),
             rows,

@@ -9,3 +9,4 @@ pub mod node;
 pub mod report;
 pub mod scenario;
 pub mod seed;
+pub mod seed_push;

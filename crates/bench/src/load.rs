@@ -10,6 +10,10 @@ use std::time::{Duration, Instant};
 pub enum Step {
     /// The answer the scenario expects.
     Ok,
+    /// The answer the scenario expects, with the latency it timed itself: the part of the
+    /// exchange the figure is about (push: the challenge to the device hearing of it), not
+    /// the whole round trip with its setup and clean-up.
+    OkTimed(Duration),
     /// Anything else (a status, a body, a transport error), described.
     Unexpected(String),
     /// The scenario has nothing valid left to send right now (every account has used the
@@ -78,6 +82,10 @@ where
                     Step::Ok => {
                         out.ok += 1;
                         out.latencies_us.push(took);
+                    }
+                    Step::OkTimed(part) => {
+                        out.ok += 1;
+                        out.latencies_us.push(part.as_micros() as u64);
                     }
                     Step::Unexpected(what) => {
                         out.unexpected += 1;

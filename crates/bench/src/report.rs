@@ -16,6 +16,8 @@ pub struct Row {
 pub struct Run {
     pub title: String,
     pub postgres: bool,
+    /// Nodes on the one store.
+    pub nodes: usize,
     pub accounts: u64,
     pub argon2: Option<Argon2Bound>,
     pub rows: Vec<Row>,
@@ -39,6 +41,7 @@ impl Run {
                 Some(c) if c > 0.0 => (Some(rate / c), format!("{:.2} of /healthz", rate / c)),
                 _ => (None, "no ceiling run".into()),
             },
+            Bound::None => (None, "—".into()),
             Bound::Argon2 => match self.argon2 {
                 Some(b) if b.per_second() > 0.0 => (
                     Some(rate / b.per_second()),
@@ -122,6 +125,15 @@ impl Run {
             checks.push((
                 format!("password sign-in ≥ 0.85 of the Argon2id bound (got {r:.2})"),
                 r >= 0.85,
+            ));
+        }
+        if let Some(row) = self.row(Scenario::Push) {
+            // The targets: delivery on one node, and across two (a NOTIFY between them).
+            let limit = if self.nodes > 1 { 50.0 } else { 20.0 };
+            let p99 = row.outcome.percentile_ms(99.0);
+            checks.push((
+                format!("push delivery p99 < {limit:.0} ms (got {p99:.2} ms)"),
+                p99 < limit && row.outcome.ok > 0,
             ));
         }
         let peak = self.rows.iter().filter_map(|r| r.peak_rss_kib).max();

@@ -56,6 +56,7 @@ pub fn write_master_key(path: &Path) -> Result<KeyRing> {
 #[derive(Debug)]
 pub struct HotAccount {
     pub index: u64,
+    pub account_id: AccountId,
     pub method_id: MethodId,
     pub seed: Vec<u8>,
     /// A full session's bearer token.
@@ -193,6 +194,7 @@ pub async fn seed(
                 sessions.push((account.id, secret::token_hash(&token)));
                 hot_accounts.push(HotAccount {
                     index,
+                    account_id: account.id,
                     method_id: method.id,
                     seed,
                     token: token.to_string(),

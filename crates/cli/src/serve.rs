@@ -105,9 +105,12 @@ async fn housekeeping(tessera: Arc<Tessera>) {
         let store = tessera.store();
         match store.purge_expired(now).await {
             Ok(0) => {}
-            Ok(rows) => tracing::debug!(rows, "purged expired flows and sessions"),
+            Ok(rows) => tracing::debug!(
+                rows,
+                "purged expired flows, sessions, challenges and messages"
+            ),
             Err(e) => {
-                tracing::warn!(error = %chain(&e), "purging expired flows and sessions failed")
+                tracing::warn!(error = %chain(&e), "purging expired rows failed")
             }
         }
         match store.delete_expired_pending(now).await {

@@ -11,10 +11,12 @@
 //!                                     [open] ◄────────────────────┘
 //! ```
 //!
-//! The count is kept in the store and every attempt *reserves* a failure before the code is
-//! checked (`begin_attempt`), so parallel guesses cannot all read "9 failures" and slip past:
-//! at most `threshold` attempts are ever in flight or done before the lock. A right code
-//! clears the count. NIST SP 800-63B §5.2.2 allows at most 100 consecutive failures; we
+//! The count is kept in the store and an attempt *reserves* a failure before its answer is
+//! given (`begin_attempt`), so parallel guesses cannot all read "9 failures" and slip past: at
+//! most `threshold` wrong answers are ever given before the lock. Most methods reserve before
+//! they check; a TOTP code, which costs nothing to check, is checked first, and a right one is
+//! recorded through the same gate in one conditional `UPDATE` (`Store::accept`), so the hot
+//! path writes once. A right code clears the count. NIST SP 800-63B §5.2.2 allows at most 100 consecutive failures; we
 //! default to 10 and lock for 15 minutes.
 
 use time::OffsetDateTime;

@@ -165,7 +165,8 @@ pub trait Store:
     async fn policy(&self) -> StoreResult<Option<Policy>>;
     async fn save_policy(&self, policy: &Policy, audit: &AuditEvent) -> StoreResult<()>;
 
-    /// Deletes expired flows and sessions; returns how many rows went.
+    /// Deletes expired flows, sessions and pending methods, challenges and push requests a
+    /// day after they lapsed, and finished messages after a month; returns how many rows went.
     async fn purge_expired(&self, now: OffsetDateTime) -> StoreResult<u64>;
 }
 

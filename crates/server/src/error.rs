@@ -17,6 +17,8 @@ pub enum ApiError {
     Domain(Error),
     /// The body is not the JSON the endpoint takes.
     Malformed,
+    /// A query string that does not parse.
+    MalformedQuery,
     BodyTooLarge,
     /// A form without its CSRF token, or with another one.
     Csrf,
@@ -56,7 +58,7 @@ impl From<FormRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(_: QueryRejection) -> Self {
-        ApiError::Malformed
+        ApiError::MalformedQuery
     }
 }
 
@@ -89,7 +91,7 @@ impl ApiError {
                 Error::DeliveryFailed => StatusCode::BAD_GATEWAY,
                 Error::Store(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
-            ApiError::Malformed => StatusCode::BAD_REQUEST,
+            ApiError::Malformed | ApiError::MalformedQuery => StatusCode::BAD_REQUEST,
             ApiError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Csrf => StatusCode::FORBIDDEN,
         }
@@ -111,18 +113,25 @@ impl ApiError {
                     _ => None,
                 },
             },
-            ApiError::Malformed => ErrorBody {
-                error: "bad_request",
-                message: tr.args(
-                    "error-bad_request",
-                    &[
-                        ("field", "body".into()),
-                        ("problem", tr.get("problem-invalid")),
-                    ],
-                ),
-                retry_after: None,
-                field: Some("body"),
-            },
+            ApiError::Malformed | ApiError::MalformedQuery => {
+                let field = if matches!(self, ApiError::MalformedQuery) {
+                    "query"
+                } else {
+                    "body"
+                };
+                ErrorBody {
+                    error: "bad_request",
+                    message: tr.args(
+                        "error-bad_request",
+                        &[
+                            ("field", field.into()),
+                            ("problem", tr.get("problem-invalid")),
+                        ],
+                    ),
+                    retry_after: None,
+                    field: Some(field),
+                }
+            }
             ApiError::BodyTooLarge => ErrorBody {
                 error: "body_too_large",
                 message: tr.get("error-body_too_large"),

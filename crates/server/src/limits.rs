@@ -88,10 +88,14 @@ fn key(ip: IpAddr) -> IpAddr {
 /// Whether a request checks a credential or sends something: a POST under sign-in or reset,
 /// in the API (nested, so its `/api/v1` prefix may already be stripped) or on the pages.
 pub fn counts(method: &Method, path: &str) -> bool {
+    let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    // The passkey page starts a ceremony, a row in the store, at every visit.
+    if method == Method::GET {
+        return path == "/sign-in/passkey";
+    }
     if method != Method::POST {
         return false;
     }
-    let path = path.strip_prefix("/api/v1").unwrap_or(path);
     ["/sign-in", "/reset"]
         .iter()
         .any(|p| path == *p || path.strip_prefix(p).is_some_and(|r| r.starts_with('/')))
@@ -140,12 +144,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_credential_posts_count() {
+    fn only_credential_checks_count() {
         assert!(counts(&Method::POST, "/api/v1/sign-in"));
         assert!(counts(&Method::POST, "/sign-in"));
         assert!(counts(&Method::POST, "/sign-in/abc/verify"));
         assert!(counts(&Method::POST, "/api/v1/reset/abc/verify"));
         assert!(!counts(&Method::GET, "/sign-in"));
+        assert!(
+            counts(&Method::GET, "/sign-in/passkey"),
+            "a ceremony per visit"
+        );
         assert!(!counts(&Method::POST, "/sign-out"));
         assert!(!counts(&Method::POST, "/sign-inx"));
         assert!(!counts(&Method::POST, "/api/v1/me/step-up/verify"));

@@ -15,35 +15,14 @@ use tessera_core::method::{Method, MethodStatus};
 use tessera_core::store::StoreResult;
 use tessera_core::store::delivery::DeliveryStore;
 use tessera_core::store::push::{
-    Device, DeviceActivation, KeyAlgorithm, PushAnswer, PushEffect, PushRefused, PushRequest,
-    PushStatus, PushStore, PushSubscription, binding_key, device_key,
+    Device, DeviceActivation, PushAnswer, PushEffect, PushRefused, PushRequest, PushStatus,
+    PushStore, PushSubscription, binding_key, device_key,
 };
 use tessera_core::{MethodId, PushRequestId, StoreError};
 use time::{Duration, OffsetDateTime};
 
-use crate::rows::secs;
-use crate::{Dialect, SqlStore, audit, db_err, push_wakeups};
-
-const INSERT_DEVICE: &str = "INSERT INTO push_devices \
-     (method_id, account_id, activation_hash, sealed_activation, activation_expires_at) \
-     VALUES ($1, $2, $3, $4, $5)";
-
-const SELECT_DEVICE: &str = "SELECT method_id, account_id, activation_hash, sealed_activation, \
-     activation_expires_at, activated_at, name, algorithm, public_key, credential_hash, \
-     wakeup_url FROM push_devices";
-
-/// Spends the code: only an unspent, current one, once.
-const ACTIVATE_DEVICE: &str = "UPDATE push_devices SET activation_hash = NULL, \
-     sealed_activation = NULL, activated_at = $2, name = $3, algorithm = $4, public_key = $5, \
-     credential_hash = $6, wakeup_url = $7 \
-     WHERE method_id = $1 AND activation_hash IS NOT NULL AND activated_at IS NULL \
-     AND activation_expires_at > $2";
-
-/// The pending method lives on until the test notification can be answered.
-const EXTEND_PENDING: &str = "UPDATE methods SET expires_at = $2, name = COALESCE(name, $3) \
-     WHERE id = $1 AND status = $4 AND expires_at > $5";
-
-const SET_WAKEUP: &str = "UPDATE push_devices SET wakeup_url = $2 WHERE method_id = $1";
+use crate::rows::{id, secs, time};
+use crate::{Dialect, SqlStore, audit, db_err, push_devices, push_wakeups};
 
 /// Serializes the requests of one account on PostgreSQL (SQLite has one writer anyway), so
 /// two at once cannot both slip under the limit.
@@ -106,21 +85,6 @@ const WAKEUP_URL: &str = "SELECT wakeup_url FROM push_devices WHERE method_id = 
 const NOTIFY: &str = "SELECT pg_notify($1, $2)";
 
 #[derive(sqlx::FromRow)]
-struct DeviceRow {
-    method_id: String,
-    account_id: String,
-    activation_hash: Option<Vec<u8>>,
-    sealed_activation: Option<Vec<u8>>,
-    activation_expires_at: i64,
-    activated_at: Option<i64>,
-    name: Option<String>,
-    algorithm: Option<String>,
-    public_key: Option<Vec<u8>>,
-    credential_hash: Option<Vec<u8>>,
-    wakeup_url: Option<String>,
-}
-
-#[derive(sqlx::FromRow)]
 struct RequestRow {
     id: String,
     method_id: String,
@@ -137,54 +101,14 @@ struct RequestRow {
     answered_at: Option<i64>,
 }
 
-fn time(secs: i64, column: &'static str) -> StoreResult<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp(secs).map_err(|_| StoreError::Corrupt(column))
-}
-
-fn parse<T: std::str::FromStr>(text: &str, column: &'static str) -> StoreResult<T> {
-    text.parse().map_err(|_| StoreError::Corrupt(column))
-}
-
-impl TryFrom<DeviceRow> for Device {
-    type Error = StoreError;
-
-    fn try_from(row: DeviceRow) -> StoreResult<Device> {
-        let algorithm = match row.algorithm.as_deref() {
-            None => None,
-            Some(a) => {
-                Some(KeyAlgorithm::parse(a).ok_or(StoreError::Corrupt("push_devices.algorithm"))?)
-            }
-        };
-        Ok(Device {
-            method_id: parse(&row.method_id, "push_devices.method_id")?,
-            account_id: parse(&row.account_id, "push_devices.account_id")?,
-            activation_hash: row.activation_hash,
-            sealed_activation: row.sealed_activation,
-            activation_expires_at: time(
-                row.activation_expires_at,
-                "push_devices.activation_expires_at",
-            )?,
-            activated_at: row
-                .activated_at
-                .map(|t| time(t, "push_devices.activated_at"))
-                .transpose()?,
-            name: row.name,
-            algorithm,
-            public_key: row.public_key,
-            credential_hash: row.credential_hash,
-            wakeup_url: row.wakeup_url,
-        })
-    }
-}
-
 impl TryFrom<RequestRow> for PushRequest {
     type Error = StoreError;
 
     fn try_from(row: RequestRow) -> StoreResult<PushRequest> {
         Ok(PushRequest {
-            id: parse(&row.id, "push_requests.id")?,
-            method_id: parse(&row.method_id, "push_requests.method_id")?,
-            account_id: parse(&row.account_id, "push_requests.account_id")?,
+            id: id(&row.id, "push_requests.id")?,
+            method_id: id(&row.method_id, "push_requests.method_id")?,
+            account_id: id(&row.account_id, "push_requests.account_id")?,
             purpose: row.purpose,
             binding: row.binding,
             number: u8::try_from(row.number)
@@ -207,7 +131,11 @@ impl TryFrom<RequestRow> for PushRequest {
 impl SqlStore {
     /// Makes `keys` heard by their waiters: inside the transaction on PostgreSQL (delivered
     /// at commit), after it on SQLite (see [`SqlStore::woken`]).
-    async fn notify(&self, tx: &mut Transaction<'static, Any>, keys: &[String]) -> StoreResult<()> {
+    pub(crate) async fn notify(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        keys: &[String],
+    ) -> StoreResult<()> {
         if self.dialect() != Dialect::Postgres {
             return Ok(());
         }
@@ -223,7 +151,7 @@ impl SqlStore {
     }
 
     /// After a commit on SQLite: the in-process half of [`SqlStore::notify`].
-    fn woken(&self, keys: &[String]) {
+    pub(crate) fn woken(&self, keys: &[String]) {
         if self.dialect() == Dialect::Sqlite {
             for key in keys {
                 self.push_hub().wake(key);
@@ -231,7 +159,7 @@ impl SqlStore {
         }
     }
 
-    async fn insert_request_on(
+    pub(crate) async fn insert_request_on(
         tx: &mut Transaction<'static, Any>,
         request: &PushRequest,
     ) -> StoreResult<()> {
@@ -352,22 +280,6 @@ impl SqlStore {
             }
         })
     }
-
-    async fn devices_where(&self, clause: &'static str, key: &[u8]) -> StoreResult<Option<Device>> {
-        let sql = match clause {
-            "activation" => {
-                sqlx::AssertSqlSafe(format!("{SELECT_DEVICE} WHERE activation_hash = $1"))
-            }
-            _ => sqlx::AssertSqlSafe(format!("{SELECT_DEVICE} WHERE credential_hash = $1")),
-        };
-        sqlx::query_as::<_, DeviceRow>(sql)
-            .bind(key)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(db_err)?
-            .map(Device::try_from)
-            .transpose()
-    }
 }
 
 #[async_trait]
@@ -378,39 +290,19 @@ impl PushStore for SqlStore {
         device: &Device,
         event: &AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        crate::methods::insert_on(&mut *tx, method).await?;
-        sqlx::query(INSERT_DEVICE)
-            .bind(device.method_id.to_string())
-            .bind(device.account_id.to_string())
-            .bind(device.activation_hash.as_deref())
-            .bind(device.sealed_activation.as_deref())
-            .bind(secs(device.activation_expires_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        audit::insert(&mut *tx, event).await?;
-        tx.commit().await.map_err(db_err)
+        push_devices::insert_app_method(self, method, device, event).await
     }
 
     async fn device(&self, method: MethodId) -> StoreResult<Option<Device>> {
-        sqlx::query_as::<_, DeviceRow>(sqlx::AssertSqlSafe(format!(
-            "{SELECT_DEVICE} WHERE method_id = $1"
-        )))
-        .bind(method.to_string())
-        .fetch_optional(self.pool())
-        .await
-        .map_err(db_err)?
-        .map(Device::try_from)
-        .transpose()
+        push_devices::device(self, method).await
     }
 
     async fn device_by_activation(&self, hash: &[u8]) -> StoreResult<Option<Device>> {
-        self.devices_where("activation", hash).await
+        push_devices::device_by_activation(self, hash).await
     }
 
     async fn device_by_credential(&self, hash: &[u8]) -> StoreResult<Option<Device>> {
-        self.devices_where("credential", hash).await
+        push_devices::device_by_credential(self, hash).await
     }
 
     async fn activate_device(
@@ -419,57 +311,11 @@ impl PushStore for SqlStore {
         test: &PushRequest,
         events: &[AuditEvent],
     ) -> StoreResult<bool> {
-        let at = secs(activation.at);
-        let mut tx = self.begin_write().await?;
-        let spent = sqlx::query(ACTIVATE_DEVICE)
-            .bind(activation.method_id.to_string())
-            .bind(at)
-            .bind(activation.name.as_str())
-            .bind(activation.algorithm.as_str())
-            .bind(activation.public_key.as_slice())
-            .bind(activation.credential_hash.as_slice())
-            .bind(activation.wakeup_url.as_deref())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .rows_affected();
-        let extended = if spent == 1 {
-            sqlx::query(EXTEND_PENDING)
-                .bind(activation.method_id.to_string())
-                .bind(secs(activation.method_expires_at))
-                .bind(activation.method_name.as_deref())
-                .bind(MethodStatus::Pending.as_str())
-                .bind(at)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .rows_affected()
-        } else {
-            0
-        };
-        if extended != 1 {
-            tx.rollback().await.map_err(db_err)?;
-            return Ok(false);
-        }
-        Self::insert_request_on(&mut tx, test).await?;
-        for event in events {
-            audit::insert(&mut *tx, event).await?;
-        }
-        let keys = [device_key(test.method_id), binding_key(&test.binding)];
-        self.notify(&mut tx, &keys).await?;
-        tx.commit().await.map_err(db_err)?;
-        self.woken(&keys);
-        Ok(true)
+        push_devices::activate_device(self, activation, test, events).await
     }
 
     async fn set_wakeup_url(&self, method: MethodId, url: Option<&str>) -> StoreResult<()> {
-        sqlx::query(SET_WAKEUP)
-            .bind(method.to_string())
-            .bind(url)
-            .execute(self.pool())
-            .await
-            .map_err(db_err)?;
-        Ok(())
+        push_devices::set_wakeup_url(self, method, url).await
     }
 
     async fn insert_push_request(
@@ -604,7 +450,7 @@ impl PushStore for SqlStore {
         for event in events {
             audit::insert(&mut *tx, event).await?;
         }
-        let method: MethodId = parse(&method, "push_requests.method_id")?;
+        let method: MethodId = id(&method, "push_requests.method_id")?;
         let keys = [binding_key(&binding), device_key(method)];
         self.notify(&mut tx, &keys).await?;
         tx.commit().await.map_err(db_err)?;

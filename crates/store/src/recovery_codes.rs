@@ -11,7 +11,7 @@ use tessera_core::{MethodId, StoreError};
 use time::OffsetDateTime;
 
 use crate::rows::secs;
-use crate::{SqlStore, audit, db_err, delivery, methods};
+use crate::{SqlStore, audit, db_err, methods, outbox};
 
 const OTHERS_OF_KIND: &str =
     "SELECT id FROM methods WHERE account_id = $1 AND kind = $2 AND id <> $3";
@@ -59,7 +59,7 @@ impl RecoveryCodeStore for SqlStore {
                 .map_err(db_err)?;
         }
         audit::insert(&mut *tx, event).await?;
-        delivery::insert_messages(&mut tx, notes).await?;
+        outbox::insert_messages(&mut tx, notes).await?;
         tx.commit().await.map_err(db_err)?;
         if !notes.is_empty() {
             self.outbox_wake().notify_one();
@@ -91,7 +91,7 @@ impl RecoveryCodeStore for SqlStore {
             return Ok(false);
         }
         audit::insert(&mut *tx, event).await?;
-        delivery::insert_messages(&mut tx, notes).await?;
+        outbox::insert_messages(&mut tx, notes).await?;
         tx.commit().await.map_err(db_err)?;
         if !notes.is_empty() {
             self.outbox_wake().notify_one();

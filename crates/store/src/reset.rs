@@ -10,7 +10,7 @@ use tessera_core::{AccountId, FlowId, MethodId, StoreError};
 use time::{Duration, OffsetDateTime};
 
 use crate::rows::secs;
-use crate::{SqlStore, audit, db_err, delivery};
+use crate::{SqlStore, audit, db_err, outbox};
 
 const INSERT: &str = "INSERT INTO reset_flows \
      (id, account_id, username, gates_required, state, created_at, expires_at) \
@@ -256,7 +256,7 @@ impl ResetStore for SqlStore {
         for event in audits {
             audit::insert(&mut *tx, event).await?;
         }
-        delivery::insert_messages(&mut tx, notes).await?;
+        outbox::insert_messages(&mut tx, notes).await?;
         tx.commit().await.map_err(db_err)?;
         if !notes.is_empty() {
             self.outbox_wake().notify_one();

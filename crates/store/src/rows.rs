@@ -16,6 +16,10 @@ use tessera_core::{AccountId, StoreError};
 use time::OffsetDateTime;
 
 /// Unix seconds, the stored form of every time.
+pub(crate) fn corrupt(column: &'static str) -> StoreError {
+    StoreError::Corrupt(column)
+}
+
 pub(crate) fn secs(t: OffsetDateTime) -> i64 {
     t.unix_timestamp()
 }
@@ -24,7 +28,7 @@ pub(crate) fn secs_opt(t: Option<OffsetDateTime>) -> Option<i64> {
     t.map(secs)
 }
 
-fn time(secs: i64, column: &'static str) -> StoreResult<OffsetDateTime> {
+pub(crate) fn time(secs: i64, column: &'static str) -> StoreResult<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(secs).map_err(|_| StoreError::Corrupt(column))
 }
 
@@ -36,7 +40,7 @@ pub(crate) fn lock_end(secs: Option<i64>) -> StoreResult<Option<OffsetDateTime>>
     time_opt(secs, "methods.locked_until")
 }
 
-fn id<T: FromStr>(text: &str, column: &'static str) -> StoreResult<T> {
+pub(crate) fn id<T: FromStr>(text: &str, column: &'static str) -> StoreResult<T> {
     text.parse().map_err(|_| StoreError::Corrupt(column))
 }
 

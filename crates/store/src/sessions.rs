@@ -40,6 +40,18 @@ const DELETE_SESSIONS_OF: &str = "DELETE FROM sessions WHERE account_id = $1";
 
 const PURGE_FLOWS: &str = "DELETE FROM sign_in_flows WHERE expires_at <= $1";
 const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at <= $1";
+/// Challenges hold a code's MAC; a day after they lapse nothing reads them any more (the
+/// cool-down and the send limits look back an hour at most).
+const PURGE_CHALLENGES: &str = "DELETE FROM challenges WHERE expires_at <= $1";
+/// Finished messages stay a month for "did the text go out?" (`tessera outbox`); their
+/// payload was dropped when they finished.
+const PURGE_OUTBOX: &str =
+    "DELETE FROM outbox WHERE status IN ('sent', 'kept', 'failed') AND created_at <= $1";
+const PURGE_PUSH_REQUESTS: &str = "DELETE FROM push_requests WHERE expires_at <= $1";
+/// How long after they lapse challenges and push requests are kept.
+const KEEP_LAPSED: i64 = 24 * 3600;
+/// How long finished messages are kept.
+const KEEP_MESSAGES: i64 = 30 * 24 * 3600;
 const PURGE_PENDING_METHODS: &str =
     "DELETE FROM methods WHERE status = $2 AND expires_at IS NOT NULL AND expires_at <= $1";
 
@@ -231,6 +243,18 @@ pub(crate) async fn purge_expired(store: &SqlStore, now: OffsetDateTime) -> Stor
         .await
         .map_err(db_err)?
         .rows_affected();
+    for (sql, before) in [
+        (PURGE_CHALLENGES, now - KEEP_LAPSED),
+        (PURGE_PUSH_REQUESTS, now - KEEP_LAPSED),
+        (PURGE_OUTBOX, now - KEEP_MESSAGES),
+    ] {
+        purged += sqlx::query(sql)
+            .bind(before)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+    }
     tx.commit().await.map_err(db_err)?;
     Ok(purged)
 }

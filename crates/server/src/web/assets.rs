@@ -8,9 +8,23 @@ use axum::response::{IntoResponse, Response};
 
 const CSS: &str = include_str!("../../static/tessera.css");
 const ICON: &str = include_str!("../../static/favicon.svg");
+const WEBAUTHN_JS: &str = include_str!("../../static/webauthn.js");
+const PUSH_JS: &str = include_str!("../../static/push.js");
 
 pub const CSS_HASH: u64 = fnv1a(CSS.as_bytes());
 pub const ICON_HASH: u64 = fnv1a(ICON.as_bytes());
+const WEBAUTHN_JS_HASH: u64 = fnv1a(WEBAUTHN_JS.as_bytes());
+const PUSH_JS_HASH: u64 = fnv1a(PUSH_JS.as_bytes());
+
+/// The security key pages' script (the WebAuthn ceremonies), with its version.
+pub fn webauthn_script() -> String {
+    format!("/static/webauthn.js?v={WEBAUTHN_JS_HASH:016x}")
+}
+
+/// The notification pages' script (waiting for an approval), with its version.
+pub fn push_script() -> String {
+    format!("/static/push.js?v={PUSH_JS_HASH:016x}")
+}
 
 /// FNV-1a: enough to tell versions apart, and computable at compile time.
 const fn fnv1a(bytes: &[u8]) -> u64 {
@@ -28,6 +42,8 @@ pub async fn serve(Path(file): Path<String>) -> Response {
     let (body, content_type) = match file.as_str() {
         "tessera.css" => (CSS, "text/css; charset=utf-8"),
         "favicon.svg" => (ICON, "image/svg+xml"),
+        "webauthn.js" => (WEBAUTHN_JS, "text/javascript; charset=utf-8"),
+        "push.js" => (PUSH_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     // `private`: the response may carry a first CSRF cookie, which no shared cache may keep.

@@ -6,7 +6,6 @@
 //! changes; without JavaScript the "Continue" button does the same. Everything lives in the
 //! store, so any node can answer any of these requests.
 
-use super::push::script_href;
 use super::{Page, WebError, html, posted, session_cookies, step_up_proof};
 use crate::AppState;
 use crate::api::push::{ActivationView, MAX_WAIT_SECS, wait_for};
@@ -172,7 +171,7 @@ async fn activate_page(
         page,
         here: app_path(id),
         status_url: format!("{}/status", app_path(id)),
-        script: script_href(),
+        script: super::assets::push_script(),
         activation: None,
         qr_svg: None,
         number: None,

@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::session::{COOKIE_FLOW, Context};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -29,8 +29,6 @@ use tessera_core::service::Auth;
 use tessera_core::store::push::{PushRequest, PushStatus, binding_key};
 use tessera_core::{Error, FlowId, Kind, Method, MethodId, RequestContext};
 
-const SCRIPT: &str = include_str!("../../static/push.js");
-const SCRIPT_HASH: u64 = fnv1a(SCRIPT.as_bytes());
 const SIGN_IN_PATH: &str = "/sign-in/notification";
 const STEP_UP_PATH: &str = "/step-up/notification";
 
@@ -56,34 +54,6 @@ pub fn router() -> Router<AppState> {
         .route("/sign-in/notification/status", get(sign_in_status))
         .route(STEP_UP_PATH, get(step_up_form).post(step_up))
         .route("/step-up/notification/status", get(step_up_status))
-        .route("/static/push.js", get(script))
-}
-
-/// The script's URL, with a hash of its content so browsers may keep it for a year.
-pub fn script_href() -> String {
-    format!("/static/push.js?v={SCRIPT_HASH:016x}")
-}
-
-async fn script() -> Response {
-    let headers = [
-        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-        (
-            header::CACHE_CONTROL,
-            "private, max-age=31536000, immutable",
-        ),
-    ];
-    (headers, SCRIPT).into_response()
-}
-
-const fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut i = 0;
-    while i < bytes.len() {
-        hash ^= bytes[i] as u64;
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-        i += 1;
-    }
-    hash
 }
 
 #[derive(Template)]
@@ -265,7 +235,7 @@ async fn sign_in_page_with(
         action: SIGN_IN_PATH.into(),
         here,
         status_url: "/sign-in/notification/status".into(),
-        script: script_href(),
+        script: super::assets::push_script(),
         method_id: method.id.to_string(),
         next: None,
         links,
@@ -506,7 +476,7 @@ async fn step_up_page_with(
         action: STEP_UP_PATH.into(),
         here: step_up_here(&next, method.id),
         status_url: "/step-up/notification/status".into(),
-        script: script_href(),
+        script: super::assets::push_script(),
         method_id: method.id.to_string(),
         next: Some(next),
         links,

@@ -16,7 +16,7 @@ use crate::session::{COOKIE_FLOW, Context};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum_extra::extract::cookie::CookieJar;
@@ -26,8 +26,6 @@ use tessera_core::service::Auth;
 use tessera_core::{Error, FlowId, Kind, MethodId, NotAllowed, Problem, SessionKind};
 
 const ADD_PATH: &str = "/security-info/add/security-key";
-const SCRIPT: &str = include_str!("../../static/webauthn.js");
-const SCRIPT_HASH: u64 = fnv1a(SCRIPT.as_bytes());
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -39,30 +37,6 @@ pub fn router() -> Router<AppState> {
         .route("/sign-in/security-key", get(sign_in_form).post(sign_in))
         .route("/step-up/security-key", get(step_up_form).post(step_up))
         .route("/sign-in/passkey", get(passkey_form).post(passkey))
-        .route("/static/webauthn.js", get(script))
-}
-
-/// The script, cached for a year: pages link it with a hash of its content.
-async fn script() -> Response {
-    let headers = [
-        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-        (
-            header::CACHE_CONTROL,
-            "private, max-age=31536000, immutable",
-        ),
-    ];
-    (headers, SCRIPT).into_response()
-}
-
-const fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut i = 0;
-    while i < bytes.len() {
-        hash ^= bytes[i] as u64;
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-        i += 1;
-    }
-    hash
 }
 
 #[derive(Template)]
@@ -106,7 +80,7 @@ impl<'a> CeremonyTemplate<'a> {
             fields: Vec::new(),
             cancel: None,
             links: Vec::new(),
-            script: format!("/static/webauthn.js?v={SCRIPT_HASH:016x}"),
+            script: super::assets::webauthn_script(),
             error: None,
         }
     }

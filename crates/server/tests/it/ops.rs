@@ -67,6 +67,16 @@ async fn bad_requests_get_clear_errors() {
             "{body}"
         );
 
+        let (token, _, _) = h.enrolled_user(&c, "quentin@example.org").await;
+        let (status, body) = h
+            .get(&c, "/api/v1/me/activity?limit=many", Some(&token))
+            .await;
+        assert_eq!(
+            (status, body["error"].as_str(), body["field"].as_str()),
+            (400, Some("bad_request"), Some("query")),
+            "{body}"
+        );
+
         let (status, body) = h
             .get(&c, "/api/v1/me/security-info", Some("forged-token"))
             .await;

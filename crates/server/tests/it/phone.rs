@@ -8,17 +8,21 @@ use serde_json::{Value, json};
 use tessera_core::message::MessageStatus;
 
 /// A Dutch mobile number no other test uses: (as typed, E.164).
-fn mobile() -> (String, String) {
+pub(crate) fn mobile() -> (String, String) {
     let n = uuid::Uuid::new_v4().as_u128() % 10_000_000;
     (format!("06 1{n:07}"), format!("+3161{n:07}"))
 }
 
-fn address() -> String {
+pub(crate) fn address() -> String {
     format!("u{}@example.org", uuid::Uuid::new_v4().simple())
 }
 
 /// A new person at the registration interrupt: (registration token, flow).
-async fn interrupted(h: &Harness, c: &reqwest::Client, username: &str) -> (String, String) {
+pub(crate) async fn interrupted(
+    h: &Harness,
+    c: &reqwest::Client,
+    username: &str,
+) -> (String, String) {
     h.add_user(username).await;
     let body = h.api_sign_in(c, username).await;
     assert_eq!(body["status"], "registration_required", "{body}");
@@ -28,12 +32,17 @@ async fn interrupted(h: &Harness, c: &reqwest::Client, username: &str) -> (Strin
     )
 }
 
-async fn add(h: &Harness, c: &reqwest::Client, token: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn add(
+    h: &Harness,
+    c: &reqwest::Client,
+    token: &str,
+    body: Value,
+) -> (u16, Value) {
     h.post(c, "/api/v1/me/security-info/methods", Some(token), body)
         .await
 }
 
-async fn verify(
+pub(crate) async fn verify(
     h: &Harness,
     c: &reqwest::Client,
     token: &str,
@@ -49,7 +58,12 @@ async fn verify(
     .await
 }
 
-async fn resend(h: &Harness, c: &reqwest::Client, token: &str, id: &str) -> (u16, Value) {
+pub(crate) async fn resend(
+    h: &Harness,
+    c: &reqwest::Client,
+    token: &str,
+    id: &str,
+) -> (u16, Value) {
     h.post(
         c,
         &format!("/api/v1/me/security-info/methods/{id}/resend"),
@@ -61,7 +75,11 @@ async fn resend(h: &Harness, c: &reqwest::Client, token: &str, id: &str) -> (u16
 
 /// A person with an active mobile phone (registered at the interrupt): (token, method id,
 /// E.164 number).
-async fn with_phone(h: &Harness, c: &reqwest::Client, username: &str) -> (String, String, String) {
+pub(crate) async fn with_phone(
+    h: &Harness,
+    c: &reqwest::Client,
+    username: &str,
+) -> (String, String, String) {
     let (token, flow) = interrupted(h, c, username).await;
     let (typed, e164) = mobile();
     let (status, body) = add(
@@ -88,7 +106,7 @@ async fn with_phone(h: &Harness, c: &reqwest::Client, username: &str) -> (String
 }
 
 /// Waits until the message to `to` has been tried `attempts` times (or reached `status`).
-async fn tried(h: &Harness, to: &str, attempts: u32, status: MessageStatus) {
+pub(crate) async fn tried(h: &Harness, to: &str, attempts: u32, status: MessageStatus) {
     for _ in 0..500 {
         let messages = h.store().recent_messages(1000).await.unwrap();
         if messages
@@ -282,80 +300,6 @@ async fn a_call_answered_with_pound_signs_in_and_registers() {
 }
 
 #[tokio::test]
-async fn email_serves_reset_only_and_hears_of_every_change() {
-    each_backend_with(with_webhook, |h: Harness| async move {
-        let c = h.client();
-        let (token, totp_id, _) = h.enrolled_user(&c, "erin@example.org").await;
-        let email = address();
-        let (status, body) = add(&h, &c, &token, json!({"kind": "email", "address": email})).await;
-        assert_eq!(
-            (status, body["delivery"].as_str()),
-            (201, Some("email")),
-            "{body}"
-        );
-        let id = body["id"].as_str().unwrap().to_string();
-        let mail = gateway().nth(&email, 1).await;
-        let (status, body) = verify(&h, &c, &token, &id, &mail.code.unwrap()).await;
-        assert_eq!(status, 200, "{body}");
-
-        let (_, info) = h.get(&c, "/api/v1/me/security-info", Some(&token)).await;
-        assert_eq!(
-            info["default_method"],
-            totp_id.as_str(),
-            "email never becomes the default"
-        );
-        let (status, body) = h
-            .put(
-                &c,
-                "/api/v1/me/security-info/default",
-                &token,
-                json!({"method_id": id}),
-            )
-            .await;
-        assert_eq!((status, body["error"].as_str()), (403, Some("not_allowed")));
-        let body = h.api_sign_in(&c, "erin@example.org").await;
-        let kinds: Vec<&str> = body["methods"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["kind"].as_str().unwrap())
-            .collect();
-        assert!(
-            !kinds.contains(&"email"),
-            "email is no sign-in factor: {kinds:?}"
-        );
-
-        // Adding a phone is announced by email: what, when, from where, and what to do.
-        let (typed, e164) = mobile();
-        let (_, body) = add(
-            &h,
-            &c,
-            &token,
-            json!({"kind": "phone_mobile", "country": "NL", "number": typed}),
-        )
-        .await;
-        let phone = body["id"].as_str().unwrap().to_string();
-        let code = gateway().nth(&e164, 1).await.code.unwrap();
-        assert_eq!(verify(&h, &c, &token, &phone, &code).await.0, 200);
-        let note = gateway().nth(&email, 2).await;
-        assert!(note.text.contains("was added"), "{}", note.text);
-        assert!(note.text.contains("127.0.0.1"), "{}", note.text);
-        assert!(note.text.contains("If this was not you"), "{}", note.text);
-        // So is removing it.
-        let (status, _) = h
-            .delete(
-                &c,
-                &format!("/api/v1/me/security-info/methods/{phone}"),
-                &token,
-            )
-            .await;
-        assert_eq!(status, 204);
-        assert!(gateway().nth(&email, 3).await.text.contains("was removed"));
-    })
-    .await;
-}
-
-#[tokio::test]
 async fn codes_expire_wait_for_the_cool_down_and_die_after_five_wrong_tries() {
     each_backend_with(with_webhook, |h: Harness| async move {
         let c = h.client();
@@ -543,147 +487,6 @@ async fn limits_countries_and_malformed_numbers_are_clear_errors() {
         assert!(gateway().received(&e164).is_empty());
         let (_, info) = h.get(&c, "/api/v1/me/security-info", Some(&token)).await;
         assert_eq!(info["methods"].as_array().unwrap().len(), 1, "a refused registration leaves nothing behind");
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn pages_add_a_phone_then_sign_in_with_a_text_and_with_a_call() {
-    use crate::web::browser::signed_in;
-    const ADD: &str = "/security-info/add/phone-mobile";
-    each_backend_with(with_webhook, |h: Harness| async move {
-        let (b, _, _) = signed_in(&h, "paula@example.org").await;
-        b.get(ADD)
-            .await
-            .shows(200, "Netherlands (+31)")
-            .shows(200, "Text me a code")
-            .shows(200, "Call me")
-            .shows(200, "SIM swap");
-        b.submit(
-            ADD,
-            ADD,
-            &[("country", "NL"), ("number", "12"), ("delivery", "sms")],
-        )
-        .await
-        .shows(400, "number");
-        let (typed, e164) = mobile();
-        let r = b
-            .submit(
-                ADD,
-                ADD,
-                &[("country", "NL"), ("number", &typed), ("delivery", "sms")],
-            )
-            .await;
-        let sent = r.location.clone().unwrap();
-        let id = sent
-            .trim_start_matches("/security-info/sent-code/")
-            .to_string();
-        b.get(&sent)
-            .await
-            .shows(200, "We sent a code by text message to +31 6•••••");
-        let code = gateway().nth(&e164, 1).await.code.unwrap();
-        b.submit(&sent, &sent, &[("code", &code)])
-            .await
-            .redirects_to("/security-info?done=added");
-
-        b.submit("/security-info", "/sign-out", &[]).await;
-        b.password("paula@example.org")
-            .await
-            .redirects_to("/sign-in/verify");
-        let chooser = format!("/sign-in/phone?method={id}");
-        b.get(&format!("/sign-in/verify?method={id}"))
-            .await
-            .redirects_to(&chooser);
-        b.get(&chooser).await.shows(200, "Text +31 6•••••");
-        b.submit(
-            &chooser,
-            "/sign-in/phone",
-            &[("method_id", &id), ("delivery", "sms")],
-        )
-        .await
-        .redirects_to(&chooser);
-        b.get(&chooser)
-            .await
-            .shows(200, "We sent a code by text message");
-        let code = gateway().nth(&e164, 2).await.code.unwrap();
-        b.submit(
-            &chooser,
-            "/sign-in/verify",
-            &[("method_id", &id), ("code", &code)],
-        )
-        .await
-        .redirects_to("/security-info");
-
-        // "Call me": the gateway's # approves the sign-in; "I pressed #, continue" picks it up.
-        b.submit("/security-info", "/sign-out", &[]).await;
-        b.password("paula@example.org")
-            .await
-            .redirects_to("/sign-in/verify");
-        h.advance(61);
-        b.submit(
-            &chooser,
-            "/sign-in/phone",
-            &[("method_id", &id), ("delivery", "voice")],
-        )
-        .await
-        .redirects_to(&chooser);
-        b.get(&chooser)
-            .await
-            .shows(200, "press # (the pound key)")
-            .shows(200, "I pressed #, continue");
-        assert_eq!(gateway().nth(&e164, 3).await.channel, "voice");
-        let csrf = b.get(&chooser).await.csrf();
-        let mut signed_in = false;
-        for _ in 0..250 {
-            let r = b
-                .post(
-                    "/sign-in/phone/continue",
-                    &[("csrf", &csrf), ("method_id", &id)],
-                )
-                .await;
-            if r.status == 303 {
-                r.redirects_to("/security-info");
-                signed_in = true;
-                break;
-            }
-            r.shows(200, "We have not heard the # yet");
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        assert!(signed_in, "the call's # signed the browser in");
-        b.get("/security-info").await.shows(200, "+31 6•••••");
-
-        // Step-up by text, once the second factor is no longer recent.
-        h.advance(601);
-        let step_up = format!("/step-up?next=%2Fsecurity-info%2Fadd%2Femail&method={id}");
-        let phone_step_up =
-            format!("/step-up/phone?next=%2Fsecurity-info%2Fadd%2Femail&method={id}");
-        b.get(&step_up).await.redirects_to(&phone_step_up);
-        b.submit(
-            &phone_step_up,
-            "/step-up/phone",
-            &[
-                ("next", "/security-info/add/email"),
-                ("method_id", &id),
-                ("delivery", "sms"),
-            ],
-        )
-        .await
-        .redirects_to(&phone_step_up);
-        let code = gateway().nth(&e164, 4).await.code.unwrap();
-        b.submit(
-            &phone_step_up,
-            "/step-up",
-            &[
-                ("next", "/security-info/add/email"),
-                ("method_id", &id),
-                ("code", &code),
-            ],
-        )
-        .await
-        .redirects_to("/security-info/add/email");
-        b.get("/security-info/add/email")
-            .await
-            .shows(200, "never sign-in");
     })
     .await;
 }

@@ -184,3 +184,39 @@ async fn workers_claim_each_message_once_and_retries_wait() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn housekeeping_forgets_lapsed_challenges_and_old_finished_messages() {
+    on_both(|db: Db| async move {
+        let s = db.store.as_ref();
+        let keys = KeyRing::generate(&OsRandom);
+        let a = seeded(s, "olga@example.org").await;
+        let m = seeded_method(s, a.id, MethodStatus::Active, 0).await;
+        let c = challenge(&m, 0);
+        let sent = message(&keys, &c, "+31611111112");
+        s.insert_challenge(&c, &sent, &event(Some(a.id), AuditAction::ChallengeSent))
+            .await
+            .unwrap();
+        let claimed = s.claim_messages(at(1), at(60), 10).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        s.message_sent(sent.id, at(2), false, None).await.unwrap();
+        let queued = message(&keys, &c, "+31611111113");
+        s.enqueue_messages(std::slice::from_ref(&queued))
+            .await
+            .unwrap();
+
+        // The challenge lapsed at 600; a day later it goes. The messages stay a month.
+        let day = 24 * 3600;
+        assert_eq!(s.purge_expired(at(600 + day - 1)).await.unwrap(), 0);
+        assert_eq!(s.purge_expired(at(600 + day)).await.unwrap(), 1);
+        assert_eq!(s.challenge(c.id).await.unwrap(), None);
+        assert!(s.message(sent.id).await.unwrap().is_some());
+        assert_eq!(s.purge_expired(at(30 * day)).await.unwrap(), 1);
+        assert_eq!(s.message(sent.id).await.unwrap(), None);
+        assert!(
+            s.message(queued.id).await.unwrap().is_some(),
+            "a message still to send is never purged"
+        );
+    })
+    .await;
+}
