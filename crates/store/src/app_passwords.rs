@@ -136,7 +136,7 @@ impl AppPasswordStore for SqlStore {
         sqlx::query(TOUCH)
             .bind(id.to_string())
             .bind(secs(now))
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(db_err)?;
         Ok(())

@@ -222,7 +222,7 @@ impl DeliveryStore for SqlStore {
         let failures: Option<i64> = sqlx::query_scalar(FAILED)
             .bind(cid.to_string())
             .bind(i64::from(max))
-            .fetch_optional(self.pool())
+            .fetch_optional(self.writer())
             .await
             .map_err(db_err)?;
         Ok(failures.and_then(|f| u32::try_from(f).ok()).unwrap_or(max))
@@ -232,7 +232,7 @@ impl DeliveryStore for SqlStore {
         Ok(sqlx::query(USE)
             .bind(cid.to_string())
             .bind(secs(now))
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(db_err)?
             .rows_affected()

@@ -53,7 +53,13 @@ pub(crate) enum Dialect {
 /// The [`Store`](tessera_core::Store) over SQLite or PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
+    /// Reads, on any connection.
     pool: AnyPool,
+    /// Writes. On SQLite, one connection: SQLite has one writer at a time, and writers that
+    /// wait for each other on `busy_timeout` poll with sleeps of up to 100 ms, while a pool of
+    /// one queues them in order and hands the connection over at once. On PostgreSQL, and
+    /// for an in-memory SQLite (whose every pool is a database of its own), the same pool.
+    writer: AnyPool,
     dialect: Dialect,
     /// Push wake-ups: this node's channel, fed by `LISTEN` on PostgreSQL.
     push: std::sync::Arc<push_wakeups::Hub>,
@@ -75,8 +81,8 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
 /// server's default of 100.
 const POSTGRES_POOL_SIZE: u32 = 10;
 
-/// Readers run in parallel under WAL; writers queue on the busy timeout.
-const SQLITE_POOL_SIZE: u32 = 8;
+/// Readers run in parallel under WAL; the one writer has a pool of its own.
+const SQLITE_READERS: u32 = 8;
 
 #[derive(Debug, thiserror::Error)]
 enum ConnectError {
@@ -93,13 +99,17 @@ impl SqlStore {
     pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
         sqlx::any::install_default_drivers();
         let dialect = Dialect::of(url)?;
-        let pool = match dialect {
-            Dialect::Sqlite => sqlite_pool(url).await?,
-            Dialect::Postgres => postgres_pool(url).await?,
+        let (pool, writer) = match dialect {
+            Dialect::Sqlite => sqlite_pools(url).await?,
+            Dialect::Postgres => {
+                let pool = postgres_pool(url).await?;
+                (pool.clone(), pool)
+            }
         };
         let push = push_wakeups::Hub::start(dialect, url).await?;
         let store = SqlStore {
             pool,
+            writer,
             dialect,
             push,
             outbox_wake: Default::default(),
@@ -116,6 +126,7 @@ impl SqlStore {
     /// WAL into the database file). Later calls fail.
     pub async fn close(&self) {
         self.push.close();
+        self.writer.close().await;
         self.pool.close().await;
     }
 
@@ -141,14 +152,20 @@ impl SqlStore {
     /// concurrent writers queue instead.
     pub(crate) async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
         match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => self.pool.begin().await,
+            Dialect::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.writer.begin().await,
         }
         .map_err(db_err)
     }
 
+    /// For reads outside a transaction.
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// For a write outside a transaction (one statement that commits on its own).
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     pub(crate) fn dialect(&self) -> Dialect {
@@ -156,22 +173,29 @@ impl SqlStore {
     }
 }
 
-async fn sqlite_pool(url: &str) -> StoreResult<AnyPool> {
-    let url = prepare_sqlite(url)?;
-    let pool = AnyPoolOptions::new()
-        .max_connections(SQLITE_POOL_SIZE)
-        .acquire_timeout(Duration::from_secs(30))
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                conn.execute(SQLITE_PRAGMAS).await?;
-                Ok(())
+/// The readers' pool and the writer's (see [`SqlStore::writer`]).
+async fn sqlite_pools(url: &str) -> StoreResult<(AnyPool, AnyPool)> {
+    let (url, in_memory) = prepare_sqlite(url)?;
+    let open = |connections: u32| {
+        AnyPoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(SQLITE_PRAGMAS).await?;
+                    Ok(())
+                })
             })
-        })
-        .connect(&url)
-        .await
-        .map_err(db_err)?;
-    warn_unless_wal(&pool).await?;
-    Ok(pool)
+            .connect(&url)
+    };
+    // The writer first: the first connection switches the file to WAL.
+    let writer = open(1).await.map_err(db_err)?;
+    warn_unless_wal(&writer).await?;
+    if in_memory {
+        return Ok((writer.clone(), writer));
+    }
+    let readers = open(SQLITE_READERS).await.map_err(db_err)?;
+    Ok((readers, writer))
 }
 
 async fn postgres_pool(url: &str) -> StoreResult<AnyPool> {
@@ -230,8 +254,8 @@ pub fn sqlite_url(data_dir: &Path) -> String {
 /// Prepares a SQLite URL: creating is the default (`mode=rwc` unless the URL sets a mode),
 /// and the file is created readable by its owner only, before SQLite would create it with
 /// the umask's permissions (SQLite gives the `-wal` and `-shm` files the same permissions).
-/// Returns the URL to connect with.
-fn prepare_sqlite(url: &str) -> StoreResult<String> {
+/// Returns the URL to connect with, and whether it is an in-memory database.
+fn prepare_sqlite(url: &str) -> StoreResult<(String, bool)> {
     let options: AnyConnectOptions = url.parse().map_err(db_err)?;
     let mut database_url = options.database_url.clone();
     let mode = database_url
@@ -243,7 +267,7 @@ fn prepare_sqlite(url: &str) -> StoreResult<String> {
     }
     let in_memory = mode.as_deref() == Some("memory") || database_url.path().contains(":memory:");
     if in_memory || !matches!(mode.as_deref(), None | Some("rwc")) {
-        return Ok(database_url.to_string());
+        return Ok((database_url.to_string(), in_memory));
     }
     // Parsed the way sqlx will parse it, so this is the file SQLite opens.
     let sqlite = sqlx::sqlite::SqliteConnectOptions::try_from(&options).map_err(db_err)?;
@@ -252,8 +276,10 @@ fn prepare_sqlite(url: &str) -> StoreResult<String> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
     match open.open(sqlite.get_filename()) {
-        Ok(_) => Ok(database_url.to_string()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(database_url.to_string()),
+        Ok(_) => Ok((database_url.to_string(), false)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Ok((database_url.to_string(), false))
+        }
         Err(e) => Err(StoreError::Backend(Box::new(e))),
     }
 }

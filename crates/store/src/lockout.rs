@@ -47,7 +47,7 @@ pub(crate) async fn begin_attempt(
         .bind(id.to_string())
         .bind(secs(now))
         .bind(i64::from(threshold))
-        .execute(store.pool())
+        .execute(store.writer())
         .await
         .map_err(db_err)?
         .rows_affected();

@@ -172,7 +172,7 @@ pub(crate) async fn delete_expired_pending(
     Ok(sqlx::query(DELETE_EXPIRED_PENDING)
         .bind(MethodStatus::Pending.as_str())
         .bind(secs(now))
-        .execute(store.pool())
+        .execute(store.writer())
         .await
         .map_err(db_err)?
         .rows_affected())

@@ -234,7 +234,7 @@ pub(crate) async fn message_sent(
         .bind(secs(now))
         .bind(note)
         .bind(i64::from(keep))
-        .execute(store.pool())
+        .execute(store.writer())
         .await
         .map_err(db_err)?;
     Ok(())
@@ -250,7 +250,7 @@ pub(crate) async fn message_retry(
         .bind(mid.to_string())
         .bind(secs(next_at))
         .bind(note.to_string())
-        .execute(store.pool())
+        .execute(store.writer())
         .await
         .map_err(db_err)?;
     Ok(())
@@ -264,7 +264,7 @@ pub(crate) async fn message_failed(
     sqlx::query(GAVE_UP)
         .bind(mid.to_string())
         .bind(note.to_string())
-        .execute(store.pool())
+        .execute(store.writer())
         .await
         .map_err(db_err)?;
     Ok(())

@@ -171,7 +171,7 @@ impl Store for SqlStore {
     }
 
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
-        audit::insert(self.pool(), event).await
+        audit::insert(self.writer(), event).await
     }
 
     async fn audit_of(&self, account: AccountId, limit: u32) -> StoreResult<Vec<AuditEvent>> {

@@ -475,7 +475,7 @@ impl PushStore for SqlStore {
             .bind(method.to_string())
             .bind(secs(now))
             .bind(PushStatus::Pending.as_str())
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(db_err)?
             .rows_affected();

@@ -202,7 +202,7 @@ pub(crate) async fn set_wakeup_url(
     sqlx::query(SET_WAKEUP)
         .bind(method.to_string())
         .bind(url)
-        .execute(store.pool())
+        .execute(store.writer())
         .await
         .map_err(db_err)?;
     Ok(())

@@ -274,7 +274,7 @@ impl ResetStore for SqlStore {
             .bind(key)
             .bind(secs(now))
             .bind(secs(now + window))
-            .fetch_one(self.pool())
+            .fetch_one(self.writer())
             .await
             .map_err(db_err)?;
         Ok(Hits {
@@ -288,7 +288,7 @@ impl ResetStore for SqlStore {
         for sql in [PURGE_FLOWS, PURGE_COUNTERS] {
             gone += sqlx::query(sql)
                 .bind(secs(before))
-                .execute(self.pool())
+                .execute(self.writer())
                 .await
                 .map_err(db_err)?
                 .rows_affected();

@@ -62,7 +62,7 @@ pub(crate) async fn insert_flow(store: &SqlStore, flow: &SignInFlow) -> StoreRes
         .bind(flow.state.as_str())
         .bind(secs(flow.created_at))
         .bind(secs(flow.expires_at))
-        .execute(store.pool())
+        .execute(store.writer())
         .await
         .map_err(db_err)?;
     Ok(())
@@ -133,7 +133,7 @@ where
 }
 
 pub(crate) async fn insert_session(store: &SqlStore, session: &Session) -> StoreResult<()> {
-    insert_session_on(store.pool(), session).await
+    insert_session_on(store.writer(), session).await
 }
 
 pub(crate) async fn session_by_token_hash(
@@ -157,7 +157,7 @@ pub(crate) async fn touch_session(
     sqlx::query(TOUCH_SESSION)
         .bind(id.to_string())
         .bind(secs(now))
-        .execute(store.pool())
+        .execute(store.writer())
         .await
         .map_err(db_err)?;
     Ok(())
@@ -186,7 +186,7 @@ pub(crate) async fn mark_second_factor(
     id: SessionId,
     at: OffsetDateTime,
 ) -> StoreResult<()> {
-    mark_second_factor_in(store.pool(), id, at).await
+    mark_second_factor_in(store.writer(), id, at).await
 }
 
 pub(crate) async fn delete_session(

@@ -137,7 +137,7 @@ impl ServiceStore for SqlStore {
         sqlx::query(TOUCH)
             .bind(id.to_string())
             .bind(secs(now))
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(db_err)?;
         Ok(())
@@ -147,7 +147,7 @@ impl ServiceStore for SqlStore {
         let count: i64 = sqlx::query_scalar(COUNT)
             .bind(key)
             .bind(window_start)
-            .fetch_one(self.pool())
+            .fetch_one(self.writer())
             .await
             .map_err(db_err)?;
         Ok(count.max(0) as u64)
@@ -156,7 +156,7 @@ impl ServiceStore for SqlStore {
     async fn purge_rate_windows(&self, before: i64) -> StoreResult<u64> {
         Ok(sqlx::query(PURGE)
             .bind(before)
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(db_err)?
             .rows_affected())

@@ -226,7 +226,7 @@ impl WebAuthnStore for SqlStore {
             .bind(method.to_string())
             .bind(passkey)
             .bind(i64::from(sign_count))
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(db_err)?
             .rows_affected();

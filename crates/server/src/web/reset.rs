@@ -24,7 +24,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use tessera_core::flow::reset::ResetView;
 use tessera_core::method::Response as Answer;
-use tessera_core::{Error, FlowId, Kind, MethodId};
+use tessera_core::{Error, FlowId, Kind, MethodId, Problem};
 use zeroize::Zeroizing;
 
 pub fn router() -> Router<AppState> {
@@ -127,8 +127,8 @@ enum Ask {
     Code { recovery: bool },
     /// Security questions: (id, text).
     Questions(Vec<(String, String)>),
-    /// A kind this page cannot prove (a security key needs the API or its own page).
-    Unsupported,
+    /// A security key: the WebAuthn request options (JSON) for the page's script.
+    SecurityKey { options: String, script: String },
 }
 
 #[derive(Template)]
@@ -220,7 +220,14 @@ async fn gate_page(
                             .collect(),
                     )
                 }
-                Kind::SecurityKey => Ask::Unsupported,
+                // Each visit asks the key anew: a fresh challenge replaces the last one.
+                Kind::SecurityKey => {
+                    let challenge = state.tessera.reset_challenge(view.flow, m.id, ctx).await?;
+                    Ask::SecurityKey {
+                        options: challenge.webauthn.unwrap_or_default().to_string(),
+                        script: super::assets::webauthn_script(),
+                    }
+                }
                 Kind::RecoveryCodes => Ask::Code { recovery: true },
                 _ => Ask::Code { recovery: false },
             };
@@ -308,7 +315,8 @@ pub async fn challenge(
     }
 }
 
-/// Proves the gate: `method_id` with `code`, or with `answer-<question id>` fields.
+/// Proves the gate: `method_id` with `code`, with `answer-<question id>` fields, or with a
+/// security key's `webauthn` answer.
 pub async fn verify(
     page: Page,
     State(state): State<AppState>,
@@ -330,14 +338,24 @@ pub async fn verify(
                 .map(|q| (q.to_string(), v.clone()))
         })
         .collect();
-    let response = if answers.is_empty() {
-        Answer::Code(form.get("code").cloned().unwrap_or_default())
-    } else {
-        Answer::Answers(answers)
+    let response = match form.get("webauthn") {
+        // An empty answer means the page's script never ran.
+        Some(raw) => serde_json::from_str::<serde_json::Value>(raw)
+            .ok()
+            .filter(serde_json::Value::is_object)
+            .map(Answer::WebAuthn)
+            .ok_or(Error::bad("webauthn", Problem::Required)),
+        None if answers.is_empty() => {
+            Ok(Answer::Code(form.get("code").cloned().unwrap_or_default()))
+        }
+        None => Ok(Answer::Answers(answers)),
     };
-    let result = match method {
-        Some(m) => state.tessera.reset_respond(flow, m, &response, &ctx).await,
-        None => Err(Error::NotFound),
+    let by_key = matches!(response, Err(_) | Ok(Answer::WebAuthn(_)));
+    let by_answers = matches!(response, Ok(Answer::Answers(_)));
+    let result = match (method, response) {
+        (Some(m), Ok(response)) => state.tessera.reset_respond(flow, m, &response, &ctx).await,
+        (None, _) => Err(Error::NotFound),
+        (_, Err(e)) => Err(e),
     };
     match result {
         Ok(p) if p.gates_passed >= p.gates_required => {
@@ -346,8 +364,12 @@ pub async fn verify(
         Ok(_) => Ok(Redirect::to("/reset/verify").into_response()),
         Err(Error::Expired) => Ok(start_again(&state)),
         Err(e) => {
-            let mut error = page.form_error(e)?;
-            if matches!(response, Answer::Answers(_)) && error.0 == StatusCode::BAD_REQUEST {
+            let mut error = if by_key {
+                super::security_key::ceremony_error(&page, e)?
+            } else {
+                page.form_error(e)?
+            };
+            if by_answers && error.0 == StatusCode::BAD_REQUEST {
                 error.1 = page.t("reset-answers-wrong");
             }
             let Some(view) = view_of(&state, flow).await? else {

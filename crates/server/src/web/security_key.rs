@@ -95,7 +95,7 @@ impl<'a> CeremonyTemplate<'a> {
 }
 
 /// What a person reads when a key's answer was refused; other errors say their own thing.
-fn ceremony_error(page: &Page, e: Error) -> Result<(StatusCode, String), WebError> {
+pub(super) fn ceremony_error(page: &Page, e: Error) -> Result<(StatusCode, String), WebError> {
     let key = match &e {
         Error::InvalidCode => "security-key-failed",
         Error::BadRequest {

@@ -149,34 +149,110 @@ fn origin(h: &Harness) -> Url {
     Url::parse(&h.origin()).unwrap()
 }
 
+/// Registers a security key for the signed-in `token`; returns the key and its method id.
+async fn add_key(h: &Harness, c: &reqwest::Client, token: &str) -> (SoftPasskey, String) {
+    let mut key = SoftPasskey::new(true);
+    let (status, body) = h
+        .post(
+            c,
+            "/api/v1/me/security-info/methods",
+            Some(token),
+            json!({"kind": "security_key", "name": "Blue key"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    let options: CreationChallengeResponse =
+        serde_json::from_value(body["webauthn"].clone()).unwrap();
+    let attestation = key.do_registration(origin(h), options).unwrap();
+    let (status, body) = h
+        .post(
+            c,
+            &format!("/api/v1/me/security-info/methods/{id}/verify"),
+            Some(token),
+            json!({"webauthn": attestation}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    (key, id)
+}
+
+/// The JSON in an element's attribute, as the page's script reads it.
+fn attribute_json(html: &str, name: &str) -> serde_json::Value {
+    let marker = format!("{name}=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in:\n{html}"))
+        + marker.len();
+    let raw = &html[start..start + html[start..].find('"').unwrap()];
+    let text = raw
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[tokio::test]
+async fn a_security_key_is_a_gate_on_the_pages() {
+    each_backend(|h: Harness| async move {
+        let c = h.client();
+        let (token, _, _) = h.enrolled_user(&c, "lena@example.org").await;
+        let (mut key, id) = add_key(&h, &c, &token).await;
+
+        let b = crate::reset_web::to_the_gates(&h, "lena@example.org").await;
+        let page = crate::reset_web::choose(&b, &id).await;
+        page.shows(200, "Prove it&#39;s you with &#34;Blue key&#34;")
+            .shows(200, "data-webauthn=\"get\"");
+        let csrf = page.csrf();
+        // The script never ran: a clear error, and the gate is still open.
+        b.post(
+            "/reset/verify",
+            &[("csrf", &csrf), ("method_id", &id), ("webauthn", "")],
+        )
+        .await
+        .shows(400, "Security keys need JavaScript");
+        b.get("/reset/password").await.redirects_to("/reset/verify");
+
+        let page = b.get(&format!("/reset/verify?method={id}")).await;
+        let options: RequestChallengeResponse =
+            serde_json::from_value(attribute_json(&page.html, "data-options")).unwrap();
+        let assertion = key.do_authentication(origin(&h), options).unwrap();
+        let answer = serde_json::to_string(&assertion).unwrap();
+        let fields = [
+            ("csrf", page.csrf()),
+            ("method_id", id.clone()),
+            ("webauthn", answer.clone()),
+        ];
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        b.post("/reset/verify", &fields)
+            .await
+            .redirects_to("/reset/password");
+        b.submit(
+            "/reset/password",
+            "/reset/password",
+            &[
+                ("new_password", NEW_PASSWORD),
+                ("confirm_password", NEW_PASSWORD),
+            ],
+        )
+        .await
+        .redirects_to("/reset/done");
+        let (status, body) = sign_in_with(&h, &c, "lena@example.org", NEW_PASSWORD).await;
+        assert_eq!(status, 200, "{body}");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_security_key_is_a_gate() {
     each_backend(|h: Harness| async move {
         let c = h.client();
         let (token, _, _) = h.enrolled_user(&c, "kim@example.org").await;
-        let mut key = SoftPasskey::new(true);
-        let (status, body) = h
-            .post(
-                &c,
-                "/api/v1/me/security-info/methods",
-                Some(&token),
-                json!({"kind": "security_key", "name": "Blue key"}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        let id = body["id"].as_str().unwrap().to_string();
-        let options: CreationChallengeResponse =
-            serde_json::from_value(body["webauthn"].clone()).unwrap();
-        let attestation = key.do_registration(origin(&h), options).unwrap();
-        let (status, body) = h
-            .post(
-                &c,
-                &format!("/api/v1/me/security-info/methods/{id}/verify"),
-                Some(&token),
-                json!({"webauthn": attestation}),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
+        let (mut key, id) = add_key(&h, &c, &token).await;
 
         let (_, body) = begin(&h, &c, "kim@example.org").await;
         let flow = body["flow"].as_str().unwrap().to_string();

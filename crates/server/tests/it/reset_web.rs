@@ -9,7 +9,7 @@ use tessera_core::admin::NewAccount;
 use zeroize::Zeroizing;
 
 /// Walks `/reset` up to the gate page; answers the browser.
-async fn to_the_gates(h: &Harness, username: &str) -> Browser {
+pub(crate) async fn to_the_gates(h: &Harness, username: &str) -> Browser {
     let b = Browser::new(h);
     b.get("/sign-in")
         .await
@@ -21,7 +21,7 @@ async fn to_the_gates(h: &Harness, username: &str) -> Browser {
 }
 
 /// Chooses the gate `method` on the gate page; answers the page that asks for it.
-async fn choose(b: &Browser, method: &str) -> crate::web::browser::Resp {
+pub(crate) async fn choose(b: &Browser, method: &str) -> crate::web::browser::Resp {
     let r = b
         .submit(
             "/reset/verify",
