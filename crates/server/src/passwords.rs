@@ -85,6 +85,7 @@ impl PasswordHasher for BlockingPasswords {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
