@@ -220,7 +220,8 @@ where
 
 /// Signs in, is sent to set up security info, adds an authenticator app by computing the code
 /// from the secret on the page, adds a security key, signs out, signs in with the key, reads
-/// the pages in Dutch, and deletes a method — on a phone-sized screen, keyboard only.
+/// the pages in Dutch, deletes a method, and resets a forgotten password with the key — on a
+/// phone-sized screen, keyboard only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_sets_up_an_app_and_a_key_and_signs_in_with_the_key() {
     run("journey", PHONE, async |p: &Person<'_>| {
@@ -330,6 +331,28 @@ async fn a_person_sets_up_an_app_and_a_key_and_signs_in_with_the_key() {
         assert!(page.contains(&nl.get("done-deleted")), "{page}");
         assert!(page.contains("Blue key") && !page.contains(&app), "{page}");
         p.shot("13-deleted-nl").await;
+
+        // A forgotten password: the key is the reset's gate.
+        p.sign_out().await;
+        p.activate("a[href='/reset']").await;
+        p.arrive("/reset").await;
+        p.fill("#username", "ada@example.org").await;
+        p.tab.enter().await;
+        p.arrive("/reset/verify").await;
+        p.activate_text("button.choice", "Blue key").await;
+        p.tab
+            .wait_until("document.querySelector('form[data-webauthn]') !== null")
+            .await;
+        p.check_page().await;
+        p.shot("14-reset-with-the-key-nl").await;
+        p.use_security_key().await;
+        p.arrive("/reset/password").await;
+        p.fill("#new_password", "a new passphrase of ada's").await;
+        p.fill("#confirm_password", "a new passphrase of ada's")
+            .await;
+        p.tab.enter().await;
+        p.arrive("/reset/done").await;
+        p.shot("15-reset-done-nl").await;
     })
     .await;
 }
