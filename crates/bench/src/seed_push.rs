@@ -17,8 +17,7 @@ use tessera_core::audit::{AuditAction, AuditEvent, RequestContext};
 use tessera_core::method::authenticator_app::{self as app, Decision};
 use tessera_core::method::{Enrollment, KindContext, Purpose};
 use tessera_core::store::push::{
-    Device, DeviceActivation, KeyAlgorithm, PushAnswer, PushEffect, PushRequest, PushStatus,
-    PushStore,
+    DeviceActivation, KeyAlgorithm, PushAnswer, PushEffect, PushRequest, PushStatus, PushStore,
 };
 use tessera_core::{
     Clock, KeyRing, MethodId, OsRandom, Policy, PushRequestId, Store, SystemClock, random, secret,
@@ -197,20 +196,7 @@ async fn activate_one(
         user_agent: Some("tessera-bench seed".into()),
     };
     let audit = |action| AuditEvent::new(&rng, now, &request_ctx, Some(account.id), action);
-    let row = method.id.to_string();
-    let device = Device {
-        method_id: method.id,
-        account_id: account.id,
-        activation_hash: Some(secret::token_hash(&code)),
-        sealed_activation: Some(keys.seal(&rng, code.as_bytes(), app::activation_aad(&row))),
-        activation_expires_at: code_expires_at,
-        activated_at: None,
-        name: None,
-        algorithm: None,
-        public_key: None,
-        credential_hash: None,
-        wakeup_url: None,
-    };
+    let device = app::awaiting_device(&method, &code, code_expires_at, keys, &rng);
     store
         .insert_app_method(
             &method,

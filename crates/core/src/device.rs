@@ -99,24 +99,7 @@ impl Tessera {
         expires_at: OffsetDateTime,
         audit: &crate::audit::AuditEvent,
     ) -> Result<()> {
-        let row = method.id.to_string();
-        let device = Device {
-            method_id: method.id,
-            account_id: method.account_id,
-            activation_hash: Some(secret::token_hash(code)),
-            sealed_activation: Some(self.keys.seal(
-                self.rng.as_ref(),
-                code.as_bytes(),
-                activation_aad(&row),
-            )),
-            activation_expires_at: expires_at,
-            activated_at: None,
-            name: None,
-            algorithm: None,
-            public_key: None,
-            credential_hash: None,
-            wakeup_url: None,
-        };
+        let device = app::awaiting_device(method, code, expires_at, &self.keys, self.rng.as_ref());
         Ok(self.store.insert_app_method(method, &device, audit).await?)
     }
 

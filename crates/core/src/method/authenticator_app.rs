@@ -21,8 +21,8 @@ use crate::account::Account;
 use crate::error::{Error, Problem, Result};
 use crate::ids::{MethodId, PushRequestId};
 use crate::random::{self, Random};
-use crate::secret::Aad;
-use crate::store::push::KeyAlgorithm;
+use crate::secret::{Aad, KeyRing};
+use crate::store::push::{Device, KeyAlgorithm};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
@@ -48,6 +48,31 @@ pub fn activation_aad(method: &str) -> Aad<'_> {
         table: "push_devices",
         column: "activation",
         row: method,
+    }
+}
+
+/// The device row of a registration waiting for its app: the activation code hashed for
+/// lookup and sealed for showing again.
+pub fn awaiting_device(
+    method: &Method,
+    code: &str,
+    expires_at: OffsetDateTime,
+    keys: &KeyRing,
+    rng: &dyn Random,
+) -> Device {
+    let row = method.id.to_string();
+    Device {
+        method_id: method.id,
+        account_id: method.account_id,
+        activation_hash: Some(crate::secret::token_hash(code)),
+        sealed_activation: Some(keys.seal(rng, code.as_bytes(), activation_aad(&row))),
+        activation_expires_at: expires_at,
+        activated_at: None,
+        name: None,
+        algorithm: None,
+        public_key: None,
+        credential_hash: None,
+        wakeup_url: None,
     }
 }
 

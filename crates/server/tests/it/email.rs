@@ -3,7 +3,7 @@
 
 use crate::common::{Harness, each_backend_with};
 use crate::gateway::{gateway, with_webhook};
-use crate::phone::{add, address, mobile, verify};
+use crate::phone::{add, add_mobile, address, verify};
 use serde_json::json;
 
 #[tokio::test]
@@ -51,15 +51,7 @@ async fn email_serves_reset_only_and_hears_of_every_change() {
         );
 
         // Adding a phone is announced by email: what, when, from where, and what to do.
-        let (typed, e164) = mobile();
-        let (_, body) = add(
-            &h,
-            &c,
-            &token,
-            json!({"kind": "phone_mobile", "country": "NL", "number": typed}),
-        )
-        .await;
-        let phone = body["id"].as_str().unwrap().to_string();
+        let (phone, e164) = add_mobile(&h, &c, &token).await;
         let code = gateway().nth(&e164, 1).await.code.unwrap();
         assert_eq!(verify(&h, &c, &token, &phone, &code).await.0, 200);
         let note = gateway().nth(&email, 2).await;

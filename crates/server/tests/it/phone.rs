@@ -42,6 +42,20 @@ pub(crate) async fn add(
         .await
 }
 
+/// Adds a Dutch mobile, which texts its code; answers (method id, E.164 number).
+pub(crate) async fn add_mobile(h: &Harness, c: &reqwest::Client, token: &str) -> (String, String) {
+    let (typed, e164) = mobile();
+    let (status, body) = add(
+        h,
+        c,
+        token,
+        json!({"kind": "phone_mobile", "country": "NL", "number": typed}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    (body["id"].as_str().unwrap().to_string(), e164)
+}
+
 pub(crate) async fn verify(
     h: &Harness,
     c: &reqwest::Client,
@@ -306,15 +320,7 @@ async fn codes_expire_wait_for_the_cool_down_and_die_after_five_wrong_tries() {
         // Codes live two minutes here (ten by default), well within the pending method's ten.
         h.set_policy("code_secs", "120").await;
         let (token, _) = interrupted(&h, &c, "vera@example.org").await;
-        let (typed, e164) = mobile();
-        let (_, body) = add(
-            &h,
-            &c,
-            &token,
-            json!({"kind": "phone_mobile", "country": "NL", "number": typed}),
-        )
-        .await;
-        let id = body["id"].as_str().unwrap().to_string();
+        let (id, e164) = add_mobile(&h, &c, &token).await;
         let text = gateway().nth(&e164, 1).await;
         assert!(text.text.contains("valid for 2 minutes"), "{}", text.text);
         let first = text.code.unwrap();
