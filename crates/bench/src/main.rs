@@ -2,6 +2,7 @@
 
 mod bench;
 mod pg_restart;
+mod timing;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -16,6 +17,8 @@ enum Command {
     Load(bench::LoadArgs),
     /// Under load on two nodes, restart PostgreSQL; check that nothing hangs or is lost
     PgRestart(pg_restart::PgRestartArgs),
+    /// Wrong-password sign-ins for known and unknown usernames: are their times alike?
+    Timing(timing::TimingArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         match command {
             Command::Load(args) => bench::run(args).await,
             Command::PgRestart(args) => pg_restart::run(args).await,
+            Command::Timing(args) => timing::run(args).await,
         }
     });
     match result {

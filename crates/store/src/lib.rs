@@ -14,6 +14,7 @@ mod admin;
 mod app_passwords;
 mod audit;
 mod bulk;
+mod commit_group;
 mod delivery;
 mod lockout;
 mod methods;
@@ -60,6 +61,8 @@ pub struct SqlStore {
     /// one queues them in order and hands the connection over at once. On PostgreSQL, and
     /// for an in-memory SQLite (whose every pool is a database of its own), the same pool.
     writer: AnyPool,
+    /// SQLite's group commit of accepted responses; `None` on PostgreSQL.
+    group: Option<std::sync::Arc<commit_group::CommitGroup>>,
     dialect: Dialect,
     /// Push wake-ups: this node's channel, fed by `LISTEN` on PostgreSQL.
     push: std::sync::Arc<push_wakeups::Hub>,
@@ -107,9 +110,12 @@ impl SqlStore {
             }
         };
         let push = push_wakeups::Hub::start(dialect, url).await?;
+        let group = (dialect == Dialect::Sqlite)
+            .then(|| std::sync::Arc::new(commit_group::CommitGroup::start(writer.clone())));
         let store = SqlStore {
             pool,
             writer,
+            group,
             dialect,
             push,
             outbox_wake: Default::default(),
@@ -161,6 +167,10 @@ impl SqlStore {
     /// For reads outside a transaction.
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub(crate) fn commit_group(&self) -> Option<&commit_group::CommitGroup> {
+        self.group.as_deref()
     }
 
     /// For a write outside a transaction (one statement that commits on its own).

@@ -5,6 +5,7 @@
 //! SQLite runs one writer at a time, so 64 parallel attempts at 9 failures cannot all read
 //! "9" and slip past: exactly one more goes ahead.
 
+use sqlx::AnyConnection;
 use tessera_core::MethodId;
 use tessera_core::audit::AuditEvent;
 use tessera_core::lockout::AttemptGate;
@@ -118,8 +119,23 @@ const ACCEPT_GATED: &str = "UPDATE methods \
 
 const GATE_STATE: &str = "SELECT failures, locked_until FROM methods WHERE id = $1";
 
+/// On SQLite through the commit group (see `commit_group`), on PostgreSQL in a transaction
+/// of its own: PostgreSQL already flushes concurrent commits together.
 pub(crate) async fn accept(store: &SqlStore, acceptance: &Acceptance<'_>) -> StoreResult<Accepted> {
+    if let Some(group) = store.commit_group() {
+        return group.accept(acceptance).await;
+    }
     let mut tx = store.begin_write().await?;
+    let accepted = accept_in(&mut tx, acceptance).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(accepted)
+}
+
+/// The acceptance's statements, in the caller's transaction; a refusal changes nothing.
+pub(crate) async fn accept_in(
+    conn: &mut AnyConnection,
+    acceptance: &Acceptance<'_>,
+) -> StoreResult<Accepted> {
     let update = match acceptance.gate {
         None => sqlx::query(RECORD_SUCCESS),
         Some(_) => sqlx::query(ACCEPT_GATED),
@@ -132,26 +148,24 @@ pub(crate) async fn accept(store: &SqlStore, acceptance: &Acceptance<'_>) -> Sto
         update = update.bind(i64::from(threshold));
     }
     let changed = update
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(db_err)?
         .rows_affected();
     if changed == 0 {
         let state: Option<(i64, Option<i64>)> = sqlx::query_as(GATE_STATE)
             .bind(acceptance.method.to_string())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(db_err)?;
-        tx.rollback().await.map_err(db_err)?;
         return refused(acceptance, state);
     }
     if let Some(session) = acceptance.step_up {
-        sessions::mark_second_factor_in(&mut *tx, session, acceptance.now).await?;
+        sessions::mark_second_factor_in(&mut *conn, session, acceptance.now).await?;
     }
     for event in acceptance.audit {
-        audit::insert(&mut *tx, event).await?;
+        audit::insert(&mut *conn, event).await?;
     }
-    tx.commit().await.map_err(db_err)?;
     Ok(Accepted::Yes)
 }
 

@@ -3,6 +3,7 @@ use tessera_core::flow::FlowState;
 use tessera_core::method::MethodStatus;
 use tessera_core::policy::Policy;
 use tessera_core::session::SessionKind;
+use tessera_core::store::{Acceptance, Accepted};
 
 use crate::harness::{Db, at, count, event, flow, method, on_both, seeded, seeded_method, session};
 
@@ -48,6 +49,58 @@ async fn concurrent_write_transactions_all_commit() {
         let methods = db.store.methods_of(alice.id).await.expect("list");
         assert_eq!(methods.len(), 49);
         assert!(methods.iter().all(|m| m.status == MethodStatus::Active));
+    })
+    .await;
+}
+
+/// Acceptances at once, as a burst of verified codes: on SQLite they commit in groups. Each is
+/// still decided on its own, as if one after another: of the eight that present the same
+/// step of a method exactly one is accepted, and only its audit event is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_acceptances_are_decided_one_by_one() {
+    on_both(|db: Db| async move {
+        let alice = seeded(db.store.as_ref(), "alice").await;
+        let mut methods = Vec::new();
+        for _ in 0..8 {
+            methods.push(seeded_method(db.store.as_ref(), alice.id, MethodStatus::Active, 0).await);
+        }
+        let tasks: Vec<_> = (0..64)
+            .map(|i| {
+                let store = db.store.clone();
+                let method = methods[i % 8].id;
+                tokio::spawn(async move {
+                    let audit = [event(Some(alice.id), AuditAction::CodeAccepted).method(method)];
+                    let acceptance = Acceptance {
+                        method,
+                        step: Some(7),
+                        now: at(100),
+                        gate: Some(10),
+                        step_up: None,
+                        audit: &audit,
+                    };
+                    store.accept(&acceptance).await.map(|a| (method, a))
+                })
+            })
+            .collect();
+        let mut accepted = std::collections::HashMap::new();
+        for task in tasks {
+            let (method, outcome) = task.await.expect("task").expect("decided");
+            match outcome {
+                Accepted::Yes => *accepted.entry(method).or_insert(0) += 1,
+                Accepted::Replayed => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(accepted.len(), 8, "{accepted:?}");
+        assert!(accepted.values().all(|n| *n == 1), "{accepted:?}");
+        assert_eq!(
+            count(db.store.as_ref(), alice.id, AuditAction::CodeAccepted).await,
+            8
+        );
+        for m in &methods {
+            let stored = db.store.method(m.id).await.expect("get").expect("there");
+            assert_eq!(stored.last_step, Some(7));
+        }
     })
     .await;
 }
