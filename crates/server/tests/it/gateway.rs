@@ -46,12 +46,16 @@ pub struct Plan {
     pub hang: u32,
     /// Answer calls that ask for # without pressing it.
     pub silent: bool,
+    /// Press # on a call only when the test says so ([`Gateway::press`]); webhook only.
+    pub hold: bool,
 }
 
 #[derive(Default)]
 struct Shared {
     received: Vec<Received>,
     plans: HashMap<String, Plan>,
+    /// Callback URLs of held calls, by destination.
+    held: HashMap<String, String>,
 }
 
 pub struct Gateway {
@@ -125,6 +129,12 @@ impl Gateway {
             .filter(|r| r.to == to)
             .cloned()
             .collect()
+    }
+
+    /// Presses # on the held call to `to` (see [`Plan::hold`]).
+    pub async fn press(&self, to: &str) {
+        let url = self.shared.lock().unwrap().held.remove(to);
+        press_pound(url.unwrap_or_else(|| panic!("no call held for {to}"))).await;
     }
 
     /// Waits until `to` has received `n` messages; returns the last one.
@@ -256,19 +266,27 @@ async fn webhook(
     record(&shared, channel, &to, msg["text"].as_str().unwrap());
     if msg["voice"]["confirm"] == json!(true) && !silent(&shared, &to) {
         let url = msg["voice"]["callback_url"].as_str().unwrap().to_string();
-        tokio::spawn(async move {
-            let report = json!({"digits": "#"}).to_string().into_bytes();
-            reqwest::Client::new()
-                .post(reachable(&url))
-                .header("content-type", "application/json")
-                .header("x-tessera-signature", webhook_signature(SECRET, &report))
-                .body(report)
-                .send()
-                .await
-                .unwrap();
-        });
+        let mut shared = shared.lock().unwrap();
+        if shared.plans.get(&to).is_some_and(|p| p.hold) {
+            shared.held.insert(to, url);
+        } else {
+            tokio::spawn(press_pound(url));
+        }
     }
     StatusCode::OK
+}
+
+/// The person on the phone presses #: the webhook gateway's signed keypress report.
+async fn press_pound(url: String) {
+    let report = json!({"digits": "#"}).to_string().into_bytes();
+    reqwest::Client::new()
+        .post(reachable(&url))
+        .header("content-type", "application/json")
+        .header("x-tessera-signature", webhook_signature(SECRET, &report))
+        .body(report)
+        .send()
+        .await
+        .unwrap();
 }
 
 /// The text inside `<Say>…</Say>`, and the `action` of a `<Gather>`.

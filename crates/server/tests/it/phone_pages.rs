@@ -2,7 +2,7 @@
 //! warning, then signing in with a text and with a call.
 
 use crate::common::{Harness, each_backend_with};
-use crate::gateway::{gateway, with_webhook};
+use crate::gateway::{Plan, gateway, with_webhook};
 use crate::phone::mobile;
 
 #[tokio::test]
@@ -78,6 +78,14 @@ async fn pages_add_a_phone_then_sign_in_with_a_text_and_with_a_call() {
             .await
             .redirects_to("/sign-in/verify");
         h.advance(61);
+        // Held until the page has been seen; a quick gateway would otherwise race it.
+        gateway().plan(
+            &e164,
+            Plan {
+                hold: true,
+                ..Plan::default()
+            },
+        );
         b.submit(
             &chooser,
             "/sign-in/phone",
@@ -91,6 +99,14 @@ async fn pages_add_a_phone_then_sign_in_with_a_text_and_with_a_call() {
             .shows(200, "I pressed #, continue");
         assert_eq!(gateway().nth(&e164, 3).await.channel, "voice");
         let csrf = b.get(&chooser).await.csrf();
+        b.post(
+            "/sign-in/phone/continue",
+            &[("csrf", &csrf), ("method_id", &id)],
+        )
+        .await
+        .shows(200, "We have not heard the # yet");
+        gateway().press(&e164).await;
+        gateway().plan(&e164, Plan::default());
         let mut signed_in = false;
         for _ in 0..250 {
             let r = b
