@@ -458,3 +458,13 @@ impl PasswordHasher for CountingPasswords {
         self.inner.verify(password, phc).await
     }
 }
+
+/// The `kind` of each method a sign-in or reset answer offers, in its order.
+pub fn method_kinds(body: &Value) -> Vec<&str> {
+    body["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect()
+}

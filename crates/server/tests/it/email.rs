@@ -1,7 +1,7 @@
 //! Email: a code by email that verifies the address, for password reset only, and the
 //! notifications of every change to security info through the SMTP server.
 
-use crate::common::{Harness, each_backend_with};
+use crate::common::{Harness, each_backend_with, method_kinds};
 use crate::gateway::{gateway, with_webhook};
 use crate::phone::{add, add_mobile, address, verify};
 use serde_json::json;
@@ -39,12 +39,7 @@ async fn email_serves_reset_only_and_hears_of_every_change() {
             .await;
         assert_eq!((status, body["error"].as_str()), (403, Some("not_allowed")));
         let body = h.api_sign_in(&c, "erin@example.org").await;
-        let kinds: Vec<&str> = body["methods"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["kind"].as_str().unwrap())
-            .collect();
+        let kinds = method_kinds(&body);
         assert!(
             !kinds.contains(&"email"),
             "email is no sign-in factor: {kinds:?}"

@@ -1,7 +1,7 @@
 //! Recovery codes: ten shown once, each a second factor once, a new set revoking the old, and
 //! the person told whenever one is used.
 
-use crate::common::{Harness, each_backend, each_backend_with};
+use crate::common::{Harness, each_backend, each_backend_with, method_kinds};
 use crate::gateway::{gateway, with_webhook};
 use serde_json::{Value, json};
 
@@ -174,12 +174,7 @@ async fn a_new_set_needs_a_recent_second_factor() {
             "{body}"
         );
         let body = h.api_sign_in(&c, "bob@example.org").await;
-        let kinds: Vec<&str> = body["methods"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["kind"].as_str().unwrap())
-            .collect();
+        let kinds = method_kinds(&body);
         assert_eq!(kinds, vec!["authenticator_code"]);
     })
     .await;

@@ -1,7 +1,7 @@
 //! Self-service password reset through the API: one gate and two, each kind of gate, the
 //! unknown username that cannot be told apart, the limits, and what a reset ends.
 
-use crate::common::{Harness, PASSWORD, each_backend};
+use crate::common::{Harness, PASSWORD, each_backend, method_kinds};
 use serde_json::{Value, json};
 
 pub const NEW_PASSWORD: &str = "a brand new passphrase";
@@ -432,12 +432,7 @@ async fn the_policy_decides_whether_and_with_what_a_password_is_reset() {
             .await;
         h.set_policy("reset_kinds", "recovery_codes").await;
         let (_, body) = begin(&h, &c, "erin@example.org").await;
-        let kinds: Vec<&str> = body["methods"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["kind"].as_str().unwrap())
-            .collect();
+        let kinds = method_kinds(&body);
         assert_eq!(kinds, vec!["recovery_codes"], "{body}");
         let flow = body["flow"].as_str().unwrap();
         let (status, _) = challenge(&h, &c, flow, &method).await;

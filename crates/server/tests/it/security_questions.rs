@@ -1,7 +1,7 @@
 //! Security questions: off by default, a reset gate only, the rules for answers, and the
 //! organization's own questions.
 
-use crate::common::{Harness, each_backend};
+use crate::common::{Harness, each_backend, method_kinds};
 use crate::reset::{NEW_PASSWORD, begin, challenge, method_of, new_password, verify};
 use serde_json::{Value, json};
 
@@ -61,12 +61,7 @@ async fn questions_are_off_until_an_admin_turns_them_on() {
 
         // Never a sign-in factor, nor a default, nor a step-up.
         let body = h.api_sign_in(&c, "alice@example.org").await;
-        let kinds: Vec<&str> = body["methods"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["kind"].as_str().unwrap())
-            .collect();
+        let kinds = method_kinds(&body);
         assert_eq!(kinds, vec!["authenticator_code"], "{body}");
         let refused = h
             .tessera()
