@@ -16,7 +16,7 @@ use tessera_core::{MethodId, SessionId, StoreError};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{db_err, lockout};
+use crate::{SQLITE_BEGIN_WRITE, db_err, lockout};
 
 /// Enough to amortize the fsync; small enough that the first in a batch does not wait long
 /// on the statements of the others.
@@ -114,7 +114,7 @@ async fn commit_batches(writer: AnyPool, mut jobs: mpsc::UnboundedReceiver<Job>)
 }
 
 async fn commit(writer: &AnyPool, batch: Vec<Job>) {
-    let mut tx = match writer.begin_with("BEGIN IMMEDIATE").await {
+    let mut tx = match writer.begin_with(SQLITE_BEGIN_WRITE).await {
         Ok(tx) => tx,
         Err(e) => {
             let message = e.to_string();

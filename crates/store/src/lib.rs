@@ -84,6 +84,9 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
 /// server's default of 100.
 const POSTGRES_POOL_SIZE: u32 = 10;
 
+/// How a SQLite write transaction begins (see [`SqlStore::begin_write`]).
+pub(crate) const SQLITE_BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
 /// Readers run in parallel under WAL; the one writer has a pool of its own.
 const SQLITE_READERS: u32 = 8;
 
@@ -158,7 +161,7 @@ impl SqlStore {
     /// concurrent writers queue instead.
     pub(crate) async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
         match self.dialect {
-            Dialect::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Sqlite => self.writer.begin_with(SQLITE_BEGIN_WRITE).await,
             Dialect::Postgres => self.writer.begin().await,
         }
         .map_err(db_err)

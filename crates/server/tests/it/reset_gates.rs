@@ -231,16 +231,9 @@ async fn a_security_key_is_a_gate_on_the_pages() {
         b.post("/reset/verify", &fields)
             .await
             .redirects_to("/reset/password");
-        b.submit(
-            "/reset/password",
-            "/reset/password",
-            &[
-                ("new_password", NEW_PASSWORD),
-                ("confirm_password", NEW_PASSWORD),
-            ],
-        )
-        .await
-        .redirects_to("/reset/done");
+        crate::reset_web::choose_password(&b, NEW_PASSWORD, NEW_PASSWORD)
+            .await
+            .redirects_to("/reset/done");
         let (status, body) = sign_in_with(&h, &c, "lena@example.org", NEW_PASSWORD).await;
         assert_eq!(status, 200, "{body}");
     })

@@ -3,7 +3,7 @@
 
 use crate::common::{Harness, PASSWORD, each_backend};
 use crate::reset::NEW_PASSWORD;
-use crate::web::browser::{Browser, signed_in};
+use crate::web::browser::{Browser, Resp, signed_in};
 use serde_json::{Value, json};
 use tessera_core::admin::NewAccount;
 use zeroize::Zeroizing;
@@ -21,7 +21,7 @@ pub(crate) async fn to_the_gates(h: &Harness, username: &str) -> Browser {
 }
 
 /// Chooses the gate `method` on the gate page; answers the page that asks for it.
-pub(crate) async fn choose(b: &Browser, method: &str) -> crate::web::browser::Resp {
+pub(crate) async fn choose(b: &Browser, method: &str) -> Resp {
     let r = b
         .submit(
             "/reset/verify",
@@ -36,6 +36,16 @@ pub(crate) async fn choose(b: &Browser, method: &str) -> crate::web::browser::Re
         "{to}"
     );
     b.get(&to).await
+}
+
+/// Types the new password and its confirmation on `/reset/password`; answers the page.
+pub(crate) async fn choose_password(b: &Browser, new: &str, confirm: &str) -> Resp {
+    b.submit(
+        "/reset/password",
+        "/reset/password",
+        &[("new_password", new), ("confirm_password", confirm)],
+    )
+    .await
 }
 
 #[tokio::test]
@@ -67,36 +77,13 @@ async fn a_password_is_reset_through_the_pages() {
         .await
         .redirects_to("/reset/password");
 
-        b.submit(
-            "/reset/password",
-            "/reset/password",
-            &[
-                ("new_password", NEW_PASSWORD),
-                ("confirm_password", "something else"),
-            ],
-        )
-        .await
-        .shows(400, "The two passwords don&#39;t match.");
-        b.submit(
-            "/reset/password",
-            "/reset/password",
-            &[
-                ("new_password", "password"),
-                ("confirm_password", "password"),
-            ],
-        )
-        .await
-        .shows(400, "too common");
-        let r = b
-            .submit(
-                "/reset/password",
-                "/reset/password",
-                &[
-                    ("new_password", NEW_PASSWORD),
-                    ("confirm_password", NEW_PASSWORD),
-                ],
-            )
-            .await;
+        choose_password(&b, NEW_PASSWORD, "something else")
+            .await
+            .shows(400, "The two passwords don&#39;t match.");
+        choose_password(&b, "password", "password")
+            .await
+            .shows(400, "too common");
+        let r = choose_password(&b, NEW_PASSWORD, NEW_PASSWORD).await;
         r.redirects_to("/reset/done");
         assert!(
             r.cookie("tessera_reset").contains("Max-Age=0"),
