@@ -85,6 +85,7 @@ fn main() {
         display_name: "Alice".into(),
         password_hash: String::new(),
         locale: None,
+        browser_locale: None,
         status: AccountStatus::Active,
         is_admin: false,
         email: None,

@@ -162,6 +162,7 @@ pub async fn seed(
                 display_name: format!("User {index}"),
                 password_hash: hash.clone(),
                 locale: None,
+                browser_locale: None,
                 status: AccountStatus::Active,
                 is_admin: false,
                 email: None,

@@ -194,6 +194,7 @@ async fn activate_one(
     let request_ctx = RequestContext {
         ip: None,
         user_agent: Some("tessera-bench seed".into()),
+        language: None,
     };
     let audit = |action| AuditEvent::new(&rng, now, &request_ctx, Some(account.id), action);
     let device = app::awaiting_device(&method, &code, code_expires_at, keys, &rng);

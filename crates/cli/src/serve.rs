@@ -127,6 +127,11 @@ async fn housekeeping(tessera: Arc<Tessera>) {
         if let Err(e) = store.purge_rate_windows(now.unix_timestamp() - 120).await {
             tracing::warn!(error = %chain(&e), "removing old rate windows failed");
         }
+        // A count of password guesses this old would start again anyway.
+        let forget = time::Duration::seconds(tessera_core::password_guesses::FORGET_AFTER_SECS);
+        if let Err(e) = store.purge_password_guesses(now - forget).await {
+            tracing::warn!(error = %chain(&e), "removing old password guess counts failed");
+        }
     }
 }
 

@@ -39,6 +39,9 @@ pub struct Account {
     pub password_hash: String,
     /// A language tag the person chose (`en`, `nl`); `None` follows the browser.
     pub locale: Option<String>,
+    /// The language of the browser the person last signed in or reset their password with,
+    /// for messages when they chose none. Only `Store::remember_locale` writes it.
+    pub browser_locale: Option<String>,
     pub status: AccountStatus,
     pub is_admin: bool,
     /// Where notifications go.
@@ -46,6 +49,17 @@ pub struct Account {
     /// The method the sign-in asks for first.
     pub default_method: Option<MethodId>,
     pub created_at: OffsetDateTime,
+}
+
+impl Account {
+    /// The language of the person's texts, calls and emails: the one they chose, else their
+    /// browser's, else English.
+    pub fn message_locale(&self) -> String {
+        self.locale
+            .clone()
+            .or_else(|| self.browser_locale.clone())
+            .unwrap_or_else(|| "en".into())
+    }
 }
 
 pub const USERNAME_MAX: usize = 254;

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit_log;
+mod outbox;
 mod passes;
 mod policy;
 
@@ -20,6 +21,10 @@ use crate::password::validate_new_password;
 use crate::policy::{Policy, PolicyError};
 use crate::service::{Auth, Tessera};
 use zeroize::Zeroizing;
+
+/// The longest account search: part of a name. A pattern of many thousand characters costs
+/// the database for nothing, and SQLite refuses LIKE patterns over 50 000 bytes.
+pub const SEARCH_MAX: usize = 256;
 
 pub struct Admin<'a> {
     tessera: &'a Tessera,
@@ -127,6 +132,7 @@ impl Admin<'_> {
             display_name,
             password_hash: t.passwords.hash(new.password).await?,
             locale: None,
+            browser_locale: None,
             status: AccountStatus::Active,
             is_admin: new.is_admin,
             email,
@@ -149,7 +155,12 @@ impl Admin<'_> {
             .ok_or(Error::NotFound)
     }
 
+    /// Accounts whose username or display name contains `search` (taken literally, at most
+    /// [`SEARCH_MAX`] characters: `bad_request` on `search` otherwise), by username.
     pub async fn list_accounts(&self, search: Option<&str>, limit: u32) -> Result<Vec<Account>> {
+        if search.is_some_and(|s| s.chars().count() > SEARCH_MAX) {
+            return Err(Error::bad("search", Problem::TooLong { max: SEARCH_MAX }));
+        }
         Ok(self
             .tessera
             .store
@@ -212,6 +223,9 @@ impl Admin<'_> {
         self.tessera
             .store
             .delete_sessions_of(account.id, &audit)
+            .await?;
+        self.tessera
+            .forget_password_guesses(&account.username)
             .await?;
         Ok(())
     }

@@ -12,6 +12,26 @@ use time::OffsetDateTime;
 pub struct RequestContext {
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
+    /// The language the request's pages are in, when the request says; codes it asks for
+    /// are written in it, and a sign-in or a reset remembers it for the account's messages.
+    pub language: Option<RequestLanguage>,
+}
+
+/// A language a request asks for, and how firmly (a tag with a complete catalog: `en`, `nl`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestLanguage {
+    /// Picked in this browser's language menu.
+    Chosen(String),
+    /// The browser's preference (`Accept-Language`), which a choice overrides.
+    Browser(String),
+}
+
+impl RequestLanguage {
+    pub fn tag(&self) -> &str {
+        match self {
+            RequestLanguage::Chosen(tag) | RequestLanguage::Browser(tag) => tag,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +68,9 @@ pub enum AuditAction {
     /// A password reset began (for an unknown username too, without an account).
     ResetStarted,
     ResetGatePassed,
+    /// Too many wrong answers in a password reset: that reset, or every reset of the account,
+    /// waits (sign-in is not affected).
+    ResetLocked,
     PasswordReset,
     RecoveryCodesGenerated,
     RecoveryCodeUsed,
@@ -117,6 +140,7 @@ impl AuditAction {
             AuditAction::CallConfirmed => "call_confirmed",
             AuditAction::ResetStarted => "reset_started",
             AuditAction::ResetGatePassed => "reset_gate_passed",
+            AuditAction::ResetLocked => "reset_locked",
             AuditAction::PasswordReset => "password_reset",
             AuditAction::RecoveryCodesGenerated => "recovery_codes_generated",
             AuditAction::RecoveryCodeUsed => "recovery_code_used",

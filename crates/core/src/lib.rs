@@ -21,6 +21,7 @@ pub mod message;
 pub mod method;
 pub mod password;
 pub mod password_change;
+pub mod password_guesses;
 pub mod policy;
 pub mod push;
 pub mod random;
@@ -31,7 +32,7 @@ pub mod store;
 pub mod verify_api;
 
 pub use account::{Account, AccountStatus};
-pub use audit::{AuditAction, AuditEvent, RequestContext};
+pub use audit::{AuditAction, AuditEvent, RequestContext, RequestLanguage};
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::{Error, Internal, NotAllowed, Problem, Result, StoreError};
 pub use ids::{

@@ -27,6 +27,8 @@ impl Tessera {
         if *new == *current {
             return Err(Error::bad("new_password", Problem::SameAsCurrent));
         }
+        // A guess at the password like any other: the same per-account wait as sign-in's.
+        let guess = self.begin_password_guess(&auth.account.username).await?;
         let check = self
             .passwords
             .verify(current, Some(auth.account.password_hash.clone()))
@@ -34,6 +36,7 @@ impl Tessera {
         if !matches!(check, PasswordCheck::Match { .. }) {
             return Err(Error::bad("current_password", Problem::Invalid));
         }
+        self.password_was_right(&guess).await?;
         let hash = self.passwords.hash(new).await?;
         let audit = self
             .audit(ctx, Some(auth.account.id), AuditAction::PasswordChanged)

@@ -14,7 +14,9 @@ pub struct Policy {
     pub mfa_kinds: Vec<Kind>,
     /// Seconds a second factor counts as recent for changes to security info.
     pub step_up_window_secs: u64,
-    /// Wrong codes in a row before a method locks.
+    /// Wrong codes in a row before a method locks. A password reset counts its own wrong
+    /// answers and never locks a method: an account's resets pause after this many, one reset
+    /// flow after half (`flow::reset`).
     pub lockout_threshold: u32,
     pub lockout_secs: u64,
     /// Lifetime of a sign-in flow and of a pending registration.
@@ -38,6 +40,13 @@ pub struct Policy {
     pub two_step_required: bool,
     /// How many times a person may skip the registration interrupt (0: never).
     pub registration_skips: u32,
+    /// The registration interrupt suggests a backup method (a phone, recovery codes) to
+    /// whoever would otherwise end it with a single method: losing that one locks them out
+    /// (NIST SP 800-63B encourages a second authenticator). The person may skip it.
+    pub recommend_backup_method: bool,
+    /// Where people get the authenticator app (an app store page, the organization's own
+    /// download); empty: the pages ask them to get it without a link.
+    pub authenticator_app_url: String,
     /// Self-service password reset is offered.
     pub reset_enabled: bool,
     /// Kinds a person may use as a gate of password reset.
@@ -115,6 +124,8 @@ impl Default for Policy {
             security_key_aaguids: Vec::new(),
             two_step_required: true,
             registration_skips: 0,
+            recommend_backup_method: true,
+            authenticator_app_url: String::new(),
             reset_enabled: true,
             // NIST SP 800-63B and OWASP ASVS 5.0 (6.4.2) advise against security questions:
             // an admin may turn them on, knowingly.
@@ -278,6 +289,12 @@ impl Policy {
         range: &impl Fn(&str, u64, u64, u64) -> Result<(), PolicyError>,
     ) -> Result<(), PolicyError> {
         range("registration_skips", self.registration_skips.into(), 0, 50)?;
+        if !is_link(&self.authenticator_app_url) {
+            return Err(PolicyError::Invalid {
+                key: "authenticator_app_url".into(),
+                reason: "must be empty or an http(s):// address".into(),
+            });
+        }
         range(
             "reset_methods_required",
             self.reset_methods_required.into(),
@@ -330,6 +347,17 @@ impl Policy {
         }
         Ok(())
     }
+}
+
+/// Empty, or an address a page may link to: http(s) only, since `javascript:` and `data:`
+/// links run in the page.
+fn is_link(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    url.is_empty()
+        || ((lower.starts_with("https://") || lower.starts_with("http://"))
+            && url.len() <= 2048
+            && url.len() > "https://".len()
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control()))
 }
 
 fn invalid(key: &str, e: impl std::fmt::Display) -> PolicyError {
@@ -391,7 +419,18 @@ mod tests {
         assert!(refused("phone_countries", "nl"));
         assert!(refused("phone_countries", "NLD"));
         assert!(refused("reset_kinds", ""));
+        assert!(refused("authenticator_app_url", "javascript:alert(1)"));
+        assert!(refused("authenticator_app_url", "https://x.example/a b"));
+        assert!(refused("authenticator_app_url", "ftp://x.example/app"));
         let mut p = Policy::default();
+        assert!(
+            p.set(
+                "authenticator_app_url",
+                "https://apps.example.org/authenticator"
+            )
+            .is_ok()
+        );
+        assert!(p.set("authenticator_app_url", "").is_ok(), "unset again");
         assert!(p.set("security_questions_to_register", "3").is_ok());
         let e = p.set("security_questions_to_answer", "4");
         assert!(

@@ -21,6 +21,7 @@ use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::device::DeviceAuth;
 use crate::error::{Error, NotAllowed, Problem, Result};
 use crate::ids::{FlowId, MethodId, PushRequestId};
+use crate::lockout::Counter;
 use crate::message::SecurityEvent;
 use crate::method::authenticator_app::{self as app, Decision};
 use crate::method::{Challenge, Method, MethodStatus, Purpose, Verified};
@@ -112,9 +113,15 @@ impl Tessera {
         let request = self.new_push_request(method, purpose, ctx);
         let since = now - Duration::seconds(policy.push_window_secs as i64);
         let audit = self.push_sent_audit(&request, ctx);
+        // A reset's notifications have their own budget, counted by the reset flow (any
+        // stranger can start one); the store's count is the sign-in's, which leaves them out.
+        let max = match purpose {
+            Purpose::Reset(_) => u32::MAX,
+            _ => policy.push_requests_max,
+        };
         match self
             .store
-            .insert_push_request(&request, policy.push_requests_max, since, &audit)
+            .insert_push_request(&request, max, since, &audit)
             .await?
         {
             Ok(()) => Ok(Challenge {
@@ -140,7 +147,8 @@ impl Tessera {
         if matches!(purpose, Purpose::Register(_)) || !policy.code_instead_of_notification {
             return Err(Error::NotAllowed(NotAllowed::NotificationRequired));
         }
-        self.check_code(method, code, ctx, policy).await
+        self.check_code_for(method, purpose.into(), code, ctx, policy)
+            .await
     }
 
     /// The device's requests waiting for an answer, oldest first.
@@ -204,8 +212,14 @@ impl Tessera {
                 let number = answer
                     .number
                     .ok_or(Error::bad("number", Problem::Required))?;
-                self.approve(auth, &request, purpose, number, ctx, &policy)
-                    .await
+                let approve = self.approve(auth, &request, purpose, number, ctx, &policy);
+                match purpose {
+                    // A reset's number counts on the reset's counters, not the method's.
+                    Purpose::Reset(flow) => {
+                        self.reset_attempt_on(flow, &policy, ctx, approve).await
+                    }
+                    _ => approve.await,
+                }
             }
             Decision::Deny | Decision::Report => {
                 self.deny(auth, &request, purpose, answer.decision, ctx, &policy)
@@ -227,7 +241,9 @@ impl Tessera {
         let method = &auth.method;
         // Like a typed code: a failure is counted in advance, so parallel guesses cannot
         // slip past the lock-out; the approval clears it.
-        self.reserve_attempt(method, ctx, policy).await?;
+        let counter = Counter::from(purpose);
+        self.reserve_attempt_for(method, counter, ctx, policy)
+            .await?;
         if number != request.number {
             let failed = PushAnswer {
                 request: request.id,
@@ -237,7 +253,7 @@ impl Tessera {
             };
             self.store.answer_push_request(&failed, &[]).await?;
             return Err(self
-                .code_failed(method, ctx, policy, AuditAction::PushNumberWrong)
+                .code_failed_for(method, counter, ctx, policy, AuditAction::PushNumberWrong)
                 .await);
         }
         let approved = self

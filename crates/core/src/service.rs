@@ -2,11 +2,11 @@
 //! nothing else; the flows live in `flow/`, admin operations in `admin`.
 
 use crate::account::{Account, AccountStatus};
-use crate::audit::{AuditAction, AuditEvent, RequestContext};
+use crate::audit::{AuditAction, AuditEvent, RequestContext, RequestLanguage};
 use crate::clock::Clock;
 use crate::error::{Error, NotAllowed, Result};
 use crate::ids::{AccountId, FlowId, SessionId};
-use crate::lockout::{self, AttemptGate};
+use crate::lockout::{self, AttemptGate, Counter};
 use crate::method::{self, KindContext, Method, Verified};
 use crate::password::PasswordHasher;
 use crate::policy::Policy;
@@ -191,6 +191,27 @@ impl Tessera {
         Ok(())
     }
 
+    /// Keeps the language of a request by the person with their account, for the messages
+    /// sent to them later: a choice made in the browser's menu becomes their choice; the
+    /// browser's preference is kept beside it, and never replaces a choice.
+    pub(crate) async fn remember_language(
+        &self,
+        account: &Account,
+        ctx: &RequestContext,
+    ) -> Result<()> {
+        let Some(language) = &ctx.language else {
+            return Ok(());
+        };
+        let kept = match language {
+            RequestLanguage::Chosen(_) => &account.locale,
+            RequestLanguage::Browser(_) => &account.browser_locale,
+        };
+        if kept.as_deref() != Some(language.tag()) {
+            self.store.remember_locale(account.id, language).await?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn audit(
         &self,
         ctx: &RequestContext,
@@ -219,6 +240,12 @@ impl Tessera {
         second_factor_at: Option<OffsetDateTime>,
     ) -> IssuedSession {
         let now = self.now();
+        // A registration session lives as long as its flow (which starts anew with it), and
+        // ends with it: the password alone does not keep one open for hours.
+        let lifetime = match kind {
+            SessionKind::Full => policy.session_max_secs,
+            SessionKind::Registration => policy.flow_secs.min(policy.session_max_secs),
+        };
         let token = secret::new_token(self.rng.as_ref());
         let session = Session {
             id: SessionId::new(self.rng.as_ref()),
@@ -227,7 +254,7 @@ impl Tessera {
             kind,
             flow_id: flow,
             created_at: now,
-            expires_at: now + Duration::seconds(policy.session_max_secs as i64),
+            expires_at: now + Duration::seconds(lifetime as i64),
             last_seen_at: now,
             second_factor_at,
         };
@@ -238,10 +265,12 @@ impl Tessera {
     /// checking a TOTP code costs nothing, and the caller's `accept_code` passes the lock-out
     /// gate in the same commit that records the step. A wrong code reserves an attempt (and
     /// is refused as locked when the gate is shut) and is recorded here, so no more wrong
-    /// answers are ever given than the threshold allows.
-    pub(crate) async fn check_code(
+    /// answers are ever given than the threshold allows. Counted on `counter` (see
+    /// `lockout`).
+    pub(crate) async fn check_code_for(
         &self,
         method: &Method,
+        counter: Counter,
         code: &str,
         ctx: &RequestContext,
         policy: &Policy,
@@ -249,7 +278,7 @@ impl Tessera {
         match method::verify(method, code, &self.kind_context())? {
             Some(verified) => Ok(verified),
             None => Err(self
-                .refuse_unreserved(method, ctx, policy, AuditAction::CodeRejected)
+                .refuse_unreserved(method, counter, ctx, policy, AuditAction::CodeRejected)
                 .await),
         }
     }
@@ -262,6 +291,21 @@ impl Tessera {
         ctx: &RequestContext,
         policy: &Policy,
     ) -> Result<()> {
+        self.reserve_attempt_for(method, Counter::Method, ctx, policy)
+            .await
+    }
+
+    /// As [`Tessera::reserve_attempt`], on `counter`: a reset reserved its attempt already.
+    pub(crate) async fn reserve_attempt_for(
+        &self,
+        method: &Method,
+        counter: Counter,
+        ctx: &RequestContext,
+        policy: &Policy,
+    ) -> Result<()> {
+        if counter == Counter::Reset {
+            return Ok(());
+        }
         let now = self.now();
         match self
             .store
@@ -295,12 +339,16 @@ impl Tessera {
     async fn refuse_unreserved(
         &self,
         method: &Method,
+        counter: Counter,
         ctx: &RequestContext,
         policy: &Policy,
         action: AuditAction,
     ) -> Error {
-        match self.reserve_attempt(method, ctx, policy).await {
-            Ok(()) => self.code_failed(method, ctx, policy, action).await,
+        match self.reserve_attempt_for(method, counter, ctx, policy).await {
+            Ok(()) => {
+                self.code_failed_for(method, counter, ctx, policy, action)
+                    .await
+            }
             Err(e) => e,
         }
     }
@@ -313,10 +361,30 @@ impl Tessera {
         policy: &Policy,
         action: AuditAction,
     ) -> Error {
+        self.code_failed_for(method, Counter::Method, ctx, policy, action)
+            .await
+    }
+
+    /// As [`Tessera::code_failed`], on `counter`. A reset's failure is audited here and
+    /// answered `invalid_code`; the reset flow counts it (and may answer `locked` instead).
+    pub(crate) async fn code_failed_for(
+        &self,
+        method: &Method,
+        counter: Counter,
+        ctx: &RequestContext,
+        policy: &Policy,
+        action: AuditAction,
+    ) -> Error {
         let now = self.now();
         let audit = self
             .audit(ctx, Some(method.account_id), action)
             .method(method.id);
+        if counter == Counter::Reset {
+            return match self.store.append_audit(&audit).await {
+                Ok(()) => Error::InvalidCode,
+                Err(e) => e.into(),
+            };
+        }
         let lock_until = now + Duration::seconds(policy.lockout_secs as i64);
         match self
             .store
@@ -343,11 +411,39 @@ impl Tessera {
             .await
     }
 
+    /// As [`Tessera::accept_code`], on `counter`: a reset's right code passes no method gate
+    /// (the reset's counters were the gate), but its step is recorded all the same, so it
+    /// cannot be replayed at sign-in, nor a sign-in's step at a reset.
+    pub(crate) async fn accept_code_for(
+        &self,
+        method: &Method,
+        counter: Counter,
+        verified: Verified,
+        ctx: &RequestContext,
+        policy: &Policy,
+    ) -> Result<()> {
+        self.accept_counted(method, counter, verified, None, ctx, policy)
+            .await
+    }
+
     /// As [`Tessera::accept_code`]; with `step_up`, the session's second factor is marked in
     /// the same commit.
     pub(crate) async fn accept_response(
         &self,
         method: &Method,
+        verified: Verified,
+        step_up: Option<SessionId>,
+        ctx: &RequestContext,
+        policy: &Policy,
+    ) -> Result<()> {
+        self.accept_counted(method, Counter::Method, verified, step_up, ctx, policy)
+            .await
+    }
+
+    async fn accept_counted(
+        &self,
+        method: &Method,
+        counter: Counter,
         verified: Verified,
         step_up: Option<SessionId>,
         ctx: &RequestContext,
@@ -364,18 +460,19 @@ impl Tessera {
                     .method(method.id),
             );
         }
+        let gated = !verified.reserved && counter == Counter::Method;
         let acceptance = Acceptance {
             method: method.id,
             step: verified.step,
             now: self.now(),
-            gate: (!verified.reserved).then_some(policy.lockout_threshold),
+            gate: gated.then_some(policy.lockout_threshold),
             step_up,
             audit: &audit,
         };
         match self.store.accept(&acceptance).await? {
             Accepted::Yes => Ok(()),
             Accepted::Locked { until } => Err(self.locked(method, until, ctx, policy).await),
-            Accepted::Replayed => Err(self.replayed(method, verified, ctx, policy).await),
+            Accepted::Replayed => Err(self.replayed(method, counter, verified, ctx, policy).await),
         }
     }
 
@@ -383,15 +480,18 @@ impl Tessera {
     pub(crate) async fn replayed(
         &self,
         method: &Method,
+        counter: Counter,
         verified: Verified,
         ctx: &RequestContext,
         policy: &Policy,
     ) -> Error {
         let action = AuditAction::CodeReplayed;
         if verified.reserved {
-            self.code_failed(method, ctx, policy, action).await
+            self.code_failed_for(method, counter, ctx, policy, action)
+                .await
         } else {
-            self.refuse_unreserved(method, ctx, policy, action).await
+            self.refuse_unreserved(method, counter, ctx, policy, action)
+                .await
         }
     }
 

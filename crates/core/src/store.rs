@@ -3,7 +3,7 @@
 //! its [`AuditEvent`] and commits both in one transaction.
 
 use crate::account::Account;
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, RequestLanguage};
 use crate::error::StoreError;
 use crate::flow::{FlowState, SignInFlow};
 use crate::ids::{AccountId, FlowId, MethodId, SessionId};
@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 pub mod admin;
 pub mod app_passwords;
 pub mod delivery;
+pub mod password_guesses;
 pub mod policy;
 pub mod push;
 pub mod recovery_codes;
@@ -35,6 +36,7 @@ pub trait Store:
     + delivery::DeliveryStore
     + admin::AdminStore
     + app_passwords::AppPasswordStore
+    + password_guesses::PasswordGuessStore
     + verify_api::ServiceStore
     + policy::PolicyStore
     + push::PushStore
@@ -54,11 +56,18 @@ pub trait Store:
     async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>>;
     /// Accounts whose username or display name contains `search` (all when `None`), by username.
     async fn list_accounts(&self, search: Option<&str>, limit: u32) -> StoreResult<Vec<Account>>;
-    /// Writes every field but `id`, `username` and `created_at`.
+    /// Writes every field but `id`, `username`, `created_at` and `browser_locale`.
     async fn update_account(
         &self,
         account: &Account,
         audit: Option<&AuditEvent>,
+    ) -> StoreResult<()>;
+    /// Sets only the account's `locale` (a choice) or `browser_locale`, so that it never
+    /// races a change of any other field.
+    async fn remember_locale(
+        &self,
+        account: AccountId,
+        language: &RequestLanguage,
     ) -> StoreResult<()>;
 
     // Methods.

@@ -5,9 +5,12 @@
 //! refused the moment it is revoked.
 //!
 //! The same rules as signing in apply: unknown usernames cost a hash and read as a wrong
-//! password; codes count towards the method's lock-out and a TOTP step is never accepted
-//! twice. Every answer is an audit event. Each service and each username has a per-minute
-//! budget, counted in the database so that every node shares it.
+//! password, and so does a disabled account (the audit says why); password guesses count
+//! towards the same per-account wait as sign-in's ([`crate::password_guesses`]); codes count
+//! towards the method's lock-out and a TOTP step is never accepted twice. Every answer is an
+//! audit event. Each service and each username has a per-minute budget, counted in the
+//! database so that every node shares it (under a keyed hash of the username, which may be a
+//! mistyped password).
 
 use crate::account::{Account, AccountStatus, normalize_username};
 use crate::admin::Admin;
@@ -84,6 +87,8 @@ pub enum Reason {
     Locked {
         retry_after: u64,
     },
+    /// For the audit only: the service is told [`Reason::InvalidCredentials`] (see
+    /// [`Reason::answered`]).
     AccountDisabled,
     /// An admin set a temporary password; the person must choose their own first.
     PasswordChangeRequired,
@@ -109,6 +114,15 @@ impl Reason {
 
     pub fn is_ok(&self) -> bool {
         *self == Reason::Ok
+    }
+
+    /// What the service is told. A disabled account reads as a wrong password: telling it
+    /// apart would confirm the password (or app password) to whoever typed it.
+    pub fn answered(self) -> Reason {
+        match self {
+            Reason::AccountDisabled => Reason::InvalidCredentials,
+            other => other,
+        }
     }
 }
 
@@ -153,13 +167,17 @@ impl Tessera {
         let username = normalize_username(&request.username)?;
         self.spend(&format!("service:{}", service.id), PER_SERVICE_PER_MINUTE)
             .await?;
-        self.spend(&format!("username:{username}"), PER_USERNAME_PER_MINUTE)
-            .await?;
+        self.spend(
+            &format!("username:{}", self.username_tag(&username)),
+            PER_USERNAME_PER_MINUTE,
+        )
+        .await?;
         let account = self.store.account_by_username(&username).await?;
         let policy = self.policy().await?;
         let reason = match (request.password, request.app_password) {
             (Some(password), _) => {
                 self.verify_password_and_code(
+                    &username,
                     account.as_ref(),
                     password,
                     request.code,
@@ -174,7 +192,9 @@ impl Tessera {
             }
             (None, None) => Reason::InvalidCredentials,
         };
-        let action = if reason.is_ok() {
+        // The audit keeps the reason; the service hears only what may be said.
+        let answer = reason.answered();
+        let action = if answer.is_ok() {
             AuditAction::ServiceVerifyAccepted
         } else {
             AuditAction::ServiceVerifyRejected
@@ -185,19 +205,17 @@ impl Tessera {
             "via": via,
             "reason": reason.code(),
         });
+        // An unknown username may be a mistyped password: only a tag of it is kept.
         if account.is_none()
             && let Some(map) = detail.as_object_mut()
         {
-            map.insert(
-                "username".into(),
-                serde_json::Value::String(username.chars().take(254).collect()),
-            );
+            map.extend(self.typed_username_detail(&username, None));
         }
         let audit = self
             .audit(ctx, account.as_ref().map(|a| a.id), action)
             .detail(detail);
         self.store.append_audit(&audit).await?;
-        Ok(reason)
+        Ok(answer)
     }
 
     /// Counts one request against a per-minute budget shared by every node.
@@ -215,12 +233,15 @@ impl Tessera {
 
     async fn verify_password_and_code(
         &self,
+        username: &str,
         account: Option<&Account>,
         password: Zeroizing<String>,
         code: Option<String>,
         ctx: &RequestContext,
         policy: &Policy,
     ) -> Result<Reason> {
+        // Counted before the check, as for sign-in; `rate_limited` unchecked while it waits.
+        let guess = self.begin_password_guess(username).await?;
         // Unknown users cost one hash too, so the answer and its timing are the same.
         let check = self
             .passwords
@@ -229,6 +250,11 @@ impl Tessera {
         let Some(account) = account.filter(|_| matches!(check, PasswordCheck::Match { .. })) else {
             return Ok(Reason::InvalidCredentials);
         };
+        // A disabled account's right password stays a failure, as in sign-in: a cleared
+        // count would tell that it was right.
+        if account.status == AccountStatus::Active {
+            self.password_was_right(&guess).await?;
+        }
         if let Some(reason) = self.account_refuses(account).await? {
             return Ok(reason);
         }

@@ -33,6 +33,14 @@ impl ServerConfig {
         }
     }
 
+    /// Whether people reach the server over HTTPS, so browsers are told to use nothing else
+    /// (`Strict-Transport-Security`, `headers.rs`).
+    pub fn is_https(&self) -> bool {
+        self.public_url
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    }
+
     /// Whether cookies may go without `Secure`: only plain HTTP on loopback.
     pub fn insecure_loopback(&self) -> bool {
         let Some(rest) = self.public_url.strip_prefix("http://") else {

@@ -20,8 +20,11 @@ pub enum ApiError {
     /// A query string that does not parse.
     MalformedQuery,
     BodyTooLarge,
-    /// A form without its CSRF token, or with another one.
+    /// A form without its CSRF token, or with another one; or a state-changing request from
+    /// another origin than the public URL's (`csrf::check_origin`).
     Csrf,
+    /// The path exists, but not with this method (`405`, with `Allow`).
+    MethodNotAllowed,
 }
 
 impl From<Error> for ApiError {
@@ -94,6 +97,7 @@ impl ApiError {
             ApiError::Malformed | ApiError::MalformedQuery => StatusCode::BAD_REQUEST,
             ApiError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Csrf => StatusCode::FORBIDDEN,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         }
     }
 
@@ -124,7 +128,7 @@ impl ApiError {
                     message: tr.args(
                         "error-bad_request",
                         &[
-                            ("field", field.into()),
+                            ("field", crate::fields::field_name(tr, field)),
                             ("problem", tr.get("problem-invalid")),
                         ],
                     ),
@@ -144,6 +148,34 @@ impl ApiError {
                 retry_after: None,
                 field: None,
             },
+            ApiError::MethodNotAllowed => ErrorBody {
+                error: "method_not_allowed",
+                message: tr.get("error-method_not_allowed"),
+                retry_after: None,
+                field: None,
+            },
+        }
+    }
+
+    /// The whole answer, body included, in `tr`'s language: for refusals made outside the
+    /// API router, where [`translate_api_errors`] does not run.
+    pub fn render(&self, tr: &Tr) -> Response {
+        let mut response = axum::Json(self.body(tr)).into_response();
+        *response.status_mut() = self.status();
+        if let Some(secs) = self.retry_after()
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::Domain(
+                Error::Locked { retry_after } | Error::RateLimited { retry_after },
+            ) => Some(*retry_after),
+            _ => None,
         }
     }
 }
@@ -165,7 +197,10 @@ pub fn message(e: &Error, tr: &Tr) -> String {
             };
             tr.args(
                 "error-bad_request",
-                &[("field", field.to_string()), ("problem", problem_text)],
+                &[
+                    ("field", crate::fields::field_name(tr, field)),
+                    ("problem", problem_text),
+                ],
             )
         }
         other => tr.get(&format!("error-{}", other.code())),
@@ -185,14 +220,8 @@ impl IntoResponse for ApiError {
             tracing::error!(error = ?e, source = ?std::error::Error::source(e), "request failed");
         }
         let status = self.status();
-        let retry_after = match &self {
-            ApiError::Domain(
-                Error::Locked { retry_after } | Error::RateLimited { retry_after },
-            ) => Some(*retry_after),
-            _ => None,
-        };
         let mut response = status.into_response();
-        if let Some(secs) = retry_after
+        if let Some(secs) = self.retry_after()
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
@@ -204,14 +233,22 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Writes the JSON body of API errors in the language of the request.
+/// Writes the JSON body of API errors in the language of the request. The router's own
+/// `405` (a path that exists, another method), which comes without a body, gets the API's
+/// format too (`method_not_allowed`), keeping its `Allow` header.
 pub async fn translate_api_errors(request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let tr = Tr::from_parts(&parts);
     let mut response = next.run(Request::from_parts(parts, body)).await;
-    if let Some(PendingError(ErrorBodyParts(err))) =
-        response.extensions_mut().remove::<PendingError>()
-    {
+    let pending = response
+        .extensions_mut()
+        .remove::<PendingError>()
+        .map(|PendingError(ErrorBodyParts(err))| err)
+        .or_else(|| {
+            (response.status() == StatusCode::METHOD_NOT_ALLOWED)
+                .then(|| std::sync::Arc::new(ApiError::MethodNotAllowed))
+        });
+    if let Some(err) = pending {
         let status = response.status();
         let headers = response.headers().clone();
         let mut json = axum::Json(err.body(&tr)).into_response();

@@ -1,7 +1,9 @@
 //! Security headers on every response: a CSP without inline script, no framing, no sniffing,
-//! no referrer, and no caching of anything personal.
+//! no referrer, no caching of anything personal, and, when the public URL is `https://`,
+//! HTTPS only (HSTS).
 
-use axum::extract::Request;
+use crate::AppState;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -9,7 +11,18 @@ use axum::response::Response;
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'";
 
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// HSTS for a year: browsers that have seen Tessera once over HTTPS never try plain HTTP
+/// again (a downgrade or a cookie theft on hostile Wi-Fi). Without `includeSubDomains`: it
+/// would bind every name under the public host to HTTPS, which is the organization's choice
+/// and not Tessera's; the cookies are `__Host-` prefixed, so a subdomain cannot plant them
+/// anyway. Without `preload`, which cannot be undone quickly.
+const HSTS: &str = "max-age=31536000";
+
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let is_static = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
@@ -34,6 +47,12 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
     );
+    if state.config.is_https() {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
     if !is_static {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -9,6 +9,7 @@ use fluent_templates::{LanguageIdentifier, Loader};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::convert::Infallible;
+use tessera_core::RequestLanguage;
 
 fluent_templates::static_loader! {
     static LOCALES = {
@@ -98,6 +99,19 @@ impl Tr {
     }
 }
 
+/// The language a request asks for, for the account's messages: a choice made in this
+/// browser's language menu, else its `Accept-Language`; `None` when it says neither.
+pub fn request_language(parts: &Parts) -> Option<RequestLanguage> {
+    if let Some(choice) = cookie_value(parts, LANG_COOKIE)
+        && let Some((code, _)) = LANGUAGES.iter().find(|(c, _)| *c == choice)
+    {
+        return Some(RequestLanguage::Chosen((*code).to_string()));
+    }
+    let header = parts.headers.get(ACCEPT_LANGUAGE)?.to_str().ok()?;
+    let code = Tr::for_tag(&best_accept_language(header)).code();
+    Some(RequestLanguage::Browser(code.to_string()))
+}
+
 /// The highest-weighted language in an `Accept-Language` header that we have, else `en`.
 pub fn best_accept_language(header: &str) -> String {
     let mut best: Option<(f32, &str)> = None;
@@ -182,5 +196,35 @@ mod tests {
             Tr::for_tag("nl").get("error-invalid_code"),
             "Deze code klopt niet. Probeer het opnieuw."
         );
+    }
+
+    /// The Dutch speaks to the person in one register, informal "je/jouw", and says
+    /// "aanmelden", never "inloggen": the formal "u/uw" and "log in" read as another voice.
+    #[test]
+    fn dutch_says_je_and_aanmelden() {
+        // Messages where a matched word is legitimately something else.
+        const ALLOWED: [&str; 0] = [];
+        const FORMAL: [&str; 3] = ["u", "uw", "log"];
+        const LOGIN: [&str; 3] = ["inlog", "uitlog", "gelogd"];
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales/nl");
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+                // A message's key is no text; a continuation line is all text.
+                let (key, value) = line.split_once(" =").unwrap_or(("", line));
+                if ALLOWED.contains(&key.trim()) {
+                    continue;
+                }
+                let lower = value.to_lowercase();
+                let formal = lower
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|w| FORMAL.contains(&w));
+                if formal || LOGIN.iter().any(|w| lower.contains(w)) {
+                    found.push(line.to_string());
+                }
+            }
+        }
+        assert!(found.is_empty(), "use je/jouw and aanmelden: {found:#?}");
     }
 }

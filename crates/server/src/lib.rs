@@ -9,6 +9,7 @@ pub mod config;
 pub mod csrf;
 pub mod delivery;
 pub mod error;
+pub mod fields;
 pub mod headers;
 pub mod i18n;
 pub mod limits;
@@ -32,7 +33,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tessera_core::Tessera;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::csrf::CsrfLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -77,24 +77,26 @@ pub fn router(state: AppState) -> axum::Router {
             state.clone(),
             csrf::ensure_csrf_cookie,
         ));
-    let csrf = CsrfLayer::new();
-    let csrf = match csrf.clone().add_trusted_origin(&state.config.public_url) {
-        Ok(with_origin) => with_origin,
-        Err(e) => {
-            tracing::warn!(error = %e, url = %state.config.public_url, "public URL is not a valid origin");
-            csrf
-        }
-    };
+    if csrf::Origin::of(&state.config.public_url).is_none() {
+        tracing::warn!(url = %state.config.public_url, "the public URL is not an http(s) origin: browsers' posts that name their origin are refused");
+    }
     axum::Router::new()
         .nest("/api/v1", api)
         .merge(web)
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
-        .route_layer(middleware::from_fn(ops::track))
-        .layer(csrf)
+        .route_layer(middleware::from_fn(ops::note_route))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            csrf::check_origin,
+        ))
+        .layer(middleware::from_fn(ops::track))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(middleware::from_fn(headers::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            headers::security_headers,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,

@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -41,20 +41,69 @@ pub async fn metrics() -> Response {
     }
 }
 
-/// Counts requests and their latency by route and status.
+/// The route a response answered, noted by [`note_route`] for [`track`].
+#[derive(Debug, Clone)]
+struct Route(MatchedPath);
+
+/// Notes the matched route template (`/api/v1/sign-in/{flow}/verify`) on the response, for
+/// [`track`]: runs as a route layer, where the router has matched the path.
+pub async fn note_route(request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(request).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(Route(route));
+    }
+    response
+}
+
+/// Counts every request and its latency by route, method and status. Each label takes its
+/// values from a fixed set, so no client can grow `/metrics` (and the recorder's memory) by
+/// sending new methods or paths: the method is a standard one or `other`; the route is the
+/// template the router matched (one of the application's own routes), or `unmatched` (no
+/// route, or refused before routing, like a cross-site POST); the status is a three-digit
+/// code.
 pub async fn track(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let started = std::time::Instant::now();
     let response = next.run(request).await;
+    let route = response
+        .extensions()
+        .get::<Route>()
+        .map_or_else(|| "unmatched".to_string(), |r| r.0.as_str().to_string());
     let status = response.status().as_u16().to_string();
-    metrics::counter!("tessera_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
+    metrics::counter!("tessera_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
         .increment(1);
     metrics::histogram!("tessera_http_request_seconds", "route" => route, "method" => method)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// The method as a label: one of RFC 9110's, or PATCH, or `other`.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_method_label_is_standard_or_other() {
+        assert_eq!(method_label(&Method::POST), "POST");
+        for odd in ["FOO", "get", "PROPFIND", "X-RANDOM-1234"] {
+            let label = Method::from_bytes(odd.as_bytes()).map(|m| method_label(&m));
+            assert_eq!(label.ok(), Some("other"), "{odd}");
+        }
+    }
 }

@@ -117,6 +117,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Context {
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        Ok(Context(RequestContext { ip, user_agent }))
+        Ok(Context(RequestContext {
+            ip,
+            user_agent,
+            language: crate::i18n::request_language(parts),
+        }))
     }
 }

@@ -1,7 +1,7 @@
 //! Accounts.
 
 use tessera_core::account::Account;
-use tessera_core::audit::AuditEvent;
+use tessera_core::audit::{AuditEvent, RequestLanguage};
 use tessera_core::store::StoreResult;
 use tessera_core::{AccountId, MethodId};
 
@@ -13,22 +13,27 @@ pub(crate) const INSERT: &str = "INSERT INTO accounts \
       email, default_method_id, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
-const SELECT_BY_ID: &str = "SELECT id, username, display_name, password_hash, locale, status, \
-     is_admin, email, default_method_id, created_at FROM accounts WHERE id = $1";
+const SELECT_BY_ID: &str = "SELECT id, username, display_name, password_hash, locale, \
+     browser_locale, status, is_admin, email, default_method_id, created_at FROM accounts \
+     WHERE id = $1";
 
 const SELECT_BY_USERNAME: &str = "SELECT id, username, display_name, password_hash, locale, \
-     status, is_admin, email, default_method_id, created_at FROM accounts WHERE username = $1";
+     browser_locale, status, is_admin, email, default_method_id, created_at FROM accounts \
+     WHERE username = $1";
 
 /// `$1` is a lowercased LIKE pattern whose wildcards are escaped with `\`. SQLite has no
 /// default escape character, hence the explicit `ESCAPE`.
-const SEARCH: &str = "SELECT id, username, display_name, password_hash, locale, status, \
-     is_admin, email, default_method_id, created_at FROM accounts \
+const SEARCH: &str = "SELECT id, username, display_name, password_hash, locale, \
+     browser_locale, status, is_admin, email, default_method_id, created_at FROM accounts \
      WHERE lower(username) LIKE $1 ESCAPE '\\' OR display_name_lower LIKE $1 ESCAPE '\\' \
      ORDER BY username LIMIT $2";
 
 const UPDATE: &str = "UPDATE accounts SET display_name = $2, display_name_lower = $3, \
      password_hash = $4, locale = $5, status = $6, is_admin = $7, email = $8, \
      default_method_id = $9 WHERE id = $1";
+
+const REMEMBER_CHOSEN: &str = "UPDATE accounts SET locale = $2 WHERE id = $1";
+const REMEMBER_BROWSER: &str = "UPDATE accounts SET browser_locale = $2 WHERE id = $1";
 
 const SET_DEFAULT: &str = "UPDATE accounts SET default_method_id = $2 WHERE id = $1";
 
@@ -134,6 +139,24 @@ pub(crate) async fn update(
         audit::insert(&mut *tx, event).await?;
     }
     tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn remember_locale(
+    store: &SqlStore,
+    id: AccountId,
+    language: &RequestLanguage,
+) -> StoreResult<()> {
+    let (sql, tag) = match language {
+        RequestLanguage::Chosen(tag) => (REMEMBER_CHOSEN, tag),
+        RequestLanguage::Browser(tag) => (REMEMBER_BROWSER, tag),
+    };
+    sqlx::query(sql)
+        .bind(id.to_string())
+        .bind(tag.as_str())
+        .execute(store.writer())
+        .await
+        .map_err(db_err)?;
+    Ok(())
 }
 
 pub(crate) async fn set_default_method(

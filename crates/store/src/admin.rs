@@ -13,7 +13,7 @@ use tessera_core::{AccountId, MethodId, SessionId, StoreError};
 use time::OffsetDateTime;
 
 use crate::rows::{AuditRow, secs};
-use crate::{SqlStore, audit, bulk, db_err};
+use crate::{SqlStore, audit, bulk, db_err, methods};
 
 const MARK_CHANGE: &str = "INSERT INTO password_change_required (account_id, set_at) \
      VALUES ($1, $2) ON CONFLICT (account_id) DO UPDATE SET set_at = excluded.set_at";
@@ -195,6 +195,8 @@ impl AdminStore for SqlStore {
         let mut tx = self.begin_write().await?;
         delete_passes(&mut tx, pass.account_id).await?;
         bulk::insert_method(&mut *tx, pass).await?;
+        // Born active: no registration session that knew only the password goes on with it.
+        methods::activated_on(&mut tx, &pass.account_id.to_string(), pass.id, false).await?;
         audit::insert(&mut *tx, event).await?;
         tx.commit().await.map_err(db_err)?;
         // The pass is issued whether or not the messages are queued; a failure here is the

@@ -11,7 +11,7 @@ use tessera_core::method::Method;
 use tessera_core::session::Session;
 use tessera_core::store::StoreResult;
 
-use crate::rows::{flag, secs, secs_opt, to_json};
+use crate::rows::{flag, secs};
 use crate::{SqlStore, accounts, db_err, methods, sessions};
 
 /// One account with its methods.
@@ -74,22 +74,5 @@ pub(crate) async fn insert_method<'c, E>(exec: E, method: &Method) -> StoreResul
 where
     E: Executor<'c, Database = sqlx::Any>,
 {
-    sqlx::query(methods::INSERT)
-        .bind(method.id.to_string())
-        .bind(method.account_id.to_string())
-        .bind(method.kind.as_str())
-        .bind(method.status.as_str())
-        .bind(method.name.as_deref())
-        .bind(to_json(&method.data)?)
-        .bind(method.sealed_secret.as_deref())
-        .bind(secs(method.created_at))
-        .bind(secs_opt(method.last_used_at))
-        .bind(secs_opt(method.expires_at))
-        .bind(method.last_step)
-        .bind(i64::from(method.failures))
-        .bind(secs_opt(method.locked_until))
-        .execute(exec)
-        .await
-        .map_err(db_err)?;
-    Ok(())
+    methods::insert_on(exec, method).await
 }

@@ -9,9 +9,10 @@ use sqlx::{Any, Executor};
 use tessera_core::audit::AuditEvent;
 use tessera_core::challenge::{ChallengeState, ChallengeStatus, SentChallenge};
 use tessera_core::message::{Channel, Message, MessageStatus};
+use tessera_core::method::way::Way;
 use tessera_core::method::{Method, MethodStatus};
 use tessera_core::store::StoreResult;
-use tessera_core::store::delivery::{Approval, DeliveryStore, SendCounts};
+use tessera_core::store::delivery::{Activation, Approval, DeliveryStore, SendCounts};
 use tessera_core::{AccountId, ChallengeId, MessageId, MethodId, StoreError};
 use time::OffsetDateTime;
 
@@ -371,13 +372,17 @@ impl DeliveryStore for SqlStore {
 
     async fn activate_method_noting(
         &self,
-        mid: MethodId,
-        step: Option<i64>,
-        now: OffsetDateTime,
-        make_default: bool,
+        activation: &Activation,
         event: &AuditEvent,
         notes: &[Message],
     ) -> StoreResult<bool> {
+        let Activation {
+            method: mid,
+            step,
+            now,
+            make_default,
+            by,
+        } = *activation;
         let mut tx = self.begin_write().await?;
         let account: Option<String> = sqlx::query_scalar(methods::ACTIVATE)
             .bind(mid.to_string())
@@ -385,6 +390,7 @@ impl DeliveryStore for SqlStore {
             .bind(secs(now))
             .bind(MethodStatus::Active.as_str())
             .bind(MethodStatus::Pending.as_str())
+            .bind(by.map(|s| s.to_string()))
             .fetch_optional(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -392,14 +398,7 @@ impl DeliveryStore for SqlStore {
             tx.rollback().await.map_err(db_err)?;
             return Ok(false);
         };
-        if make_default {
-            sqlx::query(methods::SET_DEFAULT)
-                .bind(account)
-                .bind(mid.to_string())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
+        methods::activated_on(&mut tx, &account, mid, make_default).await?;
         insert_messages(&mut tx, notes).await?;
         audit::insert(&mut *tx, event).await?;
         self.commit_waking(tx, !notes.is_empty()).await?;
@@ -443,6 +442,7 @@ impl DeliveryStore for SqlStore {
         &self,
         account: AccountId,
         method: Option<MethodId>,
+        way: Option<Way>,
         event: &AuditEvent,
         notes: &[Message],
     ) -> StoreResult<()> {
@@ -453,6 +453,15 @@ impl DeliveryStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        if let (Some(method), Some(way)) = (method, way) {
+            sqlx::query(methods::SET_WAY)
+                .bind(account.to_string())
+                .bind(method.to_string())
+                .bind(way.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
         insert_messages(&mut tx, notes).await?;
         audit::insert(&mut *tx, event).await?;
         self.commit_waking(tx, !notes.is_empty()).await

@@ -20,6 +20,7 @@ mod lockout;
 mod methods;
 mod migrate;
 mod outbox;
+mod password_guesses;
 mod policy;
 mod port;
 mod push;

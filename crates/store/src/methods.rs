@@ -2,6 +2,7 @@
 
 use tessera_core::audit::AuditEvent;
 use tessera_core::method::{Method, MethodStatus};
+use tessera_core::session::SessionKind;
 use tessera_core::store::StoreResult;
 use tessera_core::{AccountId, MethodId};
 use time::OffsetDateTime;
@@ -11,27 +12,38 @@ use crate::{SqlStore, audit, db_err};
 
 pub(crate) const INSERT: &str = "INSERT INTO methods \
      (id, account_id, kind, status, name, data, sealed_secret, created_at, last_used_at, \
-      expires_at, last_step, failures, locked_until) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+      expires_at, last_step, failures, locked_until, registered_by, way) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
 const SELECT_BY_ID: &str = "SELECT id, account_id, kind, status, name, data, sealed_secret, \
-     created_at, last_used_at, expires_at, last_step, failures, locked_until \
-     FROM methods WHERE id = $1";
+     created_at, last_used_at, expires_at, last_step, failures, locked_until, registered_by, \
+     way FROM methods WHERE id = $1";
 
 const SELECT_OF_ACCOUNT: &str = "SELECT id, account_id, kind, status, name, data, \
-     sealed_secret, created_at, last_used_at, expires_at, last_step, failures, locked_until \
-     FROM methods WHERE account_id = $1 ORDER BY created_at, id";
+     sealed_secret, created_at, last_used_at, expires_at, last_step, failures, locked_until, \
+     registered_by, way FROM methods WHERE account_id = $1 ORDER BY created_at, id";
 
 /// Pending → active, deciding in one statement: a second activation, a lapsed registration
 /// or a step at or below the last accepted one changes no row. A new proof also clears the
-/// failures that `begin_attempt` counted in advance.
+/// failures that `begin_attempt` counted in advance. The session that proves it (`$6`, when
+/// one does) becomes the one that registered it: an imported token is the prover's.
 pub(crate) const ACTIVATE: &str = "UPDATE methods SET status = $4, expires_at = NULL, \
-     last_step = COALESCE($2, last_step), failures = 0, locked_until = NULL \
+     last_step = COALESCE($2, last_step), failures = 0, locked_until = NULL, \
+     registered_by = COALESCE($6, registered_by) \
      WHERE id = $1 AND status = $5 AND (expires_at IS NULL OR expires_at > $3) \
      AND ($2 IS NULL OR last_step IS NULL OR last_step < $2) \
      RETURNING account_id";
 
 pub(crate) const SET_DEFAULT: &str = "UPDATE accounts SET default_method_id = $2 WHERE id = $1";
+
+/// How the default asks first; the account's own methods only.
+pub(crate) const SET_WAY: &str = "UPDATE methods SET way = $3 WHERE id = $2 AND account_id = $1";
+
+/// Every registration session of the account but the one that registered the method: once
+/// the account has an active method, a session that knew only the password must not go on
+/// to complete with it (issue #12).
+const END_OTHER_REGISTRATIONS: &str = "DELETE FROM sessions WHERE account_id = $1 AND kind = $2 \
+     AND id <> COALESCE((SELECT registered_by FROM methods WHERE id = $3), '')";
 
 pub(crate) const DELETE: &str = "DELETE FROM methods WHERE id = $1 AND account_id = $2";
 
@@ -72,6 +84,8 @@ where
         .bind(method.last_step)
         .bind(i64::from(method.failures))
         .bind(secs_opt(method.locked_until))
+        .bind(method.registered_by.map(|s| s.to_string()))
+        .bind(method.way.map(|w| w.as_str()))
         .execute(exec)
         .await
         .map_err(db_err)?;
@@ -114,6 +128,7 @@ pub(crate) async fn activate(
         .bind(secs(now))
         .bind(MethodStatus::Active.as_str())
         .bind(MethodStatus::Pending.as_str())
+        .bind(None::<String>)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -121,17 +136,36 @@ pub(crate) async fn activate(
         tx.rollback().await.map_err(db_err)?;
         return Ok(false);
     };
+    activated_on(&mut tx, &account, id, make_default).await?;
+    audit::insert(&mut *tx, event).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(true)
+}
+
+/// What follows a method's activation in the same transaction: the default when asked, and
+/// the end of every other registration session of its account.
+pub(crate) async fn activated_on(
+    conn: &mut sqlx::AnyConnection,
+    account: &str,
+    id: MethodId,
+    make_default: bool,
+) -> StoreResult<()> {
     if make_default {
         sqlx::query(SET_DEFAULT)
             .bind(account)
             .bind(id.to_string())
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await
             .map_err(db_err)?;
     }
-    audit::insert(&mut *tx, event).await?;
-    tx.commit().await.map_err(db_err)?;
-    Ok(true)
+    sqlx::query(END_OTHER_REGISTRATIONS)
+        .bind(account)
+        .bind(SessionKind::Registration.as_str())
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(())
 }
 
 pub(crate) async fn delete(

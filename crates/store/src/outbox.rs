@@ -23,10 +23,14 @@ const INSERT_MESSAGE: &str = "INSERT INTO outbox (id, account_id, channel, topic
      extension, locale, payload, challenge_id, status, attempts, next_attempt_at, created_at, \
      sent_at, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
+/// The sign-in's budgets (everything but a password reset's codes, which have a budget of
+/// their own in core's `flow::reset`: a stranger's resets cannot use up the person's texts).
 const COUNT_ACCOUNT: &str = "SELECT COUNT(*), MIN(created_at) FROM outbox \
-     WHERE account_id = $1 AND topic = 'code' AND created_at > $2";
+     WHERE account_id = $1 AND topic = 'code' AND created_at > $2 AND NOT EXISTS \
+     (SELECT 1 FROM challenges c WHERE c.id = outbox.challenge_id AND c.purpose = 'reset')";
 const COUNT_DESTINATION: &str = "SELECT COUNT(*), MIN(created_at) FROM outbox \
-     WHERE destination = $1 AND topic = 'code' AND created_at > $2";
+     WHERE destination = $1 AND topic = 'code' AND created_at > $2 AND NOT EXISTS \
+     (SELECT 1 FROM challenges c WHERE c.id = outbox.challenge_id AND c.purpose = 'reset')";
 const COUNT_GLOBAL: &str = "SELECT COUNT(*), MIN(created_at) FROM outbox \
      WHERE topic = 'code' AND created_at > $1";
 
@@ -282,7 +286,15 @@ pub(crate) async fn message(store: &SqlStore, mid: MessageId) -> StoreResult<Opt
 }
 
 pub(crate) async fn recent_messages(store: &SqlStore, limit: u32) -> StoreResult<Vec<Message>> {
-    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM outbox ORDER BY created_at DESC, id LIMIT $1");
+    // `created_at` has whole seconds: within one, the order of insertion says which is newer
+    // (migration 0010: SQLite's `rowid`, PostgreSQL's `seq`).
+    let inserted = match store.dialect() {
+        Dialect::Sqlite => "rowid",
+        Dialect::Postgres => "seq",
+    };
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM outbox ORDER BY created_at DESC, {inserted} DESC LIMIT $1"
+    );
     sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(sql))
         .bind(i64::from(limit))
         .fetch_all(store.pool())

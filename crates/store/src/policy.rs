@@ -9,11 +9,17 @@ use tessera_core::store::StoreResult;
 use tessera_core::store::policy::PolicyStore;
 use tessera_core::{AccountId, FlowId, SessionId, StoreError};
 
+use crate::rows::secs;
 use crate::sessions::insert_session_on;
 use crate::{SqlStore, audit, db_err};
 
 /// The flow's one way on: whoever moves it from `$2` wins, every rival changes no row.
 const MOVE_FLOW: &str = "UPDATE sign_in_flows SET state = $3 WHERE id = $1 AND state = $2";
+
+/// On to registration, which gets the flow's own lifetime anew: `$4` is the end of the
+/// registration session, which ends with the flow.
+const TO_REGISTRATION: &str = "UPDATE sign_in_flows SET state = $3, expires_at = $4 \
+     WHERE id = $1 AND state = $2";
 
 const SKIPS: &str = "SELECT skips FROM registration_skips WHERE account_id = $1";
 
@@ -35,10 +41,11 @@ impl PolicyStore for SqlStore {
         event: &AuditEvent,
     ) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
-        let moved = sqlx::query(MOVE_FLOW)
+        let moved = sqlx::query(TO_REGISTRATION)
             .bind(flow.to_string())
             .bind(from.as_str())
             .bind(FlowState::Registration.as_str())
+            .bind(secs(session.expires_at))
             .execute(&mut *tx)
             .await
             .map_err(db_err)?

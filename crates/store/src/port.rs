@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use tessera_core::account::Account;
-use tessera_core::audit::AuditEvent;
+use tessera_core::audit::{AuditEvent, RequestLanguage};
 use tessera_core::flow::{FlowState, SignInFlow};
 use tessera_core::lockout::AttemptGate;
 use tessera_core::method::Method;
@@ -46,6 +46,14 @@ impl Store for SqlStore {
         audit: Option<&AuditEvent>,
     ) -> StoreResult<()> {
         accounts::update(self, account, audit).await
+    }
+
+    async fn remember_locale(
+        &self,
+        account: AccountId,
+        language: &RequestLanguage,
+    ) -> StoreResult<()> {
+        accounts::remember_locale(self, account, language).await
     }
 
     async fn insert_method(&self, method: &Method, audit: &AuditEvent) -> StoreResult<()> {

@@ -22,17 +22,19 @@ use tessera_core::{MethodId, PushRequestId, StoreError};
 use time::{Duration, OffsetDateTime};
 
 use crate::rows::{id, secs, time};
-use crate::{Dialect, SqlStore, audit, db_err, push_devices, push_wakeups};
+use crate::{Dialect, SqlStore, audit, db_err, methods, push_devices, push_wakeups};
 
 /// Serializes the requests of one account on PostgreSQL (SQLite has one writer anyway), so
 /// two at once cannot both slip under the limit.
 const LOCK_ACCOUNT: &str = "UPDATE accounts SET id = id WHERE id = $1";
 
-const COUNT_RECENT: &str =
-    "SELECT COUNT(*) FROM push_requests WHERE account_id = $1 AND created_at > $2";
+/// A password reset's requests are left out: they have a budget of their own (core's
+/// `flow::reset`), so a stranger's resets cannot use up the person's sign-in notifications.
+const COUNT_RECENT: &str = "SELECT COUNT(*) FROM push_requests \
+     WHERE account_id = $1 AND created_at > $2 AND purpose <> 'reset'";
 
-const OLDEST_RECENT: &str =
-    "SELECT MIN(created_at) FROM push_requests WHERE account_id = $1 AND created_at > $2";
+const OLDEST_RECENT: &str = "SELECT MIN(created_at) FROM push_requests \
+     WHERE account_id = $1 AND created_at > $2 AND purpose <> 'reset'";
 
 const SUPERSEDE: &str = "UPDATE push_requests SET status = $4, answered_at = $3 \
      WHERE purpose = $1 AND binding = $2 AND status = $5";
@@ -67,8 +69,6 @@ const ACTIVATE_METHOD: &str = "UPDATE methods SET status = $3, expires_at = NULL
      failures = 0, locked_until = NULL, last_used_at = $2 \
      WHERE id = $1 AND status = $4 AND (expires_at IS NULL OR expires_at > $2) \
      RETURNING account_id";
-
-const SET_DEFAULT: &str = "UPDATE accounts SET default_method_id = $2 WHERE id = $1";
 
 const DISABLE_ACCOUNT: &str = "UPDATE accounts SET status = $2 WHERE id = $1";
 
@@ -252,14 +252,7 @@ impl SqlStore {
                 match account {
                     None => false,
                     Some(account) => {
-                        if *make_default {
-                            sqlx::query(SET_DEFAULT)
-                                .bind(account)
-                                .bind(method.to_string())
-                                .execute(&mut **tx)
-                                .await
-                                .map_err(db_err)?;
-                        }
+                        methods::activated_on(&mut *tx, &account, *method, *make_default).await?;
                         true
                     }
                 }

@@ -58,6 +58,8 @@ impl RecoveryCodeStore for SqlStore {
                 .await
                 .map_err(db_err)?;
         }
+        // Born active: what follows an activation follows here too.
+        methods::activated_on(&mut tx, &method.account_id.to_string(), method.id, false).await?;
         audit::insert(&mut *tx, event).await?;
         outbox::insert_messages(&mut tx, notes).await?;
         tx.commit().await.map_err(db_err)?;

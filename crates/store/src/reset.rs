@@ -1,11 +1,15 @@
-//! Password reset flows and the shared rate counters (migration 0005).
+//! Password reset flows and the shared rate counters (migration 0005), and the reset's own
+//! wrong-answer counters (migration 0009), decided like a method's lock-out (`lockout`): one
+//! conditional statement per counter, in one transaction for all of a reset's counters.
 
 use async_trait::async_trait;
+use tessera_core::account::AccountStatus;
 use tessera_core::audit::AuditEvent;
 use tessera_core::flow::reset::{ResetFlow, ResetState};
+use tessera_core::lockout::AttemptGate;
 use tessera_core::message::Message;
 use tessera_core::store::StoreResult;
-use tessera_core::store::reset::{Hits, ResetStore};
+use tessera_core::store::reset::{AttemptCounter, Hits, ResetStore};
 use tessera_core::{AccountId, FlowId, MethodId, StoreError};
 use time::{Duration, OffsetDateTime};
 
@@ -62,8 +66,48 @@ const COUNT_HIT: &str = "INSERT INTO rate_counters (key, window_start, window_en
                        ELSE rate_counters.window_end END \
      RETURNING hits, window_start";
 
+const PEEK_HITS: &str = "SELECT hits, window_start FROM rate_counters WHERE key = $1";
+
 const PURGE_FLOWS: &str = "DELETE FROM reset_flows WHERE expires_at <= $1";
 const PURGE_COUNTERS: &str = "DELETE FROM rate_counters WHERE window_end <= $1";
+const PURGE_ATTEMPTS: &str = "DELETE FROM reset_attempts WHERE expires_at <= $1";
+
+/// Goes ahead (counting the failure in advance) when unlocked and under the threshold ($3),
+/// when a lock has lapsed, or when the counter was forgotten (the count restarts at this
+/// attempt); a new counter starts at one. Every attempt keeps the counter until $4.
+const BEGIN_ATTEMPT: &str = "INSERT INTO reset_attempts (key, failures, locked_until, expires_at) \
+     VALUES ($1, 1, NULL, $4) \
+     ON CONFLICT (key) DO UPDATE SET \
+     failures = CASE WHEN reset_attempts.expires_at <= $2 \
+                       OR reset_attempts.locked_until IS NOT NULL THEN 1 \
+                     ELSE reset_attempts.failures + 1 END, \
+     locked_until = NULL, \
+     expires_at = $4 \
+     WHERE reset_attempts.expires_at <= $2 OR reset_attempts.locked_until <= $2 \
+     OR (reset_attempts.locked_until IS NULL AND reset_attempts.failures < $3)";
+
+const ATTEMPT_LOCK: &str = "SELECT locked_until FROM reset_attempts WHERE key = $1";
+
+/// Sets the lock once, by the failure that reaches the threshold ($2); later failures keep
+/// its end. The counter is kept at least as long as its lock.
+const ATTEMPT_FAILED: &str = "UPDATE reset_attempts SET \
+     locked_until = CASE WHEN failures >= $2 AND locked_until IS NULL THEN $3 \
+                         ELSE locked_until END, \
+     expires_at = CASE WHEN failures >= $2 AND locked_until IS NULL AND expires_at < $3 THEN $3 \
+                       ELSE expires_at END \
+     WHERE key = $1 \
+     RETURNING locked_until";
+
+const RELEASE_ATTEMPT: &str = "UPDATE reset_attempts SET failures = failures - 1 \
+     WHERE key = $1 AND failures > 0 AND locked_until IS NULL";
+
+const CLEAR_ATTEMPTS: &str = "DELETE FROM reset_attempts WHERE key = $1";
+
+/// Active accounts in id order from $1 on, and (wrapping around) before it.
+const SAMPLE_FROM: &str =
+    "SELECT id FROM accounts WHERE status = $2 AND id >= $1 ORDER BY id LIMIT $3";
+const SAMPLE_BEFORE: &str =
+    "SELECT id FROM accounts WHERE status = $2 AND id < $1 ORDER BY id LIMIT $3";
 
 #[derive(sqlx::FromRow)]
 struct ResetRow {
@@ -86,6 +130,10 @@ fn corrupt(column: &'static str) -> StoreError {
 
 fn time(secs: i64, column: &'static str) -> StoreResult<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp(secs).map_err(|_| corrupt(column))
+}
+
+fn time_opt(secs: Option<i64>, column: &'static str) -> StoreResult<Option<OffsetDateTime>> {
+    secs.map(|s| time(s, column)).transpose()
 }
 
 fn method_id(text: &str) -> StoreResult<MethodId> {
@@ -123,6 +171,25 @@ impl TryFrom<ResetRow> for ResetFlow {
             created_at: time(row.created_at, "reset_flows.created_at")?,
             expires_at: time(row.expires_at, "reset_flows.expires_at")?,
         })
+    }
+}
+
+impl SqlStore {
+    /// Runs `sql` for each counter's key, in one transaction.
+    async fn each_counter(
+        &self,
+        sql: &'static str,
+        counters: &[AttemptCounter],
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        for counter in counters {
+            sqlx::query(sql)
+                .bind(counter.key.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
     }
 }
 
@@ -283,9 +350,125 @@ impl ResetStore for SqlStore {
         })
     }
 
+    async fn peek_hits(&self, key: &str) -> StoreResult<Option<Hits>> {
+        let row: Option<(i64, i64)> = sqlx::query_as(PEEK_HITS)
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?;
+        row.map(|(hits, start)| {
+            Ok(Hits {
+                count: u64::try_from(hits).map_err(|_| corrupt("rate_counters.hits"))?,
+                window_start: time(start, "rate_counters.window_start")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn begin_reset_attempt(
+        &self,
+        counters: &[AttemptCounter],
+        now: OffsetDateTime,
+        forget_at: OffsetDateTime,
+    ) -> StoreResult<AttemptGate> {
+        let mut tx = self.begin_write().await?;
+        for counter in counters {
+            let counted = sqlx::query(BEGIN_ATTEMPT)
+                .bind(counter.key.as_str())
+                .bind(secs(now))
+                .bind(i64::from(counter.threshold))
+                .bind(secs(forget_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+            if counted == 0 {
+                // Refused: the read only says for how long; nothing is counted.
+                let until: Option<Option<i64>> = sqlx::query_scalar(ATTEMPT_LOCK)
+                    .bind(counter.key.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                tx.rollback().await.map_err(db_err)?;
+                let until = time_opt(until.flatten(), "reset_attempts.locked_until")?
+                    .filter(|until| *until > now);
+                return Ok(AttemptGate::Locked { until });
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(AttemptGate::Open)
+    }
+
+    async fn reset_attempt_failed(
+        &self,
+        counters: &[AttemptCounter],
+        lock_until: OffsetDateTime,
+    ) -> StoreResult<Option<OffsetDateTime>> {
+        let mut tx = self.begin_write().await?;
+        let mut latest: Option<i64> = None;
+        for counter in counters {
+            let locked: Option<Option<i64>> = sqlx::query_scalar(ATTEMPT_FAILED)
+                .bind(counter.key.as_str())
+                .bind(i64::from(counter.threshold))
+                .bind(secs(lock_until))
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            latest = latest.max(locked.flatten());
+        }
+        tx.commit().await.map_err(db_err)?;
+        time_opt(latest, "reset_attempts.locked_until")
+    }
+
+    async fn release_reset_attempt(&self, counters: &[AttemptCounter]) -> StoreResult<()> {
+        self.each_counter(RELEASE_ATTEMPT, counters).await
+    }
+
+    async fn reset_locked_until(
+        &self,
+        counters: &[AttemptCounter],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<OffsetDateTime>> {
+        let mut latest: Option<i64> = None;
+        for counter in counters {
+            let until: Option<Option<i64>> = sqlx::query_scalar(ATTEMPT_LOCK)
+                .bind(counter.key.as_str())
+                .fetch_optional(self.pool())
+                .await
+                .map_err(db_err)?;
+            latest = latest.max(until.flatten().filter(|u| *u > secs(now)));
+        }
+        time_opt(latest, "reset_attempts.locked_until")
+    }
+
+    async fn clear_reset_attempts(&self, counters: &[AttemptCounter]) -> StoreResult<()> {
+        self.each_counter(CLEAR_ATTEMPTS, counters).await
+    }
+
+    async fn sample_accounts(&self, from: AccountId, limit: u32) -> StoreResult<Vec<AccountId>> {
+        let mut ids: Vec<String> = Vec::new();
+        for sql in [SAMPLE_FROM, SAMPLE_BEFORE] {
+            let wanted = i64::from(limit) - ids.len() as i64;
+            if wanted <= 0 {
+                break;
+            }
+            let more: Vec<String> = sqlx::query_scalar(sql)
+                .bind(from.to_string())
+                .bind(AccountStatus::Active.as_str())
+                .bind(wanted)
+                .fetch_all(self.pool())
+                .await
+                .map_err(db_err)?;
+            ids.extend(more);
+        }
+        ids.iter()
+            .map(|id| id.parse().map_err(|_| corrupt("accounts.id")))
+            .collect()
+    }
+
     async fn purge_reset(&self, before: OffsetDateTime) -> StoreResult<u64> {
         let mut gone = 0;
-        for sql in [PURGE_FLOWS, PURGE_COUNTERS] {
+        for sql in [PURGE_FLOWS, PURGE_COUNTERS, PURGE_ATTEMPTS] {
             gone += sqlx::query(sql)
                 .bind(secs(before))
                 .execute(self.writer())

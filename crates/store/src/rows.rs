@@ -9,6 +9,7 @@ use std::str::FromStr;
 use tessera_core::account::{Account, AccountStatus};
 use tessera_core::audit::{AuditAction, AuditEvent};
 use tessera_core::flow::{FlowState, SignInFlow};
+use tessera_core::method::way::Way;
 use tessera_core::method::{Kind, Method, MethodData, MethodStatus};
 use tessera_core::session::{Session, SessionKind};
 use tessera_core::store::StoreResult;
@@ -68,6 +69,7 @@ pub(crate) struct AccountRow {
     display_name: String,
     password_hash: String,
     locale: Option<String>,
+    browser_locale: Option<String>,
     status: String,
     is_admin: i64,
     email: Option<String>,
@@ -85,6 +87,7 @@ impl TryFrom<AccountRow> for Account {
             display_name: row.display_name,
             password_hash: row.password_hash,
             locale: row.locale,
+            browser_locale: row.browser_locale,
             status: parsed(AccountStatus::parse(&row.status), "accounts.status")?,
             is_admin: row.is_admin != 0,
             email: row.email,
@@ -112,6 +115,8 @@ pub(crate) struct MethodRow {
     last_step: Option<i64>,
     failures: i64,
     locked_until: Option<i64>,
+    registered_by: Option<String>,
+    way: Option<String>,
 }
 
 impl TryFrom<MethodRow> for Method {
@@ -135,6 +140,11 @@ impl TryFrom<MethodRow> for Method {
             failures: u32::try_from(row.failures)
                 .map_err(|_| StoreError::Corrupt("methods.failures"))?,
             locked_until: lock_end(row.locked_until)?,
+            registered_by: id_opt(row.registered_by.as_deref(), "methods.registered_by")?,
+            way: row
+                .way
+                .map(|w| parsed(Way::parse(&w), "methods.way"))
+                .transpose()?,
         })
     }
 }

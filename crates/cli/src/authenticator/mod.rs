@@ -80,7 +80,8 @@ pub enum AuthenticatorCommand {
         /// Only this account
         account: Option<String>,
     },
-    /// Print the pending requests as JSON lines
+    /// Print the pending requests as JSON lines: the request as the server sent it (its
+    /// `account` is the person), with `local_account`, the id `list` shows
     Pending {
         /// Only this account
         account: Option<String>,

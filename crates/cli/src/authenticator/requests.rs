@@ -39,8 +39,9 @@ fn remember(path: &Path, account: &Account) -> Outcome {
 
 #[derive(serde::Serialize)]
 struct PendingLine<'a> {
-    /// The local account (`tessera authenticator list`).
-    account: &'a str,
+    /// The account in this authenticator (the id `tessera authenticator list` shows); not
+    /// `account`, which the request itself has: the person at the server.
+    local_account: &'a str,
     #[serde(flatten)]
     request: &'a Request,
 }
@@ -55,7 +56,7 @@ pub async fn pending(path: &Path, wanted: Option<&str>, wait: u64) -> Outcome {
         let found = client.pending(push, wait.min(POLL_SECS)).await?;
         for request in &found {
             let line = PendingLine {
-                account: &account.id,
+                local_account: &account.id,
                 request,
             };
             let text = serde_json::to_string(&line)

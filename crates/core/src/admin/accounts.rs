@@ -100,6 +100,7 @@ impl Admin<'_> {
             display_name,
             password_hash: t.passwords.hash(password.clone()).await?,
             locale: None,
+            browser_locale: None,
             status: AccountStatus::Active,
             is_admin: new.is_admin,
             email,
@@ -154,6 +155,7 @@ impl Admin<'_> {
         t.store
             .set_temporary_password(id, &hash, t.now(), &audit)
             .await?;
+        t.forget_password_guesses(&account.username).await?;
         Ok(password)
     }
 

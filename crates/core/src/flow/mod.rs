@@ -6,6 +6,7 @@ pub mod reset;
 mod reset_decoy;
 pub mod sign_in;
 pub mod step_up;
+pub mod wizard;
 
 use crate::ids::{AccountId, FlowId};
 use time::OffsetDateTime;

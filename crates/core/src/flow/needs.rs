@@ -11,6 +11,7 @@
 use crate::audit::{AuditAction, RequestContext};
 use crate::error::{Error, NotAllowed, Result};
 use crate::flow::FlowState;
+use crate::flow::wizard::Wizard;
 use crate::method::{Kind, Method};
 use crate::policy::Policy;
 use crate::service::{Auth, IssuedSession, Tessera};
@@ -56,10 +57,24 @@ impl Needs {
 }
 
 /// A registration interrupt as the person sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Registration {
     pub needs: Needs,
     pub skips_left: u32,
+    /// The active methods this registration session registered itself, oldest first.
+    pub added: Vec<Method>,
+    /// The wizard's next step, and how far along it is.
+    pub wizard: Wizard,
+}
+
+/// Whether a registration session can vouch for `method`: it registered it itself, or the
+/// account had it before the session began. `complete_registration` completes with these
+/// alone, and the pages count these alone, so they never call "met" what the session cannot
+/// complete with.
+pub(crate) fn vouched_for(auth: &Auth, method: &Method) -> bool {
+    auth.session.kind != SessionKind::Registration
+        || method.registered_by == Some(auth.session.id)
+        || method.created_at < auth.session.created_at
 }
 
 impl Tessera {
@@ -68,14 +83,32 @@ impl Tessera {
         Needs::of(policy, methods, &|k| self.can_register(k))
     }
 
-    /// What the person still has to register, and how many skips they have left.
+    /// What the person still has to register, what this session added, the wizard's next
+    /// step, and how many skips they have left.
     pub async fn registration(&self, auth: &Auth) -> Result<Registration> {
         let policy = self.policy().await?;
-        let methods = self.store.methods_of(auth.account.id).await?;
+        let methods: Vec<Method> = self
+            .store
+            .methods_of(auth.account.id)
+            .await?
+            .into_iter()
+            .filter(|m| vouched_for(auth, m))
+            .collect();
         let used = self.store.registration_skips(auth.account.id).await?;
+        let before: Vec<Method> = methods
+            .iter()
+            .filter(|m| m.created_at < auth.session.created_at)
+            .cloned()
+            .collect();
+        let wizard = Wizard::plan(&policy, &before, &methods, &|k| self.can_register(k));
         Ok(Registration {
             needs: self.needs(&policy, &methods),
             skips_left: policy.registration_skips.saturating_sub(used),
+            added: methods
+                .into_iter()
+                .filter(|m| m.registered_by == Some(auth.session.id) && m.is_active())
+                .collect(),
+            wizard,
         })
     }
 
@@ -191,6 +224,8 @@ mod tests {
             last_step: None,
             failures: 0,
             locked_until: None,
+            registered_by: None,
+            way: None,
         }
     }
 

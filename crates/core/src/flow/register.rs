@@ -5,8 +5,10 @@ use crate::audit::{AuditAction, RequestContext};
 use crate::error::{Error, NotAllowed, Problem, Result};
 use crate::ids::MethodId;
 use crate::message::SecurityEvent;
+use crate::method::way::Way;
 use crate::method::{self, Enrollment, Method, MethodStatus, Purpose, RegisterRequest, Response};
 use crate::service::{Auth, Tessera};
+use crate::store::delivery::Activation;
 use time::Duration;
 
 #[derive(Debug, Clone)]
@@ -69,13 +71,14 @@ impl Tessera {
         }
         let id = MethodId::new(self.rng.as_ref());
         let pending_for = Duration::seconds(policy.flow_secs as i64);
-        let (method, enrollment) = method::register_begin(
+        let (mut method, enrollment) = method::register_begin(
             request,
             &auth.account,
             id,
             &self.kind_context(),
             pending_for,
         )?;
+        method.registered_by = Some(auth.session.id);
         let audit = self
             .audit(ctx, Some(auth.account.id), AuditAction::MethodAdded)
             .method(method.id)
@@ -169,10 +172,13 @@ impl Tessera {
         if !self
             .store
             .activate_method_noting(
-                method.id,
-                verified.step,
-                self.now(),
-                make_default,
+                &Activation {
+                    method: method.id,
+                    step: verified.step,
+                    now: self.now(),
+                    make_default,
+                    by: Some(auth.session.id),
+                },
                 &audit,
                 &notes,
             )
@@ -223,10 +229,13 @@ impl Tessera {
         Ok(())
     }
 
+    /// Makes a method the default, asking `way` first when it has more than one (an app by
+    /// notification or code, a mobile phone by text or call); `None` keeps its way.
     pub async fn set_default_method(
         &self,
         auth: &Auth,
         id: MethodId,
+        way: Option<Way>,
         _proof: StepUpProof,
         ctx: &RequestContext,
     ) -> Result<()> {
@@ -241,18 +250,22 @@ impl Tessera {
         if !method.is_active() || !policy.allows_mfa(method.kind) {
             return Err(Error::NotAllowed(NotAllowed::MethodNotUsable));
         }
+        if way.is_some_and(|w| !method::way::ways(method.kind, &policy).contains(&w)) {
+            return Err(Error::bad("way", Problem::Invalid));
+        }
         let audit = self
             .audit(
                 ctx,
                 Some(auth.account.id),
                 AuditAction::DefaultMethodChanged,
             )
-            .method(id);
+            .method(id)
+            .detail(serde_json::json!({ "way": way.map(|w| w.as_str()) }));
         let notes = self
             .notifications(&auth.account, &method, SecurityEvent::DefaultChanged, ctx)
             .await?;
         self.store
-            .set_default_method_noting(auth.account.id, Some(id), &audit, &notes)
+            .set_default_method_noting(auth.account.id, Some(id), way, &audit, &notes)
             .await?;
         Ok(())
     }

@@ -11,24 +11,56 @@
 //! that can challenge can be a gate. Completing sets the password, ends every session of the
 //! account and notifies the person, in one transaction.
 //!
+//! Anyone can start a reset with nothing but a username, so a reset never spends what the
+//! person's sign-in needs:
+//!
+//! - Wrong answers count on the reset's own counters, never on the method's lock-out
+//!   (`lockout`, [`Counter::Reset`](crate::lockout::Counter::Reset)): the account's resets
+//!   together lock after `lockout_threshold` wrong answers in a row, as one method does at
+//!   sign-in, so a stranger guesses no faster than before; a flow locks after half of that, so
+//!   a person who mistypes can start again once. Either lock lasts `lockout_secs` and stops
+//!   resets only: the person still signs in. An attempt reserves a failure on both counters
+//!   before its answer is checked, as at sign-in, so parallel guesses cannot slip past; a
+//!   completed reset clears them, and a day without attempts forgets them. A method locked at
+//!   sign-in still serves a reset (see `lockout` for why).
+//! - Codes by text, call or email and notifications have their own budgets, the sign-in's
+//!   sizes counted apart (per account and per destination an hour; notifications per account
+//!   per `push_window_secs`), after a cool-down per flow and method; the sign-in's counts
+//!   leave a reset's out. Only the global limit on sends a minute is shared.
+//! - A TOTP step is recorded on the method whichever way it was used, so one accepted at a
+//!   reset is refused at sign-in, and the other way round.
+//!
 //! No enumeration: an unknown username (or an account that is disabled or has too few
-//! methods) gets a *decoy* flow with the same shape: gates derived from the username with a
-//! server key, so the same username always shows the same ones; their challenges send nothing
-//! and their checks never pass, cost about the same and lock after as many tries.
+//! methods) gets a *decoy* flow (`reset_decoy`) that answers as a real one would: gates like a
+//! real person's, the same counters, budgets and lock-out arithmetic (they are keyed by the
+//! flow and the username, which a decoy has too), and checks that never pass. The gates shown
+//! never carry a name the person gave a method ("Blue key"): a stranger should not read it,
+//! and a decoy could not invent one.
+
+mod limits;
 
 use super::reset_decoy;
 use crate::account::{Account, AccountStatus, normalize_username};
 use crate::audit::{AuditAction, RequestContext};
 use crate::error::{Error, NotAllowed, Problem, Result};
 use crate::ids::{AccountId, FlowId, MethodId};
+use crate::lockout;
 use crate::message::SecurityEvent;
 use crate::method::{Challenge, Kind, Method, Purpose, Response, recovery_codes};
 use crate::password::{PasswordCheck, validate_new_password};
 use crate::policy::Policy;
 use crate::service::Tessera;
-use crate::store::reset::Hits;
+use limits::{attempt_counters, sends};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
+
+/// What a stranger may see of a gate: no name the person gave it.
+fn shown(methods: Vec<Method>) -> Vec<Method> {
+    methods
+        .into_iter()
+        .map(|m| Method { name: None, ..m })
+        .collect()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResetState {
@@ -147,7 +179,7 @@ impl Tessera {
                 serde_json::json!({ "refused": "account_disabled" })
             }
             (Some(_), None) => serde_json::json!({ "refused": "too_few_methods" }),
-            (None, _) => serde_json::json!({ "username": username }),
+            (None, _) => self.typed_username_detail(&username, None).into(),
         };
         let audit = self
             .audit(
@@ -167,41 +199,8 @@ impl Tessera {
             flow: flow.id,
             gates_required: required,
             gates_passed: Vec::new(),
-            methods,
+            methods: shown(methods),
         })
-    }
-
-    /// Per IP address and per username, counted in the store so every node sees them.
-    async fn reset_limits(
-        &self,
-        policy: &Policy,
-        username: &str,
-        ctx: &RequestContext,
-        now: OffsetDateTime,
-    ) -> Result<()> {
-        let window = Duration::seconds(policy.reset_window_secs as i64);
-        let over = |hits: Hits, limit: u32| {
-            (hits.count > u64::from(limit)).then(|| Error::RateLimited {
-                retry_after: (hits.window_start + window - now).whole_seconds().max(1) as u64,
-            })
-        };
-        if let Some(ip) = ctx.ip {
-            let hits = self
-                .store
-                .count_hit(&format!("reset:ip:{ip}"), now, window)
-                .await?;
-            if let Some(e) = over(hits, policy.reset_attempts_per_ip) {
-                return Err(e);
-            }
-        }
-        let hits = self
-            .store
-            .count_hit(&format!("reset:user:{username}"), now, window)
-            .await?;
-        match over(hits, policy.reset_attempts_per_account) {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
     }
 
     /// The open flow.
@@ -221,7 +220,7 @@ impl Tessera {
             flow: flow.id,
             gates_required: flow.gates_required,
             gates_passed: flow.gates_passed,
-            methods,
+            methods: shown(methods),
         })
     }
 
@@ -265,18 +264,42 @@ impl Tessera {
     }
 
     /// Starts a challenge on a gate: sends a code, asks questions, … (a decoy sends nothing).
+    /// Nothing more is sent for a reset that is locked (asking again for the questions, or
+    /// the key, costs nothing and is still answered).
     pub async fn reset_challenge(
         &self,
         id: FlowId,
         method_id: MethodId,
         ctx: &RequestContext,
     ) -> Result<Challenge> {
+        self.reset_challenge_via(id, method_id, None, ctx).await
+    }
+
+    /// As [`Tessera::reset_challenge`], choosing a text or a call for a mobile phone.
+    pub async fn reset_challenge_via(
+        &self,
+        id: FlowId,
+        method_id: MethodId,
+        via: Option<crate::message::Channel>,
+        ctx: &RequestContext,
+    ) -> Result<Challenge> {
         let flow = self.open_reset(id).await?;
         let (account, method) = self.reset_gate(&flow, method_id).await?;
-        if account.is_none() {
-            return reset_decoy::challenge(self, &flow, &method).await;
+        let policy = self.policy().await?;
+        let now = self.now();
+        if sends(&method) {
+            let counters = attempt_counters(&flow, &policy);
+            if let Some(until) = self.store.reset_locked_until(&counters, now).await? {
+                return Err(Error::Locked {
+                    retry_after: lockout::retry_after(Some(until), now, policy.lockout_secs),
+                });
+            }
+            self.reset_send_limits(&flow, &method, &policy).await?;
         }
-        self.start_challenge(&method, Purpose::Reset(flow.id), ctx)
+        if account.is_none() {
+            return reset_decoy::challenge(self, &flow, &method, via, &policy).await;
+        }
+        self.start_challenge_via(&method, Purpose::Reset(flow.id), via, ctx)
             .await
     }
 
@@ -291,13 +314,34 @@ impl Tessera {
         let flow = self.open_reset(id).await?;
         let (account, method) = self.reset_gate(&flow, method_id).await?;
         let policy = self.policy().await?;
-        let Some(account) = account else {
-            return Err(reset_decoy::respond(self, &flow, &method, response, &policy).await);
+        let check = async {
+            let Some(account) = account else {
+                return Err(
+                    reset_decoy::respond(self, &flow, &method, response, &policy, ctx).await,
+                );
+            };
+            self.reset_check(&flow, &account, &method, response, ctx, &policy)
+                .await
         };
+        self.reset_attempt(&flow, &policy, ctx, check).await
+    }
+
+    /// A real gate's check: the method's, counted as a reset's; passed, the gate counts.
+    async fn reset_check(
+        &self,
+        flow: &ResetFlow,
+        account: &Account,
+        method: &Method,
+        response: &Response,
+        ctx: &RequestContext,
+        policy: &Policy,
+    ) -> Result<ResetProgress> {
+        let purpose = Purpose::Reset(flow.id);
         let verified = self
-            .check_response(&method, Purpose::Reset(flow.id), response, ctx, &policy)
+            .check_response(method, purpose, response, ctx, policy)
             .await?;
-        self.accept_code(&method, verified, ctx, &policy).await?;
+        self.accept_code_for(method, purpose.into(), verified, ctx, policy)
+            .await?;
         let audit = self
             .audit(ctx, Some(account.id), AuditAction::ResetGatePassed)
             .method(method.id)
@@ -375,6 +419,15 @@ impl Tessera {
         {
             return Err(Error::Expired);
         }
+        // Only now, with every gate passed: a stranger who types a username does not choose
+        // the language of its owner's messages.
+        self.remember_language(&account, ctx).await?;
+        // Every gate was proven: the wrong answers before are forgiven, the password's too.
+        self.forget_password_guesses(&account.username).await?;
+        let policy = self.policy().await?;
+        self.store
+            .clear_reset_attempts(&attempt_counters(&flow, &policy))
+            .await?;
         Ok(())
     }
 }

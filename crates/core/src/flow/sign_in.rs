@@ -47,6 +47,9 @@ impl Tessera {
         password: Zeroizing<String>,
         ctx: &RequestContext,
     ) -> Result<SignInOutcome> {
+        // One more guess for this username, counted before the password is checked; while an
+        // earlier failure's wait runs, the password is not checked at all (`password_guesses`).
+        let guess = self.begin_password_guess(username).await?;
         let account = match normalize_username(username) {
             Ok(name) => self.store.account_by_username(&name).await?,
             Err(_) => None,
@@ -60,25 +63,38 @@ impl Tessera {
             )
             .await;
         let account = match (account, check) {
-            (Some(account), PasswordCheck::Match { needs_rehash }) => {
+            (Some(account), PasswordCheck::Match { needs_rehash })
+                if account.status == AccountStatus::Active =>
+            {
+                self.password_was_right(&guess).await?;
                 if needs_rehash {
                     self.rehash(&account, password).await?;
                 }
+                self.remember_language(&account, ctx).await?;
                 account
             }
+            // A disabled account is answered, and counted, as a wrong password: anything else
+            // would confirm the password to whoever typed it. Only the audit says why.
+            (Some(account), PasswordCheck::Match { .. }) => {
+                let audit = self.audit(ctx, Some(account.id), AuditAction::SignInRefusedDisabled);
+                self.store.append_audit(&audit).await?;
+                return Err(Error::InvalidCredentials);
+            }
             (account, _) => {
+                // The typed username only when it names an account: it may be a password.
+                let mut detail = self.typed_username_detail(username, account.as_ref());
+                detail.insert("failures".into(), guess.failures.into());
                 let audit = self
-                    .audit(ctx, account.as_ref().map(|a| a.id), AuditAction::SignInPasswordFailed)
-                    .detail(serde_json::json!({ "username": username.chars().take(254).collect::<String>() }));
+                    .audit(
+                        ctx,
+                        account.as_ref().map(|a| a.id),
+                        AuditAction::SignInPasswordFailed,
+                    )
+                    .detail(detail.into());
                 self.store.append_audit(&audit).await?;
                 return Err(Error::InvalidCredentials);
             }
         };
-        if account.status != AccountStatus::Active {
-            let audit = self.audit(ctx, Some(account.id), AuditAction::SignInRefusedDisabled);
-            self.store.append_audit(&audit).await?;
-            return Err(Error::NotAllowed(NotAllowed::AccountDisabled));
-        }
 
         let policy = self.policy().await?;
         let methods = self.store.methods_of(account.id).await?;
@@ -313,8 +329,12 @@ impl Tessera {
         ))
     }
 
-    /// Exchanges a registration session for a full one once the account has a usable second
-    /// factor. `None` while it has not.
+    /// Exchanges a registration session for a full one once the account has what the policy
+    /// requires. `None` while it has not; `Expired` once its flow is over.
+    ///
+    /// Only what the session could vouch for counts: the methods it registered itself, and
+    /// those the account already had when it began. A method the real person registered in
+    /// another session must never complete the session of someone who knew only the password.
     pub async fn complete_registration(
         &self,
         auth: &Auth,
@@ -324,8 +344,18 @@ impl Tessera {
         else {
             return Ok(None);
         };
+        let flow = self.store.flow(flow_id).await?.ok_or(Error::Expired)?;
+        if flow.state != FlowState::Registration || flow.is_expired(self.now()) {
+            return Err(Error::Expired);
+        }
         let policy = self.policy().await?;
-        let methods = self.store.methods_of(auth.account.id).await?;
+        let methods: Vec<Method> = self
+            .store
+            .methods_of(auth.account.id)
+            .await?
+            .into_iter()
+            .filter(|m| super::needs::vouched_for(auth, m))
+            .collect();
         if !self.needs(&policy, &methods).met() {
             return Ok(None);
         }

@@ -19,18 +19,19 @@ impl Tessera {
         if !methods.iter().any(Method::is_active) {
             return Ok(StepUpProof(()));
         }
-        // At the registration interrupt, what this very session registered proves nothing
-        // new is at stake: the person may go on adding what the policy requires (a second
-        // method for password reset) without a second factor they had no way to give.
+        // At the registration interrupt the person may go on adding what the policy requires
+        // (a second method for password reset) without a second factor they had no way to
+        // give, as long as every method that could give one was registered by this very
+        // session. A method someone else registered (the real person, in their own session)
+        // is at stake: the password alone must not touch it.
+        let policy = self.policy().await?;
         if auth.session.kind == crate::session::SessionKind::Registration
-            && methods
+            && Self::usable_for_sign_in(&policy, &methods)
                 .iter()
-                .filter(|m| m.is_active())
-                .all(|m| m.created_at >= auth.session.created_at)
+                .all(|m| m.registered_by == Some(auth.session.id))
         {
             return Ok(StepUpProof(()));
         }
-        let policy = self.policy().await?;
         let window = Duration::seconds(policy.step_up_window_secs as i64);
         match auth.session.second_factor_at {
             Some(at) if self.now() - at < window => Ok(StepUpProof(())),

@@ -54,6 +54,8 @@ pub fn register_begin(
         last_step: None,
         failures: 0,
         locked_until: None,
+        registered_by: None,
+        way: None,
     };
     let enrollment = enrollment_for(seed.as_slice(), account, ctx)?;
     Ok((method, enrollment))
@@ -178,6 +180,8 @@ pub fn hardware_token(
         last_step: None,
         failures: 0,
         locked_until: None,
+        registered_by: None,
+        way: None,
     })
 }
 

@@ -33,6 +33,8 @@ pub fn register_begin(
         last_step: None,
         failures: 0,
         locked_until: None,
+        registered_by: None,
+        way: None,
     };
     let enrollment = enrollment(&method)?;
     Ok((method, enrollment))

@@ -11,6 +11,7 @@ pub mod security_key;
 pub mod security_questions;
 pub mod sent_code;
 pub mod temporary_access_pass;
+pub mod way;
 pub mod webauthn;
 
 use crate::account::Account;
@@ -213,6 +214,13 @@ pub struct Method {
     pub last_step: Option<i64>,
     pub failures: u32,
     pub locked_until: Option<OffsetDateTime>,
+    /// The session that registered it, while that may matter: a registration session
+    /// completes only with methods it registered itself. `None` for what an admin created
+    /// (imported tokens, temporary access passes) and for methods registered before this
+    /// was recorded.
+    pub registered_by: Option<SessionId>,
+    /// How it asks first at sign-in, as chosen with the default (see [`way`]).
+    pub way: Option<way::Way>,
 }
 
 impl Method {
@@ -381,8 +389,9 @@ impl Tessera {
         }
     }
 
-    /// Checks a response to a method under the lock-out rule. The caller records the success
-    /// (`accept_code`, or activation while registering), which refuses a replayed step.
+    /// Checks a response to a method under the lock-out rule (a reset's under its own
+    /// counters: see `lockout`). The caller records the success (`accept_code`, or activation
+    /// while registering), which refuses a replayed step.
     pub(crate) async fn check_response(
         &self,
         method: &Method,
@@ -391,20 +400,21 @@ impl Tessera {
         ctx: &RequestContext,
         policy: &Policy,
     ) -> Result<Verified> {
-        let _ = purpose;
         match (method.kind, response) {
             (Kind::AuthenticatorCode, Response::Code(code)) => {
-                self.check_code(method, code, ctx, policy).await
+                self.check_code_for(method, purpose.into(), code, ctx, policy)
+                    .await
             }
             (Kind::AuthenticatorApp, Response::Code(code)) => {
                 self.app_code(method, purpose, code, ctx, policy).await
             }
             (Kind::TemporaryAccessPass, Response::Code(code)) => {
-                self.check_temporary_access_pass(method, code, ctx, policy)
+                self.check_temporary_access_pass(method, purpose, code, ctx, policy)
                     .await
             }
             (Kind::RecoveryCodes, Response::Code(code)) => {
-                self.check_recovery_code(method, code, ctx, policy).await
+                self.check_recovery_code(method, purpose, code, ctx, policy)
+                    .await
             }
             (
                 Kind::PhoneMobile | Kind::PhoneAlternate | Kind::PhoneOffice | Kind::Email,

@@ -73,7 +73,9 @@ impl Tessera {
                         topic: Topic::Notification,
                         to,
                         extension: None,
-                        locale: super::sent_code::locale_of(account),
+                        // The person's own, not that of whoever made the change (an
+                        // admin issuing a pass, say).
+                        locale: account.message_locale(),
                         challenge_id: None,
                     },
                     &body,

@@ -7,11 +7,12 @@
 //! no guessing budget reaches 2^80. Which codes are used is a bit mask in the method's
 //! `last_step`, set with one conditional `UPDATE`, so two nodes cannot both accept a code.
 
-use super::{Kind, Method, MethodData, MethodStatus, Verified};
+use super::{Kind, Method, MethodData, MethodStatus, Purpose, Verified};
 use crate::audit::{AuditAction, RequestContext};
 use crate::error::{Error, NotAllowed, Result};
 use crate::flow::StepUpProof;
 use crate::ids::{AccountId, MethodId};
+use crate::lockout::Counter;
 use crate::message::SecurityEvent;
 use crate::policy::Policy;
 use crate::random::{self, Random};
@@ -52,6 +53,8 @@ pub fn generate(
         last_step: Some(0),
         failures: 0,
         locked_until: None,
+        registered_by: None,
+        way: None,
     };
     (method, codes)
 }
@@ -155,7 +158,8 @@ impl Tessera {
             return Err(Error::NotAllowed(NotAllowed::KindNotAllowed));
         }
         let id = MethodId::new(self.rng.as_ref());
-        let (method, codes) = generate(auth.account.id, id, self.now(), self.rng.as_ref());
+        let (mut method, codes) = generate(auth.account.id, id, self.now(), self.rng.as_ref());
+        method.registered_by = Some(auth.session.id);
         let audit = self
             .audit(
                 ctx,
@@ -196,15 +200,18 @@ impl Tessera {
     pub(crate) async fn check_recovery_code(
         &self,
         method: &Method,
+        purpose: Purpose,
         code: &str,
         ctx: &RequestContext,
         policy: &Policy,
     ) -> Result<Verified> {
         let now = self.now();
-        self.reserve_attempt(method, ctx, policy).await?;
+        let counter = Counter::from(purpose);
+        self.reserve_attempt_for(method, counter, ctx, policy)
+            .await?;
         let Some(bit) = find(method, code) else {
             return Err(self
-                .code_failed(method, ctx, policy, AuditAction::CodeRejected)
+                .code_failed_for(method, counter, ctx, policy, AuditAction::CodeRejected)
                 .await);
         };
         let mut after = method.clone();
@@ -232,7 +239,7 @@ impl Tessera {
             })
         } else {
             Err(self
-                .code_failed(method, ctx, policy, AuditAction::CodeReplayed)
+                .code_failed_for(method, counter, ctx, policy, AuditAction::CodeReplayed)
                 .await)
         }
     }

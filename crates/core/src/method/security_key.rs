@@ -131,6 +131,8 @@ pub fn register_begin(
         last_step: None,
         failures: 0,
         locked_until: None,
+        registered_by: None,
+        way: None,
     };
     Ok((method, Enrollment::WebAuthn { options }))
 }

@@ -168,6 +168,8 @@ pub async fn register(
         last_step: None,
         failures: 0,
         locked_until: None,
+        registered_by: None,
+        way: None,
     })
 }
 
@@ -268,7 +270,7 @@ impl Tessera {
             &known,
         )?;
         let id = MethodId::new(self.rng.as_ref());
-        let method = register(
+        let mut method = register(
             answers,
             auth.account.id,
             id,
@@ -276,6 +278,7 @@ impl Tessera {
             self.passwords.as_ref(),
         )
         .await?;
+        method.registered_by = Some(auth.session.id);
         let audit = self
             .audit(
                 ctx,
@@ -357,7 +360,8 @@ impl Tessera {
         let Some((_, asked)) = flow.asked.filter(|(m, _)| *m == method.id) else {
             return Err(Error::bad("answers", Problem::Required));
         };
-        self.reserve_attempt(method, ctx, policy).await?;
+        self.reserve_attempt_for(method, purpose.into(), ctx, policy)
+            .await?;
         if verify(method, &asked, answers, self.passwords.as_ref()).await {
             Ok(Verified {
                 step: None,
@@ -365,7 +369,13 @@ impl Tessera {
             })
         } else {
             Err(self
-                .code_failed(method, ctx, policy, AuditAction::CodeRejected)
+                .code_failed_for(
+                    method,
+                    purpose.into(),
+                    ctx,
+                    policy,
+                    AuditAction::CodeRejected,
+                )
                 .await)
         }
     }

@@ -3,12 +3,13 @@
 //!
 //! Sending is refused, each with a clear error, when the country is not on the policy's
 //! allow-list, during the resend cool-down, or past the per-account, per-destination and
-//! global limits. The challenge and its outbox message commit together; the server's
+//! global limits. A password reset's codes count on budgets of their own (see `flow::reset`),
+//! so resets started by a stranger cannot use up the person's sign-in texts. The challenge and its outbox message commit together; the server's
 //! delivery worker sends the message.
 
 use super::{Challenge, Kind, Method, MethodData, Purpose, Verified, normalize_code};
 use crate::account::Account;
-use crate::audit::{AuditAction, AuditEvent, RequestContext};
+use crate::audit::{AuditAction, AuditEvent, RequestContext, RequestLanguage};
 use crate::challenge::{self, ChallengeState, ChallengeStatus, SentChallenge};
 use crate::error::{Error, NotAllowed, Problem, Result};
 use crate::ids::{ChallengeId, MethodId};
@@ -44,7 +45,10 @@ fn destination(method: &Method, via: Option<Channel>) -> Result<Destination> {
             delivery,
             ..
         } => {
-            let channel = match (method.kind, via.unwrap_or(*delivery)) {
+            // Asked for, else the way the person chose with their default, else what the
+            // phone was registered for.
+            let asked = via.or_else(|| method.way.and_then(|w| w.channel()));
+            let channel = match (method.kind, asked.unwrap_or(*delivery)) {
                 (Kind::PhoneMobile, c @ (Channel::Sms | Channel::Voice)) => c,
                 (_, Channel::Voice) => Channel::Voice,
                 _ => return Err(Error::bad("delivery", Problem::Invalid)),
@@ -69,9 +73,15 @@ fn destination(method: &Method, via: Option<Channel>) -> Result<Destination> {
     }
 }
 
-/// The language a person's messages are written in.
-pub(crate) fn locale_of(account: &Account) -> String {
-    account.locale.clone().unwrap_or_else(|| "en".into())
+/// The language of a code's text, call or email, asked for by the person in front of the
+/// browser that will type it: the one picked there, else their own choice, else that
+/// browser's (a reset's codes come before any sign-in remembered it), else the one remembered.
+fn code_locale(account: &Account, ctx: &RequestContext) -> String {
+    match (&ctx.language, &account.locale) {
+        (Some(RequestLanguage::Chosen(tag)), _) | (_, Some(tag)) => tag.clone(),
+        (Some(RequestLanguage::Browser(tag)), None) => tag.clone(),
+        (None, None) => account.message_locale(),
+    }
 }
 
 /// Seconds until a window that began at `oldest` lets one more through.
@@ -163,8 +173,14 @@ impl Tessera {
             .store
             .send_counts(account.id, &dest.to, now - hour, now - minute)
             .await?;
+        // A reset's codes have per-account and per-destination budgets of their own, which
+        // the reset flow counts before it gets here (`flow::reset`); the store's counts are
+        // the sign-in's and leave them out. The global limit is everyone's.
+        let own_budget = matches!(purpose, Purpose::Reset(_));
         let refused = if over(counts.global, policy.sends_per_minute) {
             Some(wait(counts.global.oldest, minute, now))
+        } else if own_budget {
+            None
         } else if over(counts.account, policy.sends_per_account_hour) {
             Some(wait(counts.account.oldest, hour, now))
         } else if over(counts.destination, policy.sends_per_destination_hour) {
@@ -210,7 +226,7 @@ impl Tessera {
                 topic: Topic::Code,
                 to: dest.to,
                 extension: dest.extension,
-                locale: locale_of(account),
+                locale: code_locale(account, ctx),
                 challenge_id: Some(id),
             },
             &body,
@@ -303,7 +319,8 @@ impl Tessera {
         if delivery == Some(MessageStatus::Failed) {
             return Err(Error::DeliveryFailed);
         }
-        self.reserve_attempt(method, ctx, policy).await?;
+        self.reserve_attempt_for(method, purpose.into(), ctx, policy)
+            .await?;
         let matches = match (&challenge.code_mac, normalize_code(code)) {
             (Some(mac), Some(code)) => self.keys.mac_matches(
                 challenge::MAC_CONTEXT,
@@ -325,7 +342,13 @@ impl Tessera {
             .challenge_failed(challenge.id, policy.code_tries)
             .await?;
         Err(self
-            .code_failed(method, ctx, policy, AuditAction::CodeRejected)
+            .code_failed_for(
+                method,
+                purpose.into(),
+                ctx,
+                policy,
+                AuditAction::CodeRejected,
+            )
             .await)
     }
 
@@ -333,16 +356,34 @@ impl Tessera {
     /// and with it the sign-in, step-up or registration that asked for it. False when the
     /// challenge is unknown, over, or not a call that asks for #.
     pub async fn confirm_call(&self, id: ChallengeId, ctx: &RequestContext) -> Result<bool> {
-        let Some(challenge) = self.store.challenge(id).await? else {
+        self.approve_call(id, ctx, |challenge| {
+            self.audit(ctx, Some(challenge.account_id), AuditAction::CallConfirmed)
+        })
+        .await
+    }
+
+    /// The challenge of a call that still waits for #, if `id` is one.
+    pub(crate) async fn waiting_call(&self, id: ChallengeId) -> Result<Option<SentChallenge>> {
+        let now = self.now();
+        Ok(self
+            .store
+            .challenge(id)
+            .await?
+            .filter(|c| c.status == ChallengeStatus::Open && !c.is_expired(now) && c.is_confirm()))
+    }
+
+    /// Approves a call that waits for #, recorded with the audit event `audit` makes (the
+    /// gateway's report, or an admin answering a call the development outbox kept).
+    pub(crate) async fn approve_call(
+        &self,
+        id: ChallengeId,
+        ctx: &RequestContext,
+        audit: impl FnOnce(&SentChallenge) -> AuditEvent,
+    ) -> Result<bool> {
+        let Some(challenge) = self.waiting_call(id).await? else {
             return Ok(false);
         };
         let now = self.now();
-        if challenge.status != ChallengeStatus::Open
-            || challenge.is_expired(now)
-            || !challenge.is_confirm()
-        {
-            return Ok(false);
-        }
         let notes = match (
             challenge.purpose.as_str(),
             self.store.method(challenge.method_id).await?,
@@ -354,10 +395,12 @@ impl Tessera {
             }
             _ => Vec::new(),
         };
-        let audit = self
-            .audit(ctx, Some(challenge.account_id), AuditAction::CallConfirmed)
-            .method(challenge.method_id)
-            .detail(serde_json::json!({ "purpose": challenge.purpose }));
+        let mut audit = audit(&challenge).method(challenge.method_id);
+        if let Some(detail) = audit.detail.as_object_mut() {
+            detail.insert("purpose".into(), challenge.purpose.clone().into());
+        } else {
+            audit.detail = serde_json::json!({ "purpose": challenge.purpose });
+        }
         Ok(matches!(
             self.store
                 .approve_challenge(id, now, &audit, &notes)

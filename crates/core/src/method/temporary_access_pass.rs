@@ -13,7 +13,7 @@
 //! refuses a step at or below the last one), so two nodes cannot both accept the same pass.
 //! An account holds at most one pass: issuing another replaces it.
 
-use super::{Kind, Method, MethodData, MethodStatus, Verified};
+use super::{Kind, Method, MethodData, MethodStatus, Purpose, Verified};
 use crate::account::Account;
 use crate::audit::{AuditAction, RequestContext};
 use crate::error::{Error, Result};
@@ -92,6 +92,8 @@ pub fn new_pass(
         last_step: None,
         failures: 0,
         locked_until: None,
+        registered_by: None,
+        way: None,
     }
 }
 
@@ -123,6 +125,7 @@ impl Tessera {
     pub(crate) async fn check_temporary_access_pass(
         &self,
         method: &Method,
+        purpose: Purpose,
         typed: &str,
         ctx: &RequestContext,
         policy: &Policy,
@@ -134,7 +137,8 @@ impl Tessera {
         let MethodData::TemporaryAccessPass { pass_hash } = &method.data else {
             return Err(Error::Expired);
         };
-        self.reserve_attempt(method, ctx, policy).await?;
+        self.reserve_attempt_for(method, purpose.into(), ctx, policy)
+            .await?;
         let matched = match normalize(typed) {
             Some(digits) => matches!(
                 self.passwords.verify(digits, Some(pass_hash.clone())).await,
@@ -149,7 +153,13 @@ impl Tessera {
             })
         } else {
             Err(self
-                .code_failed(method, ctx, policy, AuditAction::CodeRejected)
+                .code_failed_for(
+                    method,
+                    purpose.into(),
+                    ctx,
+                    policy,
+                    AuditAction::CodeRejected,
+                )
                 .await)
         }
     }

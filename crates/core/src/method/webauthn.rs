@@ -15,6 +15,7 @@ use crate::audit::{AuditAction, RequestContext};
 use crate::error::{Error, Internal, NotAllowed, Result, StoreError};
 use crate::flow::{FlowState, SignInFlow};
 use crate::ids::FlowId;
+use crate::lockout::Counter;
 use crate::policy::Policy;
 use crate::random;
 use crate::service::{IssuedSession, Tessera};
@@ -58,10 +59,31 @@ impl Tessera {
             && (kind != Kind::SecurityKey || self.relying_party.get().is_some())
     }
 
-    fn rp(&self) -> Result<&RelyingParty> {
+    pub(crate) fn rp(&self) -> Result<&RelyingParty> {
         self.relying_party
             .get()
             .ok_or(Error::NotAllowed(NotAllowed::KindUnavailable))
+    }
+
+    /// A reset decoy's security-key challenge (see `flow::reset_decoy`): the options a real
+    /// key's challenge has, for a credential that does not exist. Nothing is kept, as no
+    /// answer can pass.
+    pub(crate) fn decoy_key_options(&self, credential_id: Vec<u8>) -> Result<serde_json::Value> {
+        let (mut rcr, _) = self
+            .rp()?
+            .webauthn
+            .start_discoverable_authentication()
+            .map_err(|_| Error::Internal(Internal::WebAuthn))?;
+        // What `start_passkey_authentication` asks differently: one allowed credential, no
+        // extensions, no mediation.
+        rcr.mediation = None;
+        rcr.public_key.extensions = None;
+        rcr.public_key.allow_credentials = vec![webauthn_rs_proto::AllowCredentials {
+            type_: "public-key".into(),
+            id: credential_id,
+            transports: None,
+        }];
+        security_key::to_value(&rcr)
     }
 
     /// Asks a security key for an assertion: request options for the browser, and the
@@ -115,7 +137,8 @@ impl Tessera {
         policy: &Policy,
     ) -> Result<Verified> {
         let rp = self.rp()?;
-        self.reserve_attempt(method, ctx, policy).await?;
+        let scope = Counter::from(purpose);
+        self.reserve_attempt_for(method, scope, ctx, policy).await?;
         match purpose {
             Purpose::Register(_) => {
                 self.finish_registration(rp, method, answer, ctx, policy)
@@ -129,7 +152,7 @@ impl Tessera {
                 let Some(ceremony) = ceremony else {
                     // Never started, or answered already: a replay is refused like a wrong code.
                     return Err(self
-                        .code_failed(method, ctx, policy, AuditAction::CodeReplayed)
+                        .code_failed_for(method, scope, ctx, policy, AuditAction::CodeReplayed)
                         .await);
                 };
                 if ceremony.expires_at <= self.now() {
@@ -140,12 +163,12 @@ impl Tessera {
                 let key = self.credential_of(method).await?;
                 let assertion = match parse::<PublicKeyCredential>(answer) {
                     Some(a) if a.raw_id == credential_bytes(&key) => a,
-                    _ => return Err(self.rejected(method, ctx, policy).await),
+                    _ => return Err(self.rejected(method, scope, ctx, policy).await),
                 };
                 let result = rp
                     .webauthn
                     .finish_passkey_authentication(&assertion, &state);
-                self.accept_assertion(method, &key, result, ctx, policy)
+                self.accept_assertion(method, scope, &key, result, ctx, policy)
                     .await
             }
         }
@@ -165,11 +188,11 @@ impl Tessera {
             return Err(Error::Expired);
         };
         let Some(reg) = parse::<RegisterPublicKeyCredential>(answer) else {
-            return Err(self.rejected(method, ctx, policy).await);
+            return Err(self.rejected(method, Counter::Method, ctx, policy).await);
         };
         let passkey = match rp.webauthn.finish_passkey_registration(&reg, &state) {
             Ok(passkey) => passkey,
-            Err(_) => return Err(self.rejected(method, ctx, policy).await),
+            Err(_) => return Err(self.rejected(method, Counter::Method, ctx, policy).await),
         };
         let aaguid = security_key::aaguid_of(&reg);
         if !security_key::model_allowed(&policy.security_key_aaguids, aaguid) {
@@ -199,6 +222,7 @@ impl Tessera {
     async fn accept_assertion(
         &self,
         method: &Method,
+        scope: Counter,
         key: &SecurityKeyCredential,
         result: Result<webauthn_rs::prelude::AuthenticationResult, WebauthnError>,
         ctx: &RequestContext,
@@ -207,9 +231,11 @@ impl Tessera {
         let result = match result {
             Ok(r) if r.user_verified() => r,
             Err(WebauthnError::CredentialPossibleCompromise) => {
-                return Err(self.clone_warning(method, key, None, ctx, policy).await);
+                return Err(self
+                    .clone_warning(method, scope, key, None, ctx, policy)
+                    .await);
             }
-            _ => return Err(self.rejected(method, ctx, policy).await),
+            _ => return Err(self.rejected(method, scope, ctx, policy).await),
         };
         let mut passkey = parse_passkey(key)?;
         // The counter and backup flags move on; the stored copy is replaced below.
@@ -220,7 +246,9 @@ impl Tessera {
             .await?
         {
             let counter = Some(result.counter());
-            return Err(self.clone_warning(method, key, counter, ctx, policy).await);
+            return Err(self
+                .clone_warning(method, scope, key, counter, ctx, policy)
+                .await);
         }
         Ok(Verified {
             step: None,
@@ -303,7 +331,7 @@ impl Tessera {
             .webauthn
             .finish_discoverable_authentication_v2(&assertion, state, &passkey);
         let verified = self
-            .accept_assertion(&method, &key, result, ctx, &policy)
+            .accept_assertion(&method, Counter::Method, &key, result, ctx, &policy)
             .await?;
         self.accept_code(&method, verified, ctx, &policy).await?;
         self.passkey_session(&method, ctx, &policy).await
@@ -389,8 +417,14 @@ impl Tessera {
         Ok(session)
     }
 
-    async fn rejected(&self, method: &Method, ctx: &RequestContext, policy: &Policy) -> Error {
-        self.code_failed(method, ctx, policy, AuditAction::CodeRejected)
+    async fn rejected(
+        &self,
+        method: &Method,
+        scope: Counter,
+        ctx: &RequestContext,
+        policy: &Policy,
+    ) -> Error {
+        self.code_failed_for(method, scope, ctx, policy, AuditAction::CodeRejected)
             .await
     }
 
@@ -398,6 +432,7 @@ impl Tessera {
     async fn clone_warning(
         &self,
         method: &Method,
+        scope: Counter,
         key: &SecurityKeyCredential,
         counter: Option<u32>,
         ctx: &RequestContext,
@@ -417,7 +452,7 @@ impl Tessera {
         if let Err(e) = self.store.append_audit(&audit).await {
             return e.into();
         }
-        self.rejected(method, ctx, policy).await
+        self.rejected(method, scope, ctx, policy).await
     }
 
     async fn credential_of(&self, method: &Method) -> Result<SecurityKeyCredential> {

@@ -4,9 +4,10 @@
 use super::StoreResult;
 use crate::audit::AuditEvent;
 use crate::challenge::{ChallengeState, SentChallenge};
-use crate::ids::{AccountId, ChallengeId, MessageId, MethodId};
+use crate::ids::{AccountId, ChallengeId, MessageId, MethodId, SessionId};
 use crate::message::Message;
 use crate::method::Method;
+use crate::method::way::Way;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
@@ -32,6 +33,20 @@ pub enum Approval {
     Approved(SentChallenge),
     /// Unknown, expired, already answered, or not a call that asks for #.
     Refused,
+}
+
+/// A pending method proven: what [`DeliveryStore::activate_method_noting`] records.
+#[derive(Debug, Clone, Copy)]
+pub struct Activation {
+    pub method: MethodId,
+    /// The TOTP step that proved it; a step at or below the last accepted one changes nothing.
+    pub step: Option<i64>,
+    pub now: OffsetDateTime,
+    /// Whether it becomes the account's default.
+    pub make_default: bool,
+    /// The session that proved it, which becomes the one that registered it (every other
+    /// registration session of the account ends).
+    pub by: Option<SessionId>,
 }
 
 #[async_trait]
@@ -85,7 +100,8 @@ pub trait DeliveryStore: Send + Sync {
     ) -> StoreResult<Approval>;
 
     /// Code messages sent to `account`, to `destination` since `hour_ago`, and by everyone
-    /// since `minute_ago`.
+    /// since `minute_ago`. The first two leave a password reset's codes out: those have a
+    /// budget of their own (`flow::reset`).
     async fn send_counts(
         &self,
         account: AccountId,
@@ -138,10 +154,7 @@ pub trait DeliveryStore: Send + Sync {
     /// [`Store::activate_method`](super::Store::activate_method), queueing `notes` with it.
     async fn activate_method_noting(
         &self,
-        id: MethodId,
-        step: Option<i64>,
-        now: OffsetDateTime,
-        make_default: bool,
+        activation: &Activation,
         audit: &AuditEvent,
         notes: &[Message],
     ) -> StoreResult<bool>;
@@ -156,11 +169,13 @@ pub trait DeliveryStore: Send + Sync {
         notes: &[Message],
     ) -> StoreResult<bool>;
 
-    /// [`Store::set_default_method`](super::Store::set_default_method), queueing `notes`.
+    /// [`Store::set_default_method`](super::Store::set_default_method), queueing `notes`;
+    /// with a `way`, the method asks that way first from now on.
     async fn set_default_method_noting(
         &self,
         account: AccountId,
         method: Option<MethodId>,
+        way: Option<Way>,
         audit: &AuditEvent,
         notes: &[Message],
     ) -> StoreResult<()>;

@@ -142,6 +142,11 @@ app-passwords-off = Your organization doesn't allow app passwords.
 app-passwords-yours = Your app passwords
 app-passwords-none = You have no app passwords.
 app-passwords-deleted = The app password was deleted. The app that used it can no longer sign in.
+app-passwords-copy = Copy
+app-passwords-copied = Copied.
+app-passwords-copy-failed = Couldn't copy it. The password is selected: copy it with your keyboard or menu.
+app-passwords-delete-title = Delete app password
+app-passwords-delete-confirm = Delete the app password for { $name }? The app that uses it can no longer sign in. This can't be undone.
 
 # Changing the password
 password-change-title = Change your password

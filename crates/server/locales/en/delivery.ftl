@@ -57,3 +57,15 @@ outbox-empty = No messages yet.
 outbox-to = To
 outbox-status = Status
 outbox-text = Message
+# A call's pages, in the words of its kind: one that reads a code, one that asks for #.
+sent-title-call-code = Enter the code we read to you
+sent-title-call-confirm = Answer the call and press #
+sent-call-again = Call me again
+# The admin's outbox: a call kept there rang no phone, so an admin presses # for the person.
+admin-nav-outbox = Outbox
+outbox-extension = Extension { $extension }
+outbox-press = Press #
+outbox-press-hint = No phone rang: this is the development outbox. Press # for the person, as they would on the call.
+outbox-pressed = You pressed # on the call: it counts as answered.
+outbox-call-over = That call no longer waits for #: it was answered, it expired, or a newer call replaced it.
+reset-call-code-intro = Enter the code we read to you.

@@ -15,6 +15,7 @@ error-unauthorized = Sign in to continue.
 error-internal = Something went wrong on our side. Try again later.
 error-csrf = This form has expired or came from another site. Reload the page and try again.
 error-body_too_large = The request is too large.
+error-method_not_allowed = This address does not accept that request method.
 
 problem-required = this is required.
 problem-too-short = use at least { $min } characters.
@@ -76,10 +77,8 @@ other-title = Sign in another way
 other-intro = Choose how you want to verify it's you.
 
 # The registration interrupt
-register-title = More information required
+register-title = Keep your account secure
 register-intro = Your organization needs more information to keep your account secure.
-register-detail = You'll set up a second way to prove it's you, such as an authenticator app on your phone. It takes about a minute.
-register-other-kinds = Set up a different method
 
 # My security info
 security-info-title = My security info
@@ -153,6 +152,12 @@ activity-browser = Browser
 activity-browser-on = { $browser } on { $system }
 activity-unknown = Unknown
 activity-empty = Nothing yet.
+activity-with-method = { $action } — { $method }
+activity-method-named = { $kind } ({ $name })
+activity-pages = More activity
+activity-newer = Newer
+activity-older = Older
+activity-page-of = Page { $page } of { $pages }
 action-sign_in_password_failed = Wrong password
 action-sign_in_password_accepted = Password accepted
 action-sign_in_refused_disabled = Sign-in refused: account disabled
@@ -181,3 +186,21 @@ error-page-title = We couldn't do that
 error-page-not-found = Page not found
 error-page-internal = Something went wrong
 error-page-home = Go to the start page
+
+# The code field, by what the method gives.
+temporary-access-pass-label = Temporary access pass
+verify-intro-recovery-codes = Enter one of your recovery codes. Each code works once.
+step-up-intro-recovery-codes = Before you change your security info, enter one of your recovery codes. Each code works once.
+step-up-intro-temporary-access-pass = Before you change your security info, enter the temporary access pass your administrator gave you.
+
+# A method for password reset alone (email, security questions) is not a sign-in method.
+done-added-reset = Your password reset method was added.
+security-info-reset-only = Password reset only
+delete-title-reset = Delete password reset method
+done-deleted-reset = The password reset method was deleted.
+
+# How the default asks first.
+way-notification = notification
+way-code = code
+way-text = text
+way-call = call

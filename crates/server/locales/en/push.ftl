@@ -48,3 +48,7 @@ action-push_denied = Notification denied
 action-push_reported = Notification denied and reported
 action-push_number_wrong = Wrong number entered in the app
 action-push_signature_rejected = Answer with a bad signature refused
+
+push-denied-title = Sign-in denied
+push-reported-title = Sign-in denied and reported
+push-limit-reached = You've been sent as many notifications as allowed for now. You can ask for another after { $time }, or verify another way.

@@ -15,6 +15,7 @@ add-kind-recovery_codes = Ten single-use codes to keep somewhere safe, for when 
 ## Audit log
 action-reset_started = Password reset started
 action-reset_gate_passed = Identity verified for a password reset
+action-reset_locked = Password reset paused after too many wrong answers
 action-password_reset = Password reset
 action-recovery_codes_generated = New recovery codes made
 action-recovery_code_used = Recovery code used
@@ -90,7 +91,6 @@ security-info-recovery-few = Recovery codes left: { $left }.
 security-info-recovery-make-new = Make a new set
 
 ## The registration interrupt
-register-reset-needed = Your organization also needs { $count } ways to verify you if you forget your password. Add another method.
 register-skip = Skip for now
 register-skips-left = Skips left: { $count }.
 
@@ -114,32 +114,6 @@ policy-problem-unknown-or-wrong-type = this setting doesn't exist or has the wro
 policy-warning-security-questions = Security questions are on. NIST SP 800-63B and OWASP ASVS 5.0 (6.4.2) advise against them: answers are often public (on social media, in records) or easy to guess, and people reuse them. That's why they're off by default. Prefer recovery codes, an authenticator app or email for password reset.
 policy-security-questions-advice = Off by default: NIST and OWASP advise against security questions, since answers are often public or guessable.
 policy-warning-two-step-off = Two-step sign-in is off: a password alone signs people in.
-policy-key-two_step_required = Require two-step verification at sign-in
-policy-key-mfa_kinds = Methods allowed for two-step sign-in
-policy-key-registration_required = Require people to set up their security info at sign-in
-policy-key-registration_skips = Times a person may skip setting up their security info
-policy-key-code_instead_of_notification = Allow typing the app's code instead of approving a notification
-policy-key-report_blocks_account = Disable the account when someone reports a notification they didn't ask for
-policy-key-app_passwords_allowed = Allow app passwords for apps that can't do two-step verification
-policy-key-reset_enabled = Offer self-service password reset
-policy-key-reset_kinds = Methods allowed for password reset
-policy-key-reset_methods_required = Methods needed to reset a password (1 or 2)
-policy-key-security_questions_to_register = Security questions to answer when setting them up (3 to 5)
-policy-key-security_questions_to_answer = Security questions asked to reset a password (3 to 5)
-policy-key-reset_attempts_per_account = Password resets per account in each period
-policy-key-reset_attempts_per_ip = Password resets per IP address in each period
-policy-key-reset_window_secs = Period for the reset limits (seconds)
-policy-key-code_secs = Lifetime of a code sent by text, call or email (seconds)
-policy-key-code_length = Digits in a sent code (6 to 8)
-policy-key-lockout_threshold = Wrong codes in a row before a method locks
-policy-key-lockout_secs = Lock-out duration (seconds)
-policy-key-phone_countries = Countries or regions allowed for phones
-policy-hint-phone_countries = Two-letter codes separated by commas, such as NL, BE. Leave empty to allow every country.
-policy-key-flow_secs = Time to finish signing in or resetting a password (seconds)
-policy-key-step_up_window_secs = How long a verification counts for changes to security info (seconds)
-policy-key-session_idle_secs = Sign out after this much inactivity (seconds)
-policy-key-session_max_secs = Sign out at the latest after (seconds)
-policy-key-max_methods = Most methods one person may have
 policy-questions-title = Your organization's security questions
 policy-questions-intro = People choose from the built-in questions and these. Retiring a question hides it from new choices; people who answered it keep their answer.
 policy-questions-none = Your organization hasn't added questions of its own.
@@ -175,3 +149,7 @@ question-first-sport = Which sport did you first play in a club or team?
 question-first-dish = What was the first dish you cooked on your own?
 question-first-album = What was the first album you bought?
 question-childhood-neighbours = What was the surname of your neighbours when you were a child?
+
+# A mobile phone as a reset gate: a text or a call.
+reset-text-me = Text me a code
+reset-call-me = Call me

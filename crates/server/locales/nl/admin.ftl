@@ -142,6 +142,11 @@ app-passwords-off = Je organisatie staat geen app-wachtwoorden toe.
 app-passwords-yours = Je app-wachtwoorden
 app-passwords-none = Je hebt geen app-wachtwoorden.
 app-passwords-deleted = Het app-wachtwoord is verwijderd. De app die het gebruikte, kan zich niet meer aanmelden.
+app-passwords-copy = Kopiëren
+app-passwords-copied = Gekopieerd.
+app-passwords-copy-failed = Kopiëren lukte niet. Het wachtwoord is geselecteerd: kopieer het met je toetsenbord of menu.
+app-passwords-delete-title = App-wachtwoord verwijderen
+app-passwords-delete-confirm = Het app-wachtwoord voor { $name } verwijderen? De app die het gebruikt, kan zich dan niet meer aanmelden. Dit kan niet ongedaan worden gemaakt.
 
 # Het wachtwoord wijzigen
 password-change-title = Je wachtwoord wijzigen

@@ -14,6 +14,7 @@ error-unauthorized = Meld je aan om verder te gaan.
 error-internal = Er ging bij ons iets mis. Probeer het later opnieuw.
 error-csrf = Dit formulier is verlopen of kwam van een andere site. Laad de pagina opnieuw en probeer het nog eens.
 error-body_too_large = Het verzoek is te groot.
+error-method_not_allowed = Dit adres accepteert deze verzoekmethode niet.
 
 problem-required = dit is verplicht.
 problem-too-short = gebruik minstens { $min } tekens.
@@ -75,10 +76,8 @@ other-title = Op een andere manier aanmelden
 other-intro = Kies hoe je wilt bevestigen dat jij het bent.
 
 # Meer informatie vereist
-register-title = Meer informatie vereist
+register-title = Houd je account veilig
 register-intro = Je organisatie heeft meer informatie nodig om je account te beveiligen.
-register-detail = Je stelt een tweede manier in om te bewijzen dat jij het bent, zoals een authenticator-app op je telefoon. Dat duurt ongeveer een minuut.
-register-other-kinds = Een andere methode instellen
 
 # Mijn beveiligingsgegevens
 security-info-title = Mijn beveiligingsgegevens
@@ -152,6 +151,12 @@ activity-browser = Browser
 activity-browser-on = { $browser } op { $system }
 activity-unknown = Onbekend
 activity-empty = Nog niets.
+activity-with-method = { $action } — { $method }
+activity-method-named = { $kind } ({ $name })
+activity-pages = Meer activiteit
+activity-newer = Nieuwer
+activity-older = Ouder
+activity-page-of = Pagina { $page } van { $pages }
 action-sign_in_password_failed = Verkeerd wachtwoord
 action-sign_in_password_accepted = Wachtwoord geaccepteerd
 action-sign_in_refused_disabled = Aanmelden geweigerd: account uitgeschakeld
@@ -180,3 +185,21 @@ error-page-title = Dat lukte niet
 error-page-not-found = Pagina niet gevonden
 error-page-internal = Er ging iets mis
 error-page-home = Naar de startpagina
+
+# The code field, by what the method gives.
+temporary-access-pass-label = Tijdelijke toegangspas
+verify-intro-recovery-codes = Voer een van je herstelcodes in. Elke code werkt één keer.
+step-up-intro-recovery-codes = Voer, voordat je je beveiligingsgegevens wijzigt, een van je herstelcodes in. Elke code werkt één keer.
+step-up-intro-temporary-access-pass = Voer, voordat je je beveiligingsgegevens wijzigt, de tijdelijke toegangspas in die je van je beheerder hebt gekregen.
+
+# A method for password reset alone (email, security questions) is not a sign-in method.
+done-added-reset = Je methode voor het opnieuw instellen van je wachtwoord is toegevoegd.
+security-info-reset-only = Alleen om je wachtwoord opnieuw in te stellen
+delete-title-reset = Methode voor wachtwoordherstel verwijderen
+done-deleted-reset = De methode voor wachtwoordherstel is verwijderd.
+
+# How the default asks first.
+way-notification = melding
+way-code = code
+way-text = sms
+way-call = oproep

@@ -48,3 +48,7 @@ action-push_denied = Melding geweigerd
 action-push_reported = Melding geweigerd en gemeld
 action-push_number_wrong = Verkeerd getal ingevoerd in de app
 action-push_signature_rejected = Antwoord met een ongeldige handtekening geweigerd
+
+push-denied-title = Aanmelding geweigerd
+push-reported-title = Aanmelding geweigerd en gemeld
+push-limit-reached = Je hebt voorlopig het maximale aantal meldingen ontvangen. Na { $time } kun je er weer een aanvragen, of bevestig het op een andere manier.

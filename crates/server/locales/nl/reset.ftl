@@ -15,6 +15,7 @@ add-kind-recovery_codes = Tien codes voor eenmalig gebruik om veilig te bewaren,
 ## Auditlog
 action-reset_started = Wachtwoordherstel gestart
 action-reset_gate_passed = Identiteit bevestigd voor wachtwoordherstel
+action-reset_locked = Wachtwoordherstel gepauzeerd na te veel verkeerde antwoorden
 action-password_reset = Wachtwoord opnieuw ingesteld
 action-recovery_codes_generated = Nieuwe herstelcodes gemaakt
 action-recovery_code_used = Herstelcode gebruikt
@@ -90,7 +91,6 @@ security-info-recovery-few = Herstelcodes over: { $left }.
 security-info-recovery-make-new = Een nieuwe set maken
 
 ## De registratieonderbreking
-register-reset-needed = Je organisatie heeft ook { $count } manieren nodig om je te herkennen als je je wachtwoord vergeet. Voeg nog een methode toe.
 register-skip = Nu overslaan
 register-skips-left = Nog over te slaan: { $count } keer.
 
@@ -114,32 +114,6 @@ policy-problem-unknown-or-wrong-type = deze instelling bestaat niet of heeft het
 policy-warning-security-questions = Beveiligingsvragen staan aan. NIST SP 800-63B en OWASP ASVS 5.0 (6.4.2) raden ze af: antwoorden zijn vaak openbaar (op sociale media, in registers) of makkelijk te raden, en mensen gebruiken ze opnieuw. Daarom staan ze standaard uit. Gebruik liever herstelcodes, een authenticator-app of e-mail om wachtwoorden opnieuw in te stellen.
 policy-security-questions-advice = Standaard uit: NIST en OWASP raden beveiligingsvragen af, omdat antwoorden vaak openbaar of te raden zijn.
 policy-warning-two-step-off = Aanmelden in twee stappen staat uit: alleen een wachtwoord is genoeg om je aan te melden.
-policy-key-two_step_required = Verificatie in twee stappen verplichten bij het aanmelden
-policy-key-mfa_kinds = Toegestane methoden voor aanmelden in twee stappen
-policy-key-registration_required = Mensen verplichten hun beveiligingsgegevens in te stellen bij het aanmelden
-policy-key-registration_skips = Aantal keren dat iemand het instellen van beveiligingsgegevens mag overslaan
-policy-key-code_instead_of_notification = Toestaan dat de code uit de app wordt getypt in plaats van een melding goed te keuren
-policy-key-report_blocks_account = Het account uitschakelen als iemand een melding meldt die hij niet heeft aangevraagd
-policy-key-app_passwords_allowed = App-wachtwoorden toestaan voor apps die geen verificatie in twee stappen kunnen
-policy-key-reset_enabled = Zelf wachtwoord opnieuw instellen aanbieden
-policy-key-reset_kinds = Toegestane methoden voor wachtwoordherstel
-policy-key-reset_methods_required = Benodigde methoden om een wachtwoord opnieuw in te stellen (1 of 2)
-policy-key-security_questions_to_register = Te beantwoorden beveiligingsvragen bij het instellen (3 tot 5)
-policy-key-security_questions_to_answer = Gestelde beveiligingsvragen bij wachtwoordherstel (3 tot 5)
-policy-key-reset_attempts_per_account = Wachtwoordherstel per account per periode
-policy-key-reset_attempts_per_ip = Wachtwoordherstel per IP-adres per periode
-policy-key-reset_window_secs = Periode voor de herstelgrenzen (seconden)
-policy-key-code_secs = Geldigheid van een code per sms, oproep of e-mail (seconden)
-policy-key-code_length = Cijfers in een verstuurde code (6 tot 8)
-policy-key-lockout_threshold = Foute codes op rij voordat een methode wordt geblokkeerd
-policy-key-lockout_secs = Duur van de blokkering (seconden)
-policy-key-phone_countries = Toegestane landen of regio's voor telefoons
-policy-hint-phone_countries = Codes van twee letters, gescheiden door komma's, zoals NL, BE. Laat leeg om elk land toe te staan.
-policy-key-flow_secs = Tijd om het aanmelden of wachtwoordherstel af te ronden (seconden)
-policy-key-step_up_window_secs = Hoe lang een bevestiging geldt voor wijzigingen aan beveiligingsgegevens (seconden)
-policy-key-session_idle_secs = Afmelden na zoveel inactiviteit (seconden)
-policy-key-session_max_secs = Uiterlijk afmelden na (seconden)
-policy-key-max_methods = Maximaal aantal methoden per persoon
 policy-questions-title = De beveiligingsvragen van je organisatie
 policy-questions-intro = Mensen kiezen uit de ingebouwde vragen en deze. Een ingetrokken vraag is niet meer te kiezen; wie hem al beantwoordde, houdt zijn antwoord.
 policy-questions-none = Je organisatie heeft nog geen eigen vragen toegevoegd.
@@ -175,3 +149,7 @@ question-first-sport = Welke sport deed je als eerste bij een club of team?
 question-first-dish = Wat was het eerste gerecht dat je zelf kookte?
 question-first-album = Wat was het eerste album dat je kocht?
 question-childhood-neighbours = Wat was de achternaam van je buren toen je een kind was?
+
+# A mobile phone as a reset gate: a text or a call.
+reset-text-me = Stuur me een code per sms
+reset-call-me = Bel me

@@ -1,18 +1,56 @@
 //! `/api/v1/admin/accounts…`: administering accounts. Admin-only (a normal person gets
-//! `403 not_allowed`), and every change is an audit event naming the admin.
+//! `403 not_allowed`), and every change is an audit event naming the admin. [`AdminAccess`]
+//! is the permission every admin route of the API takes first.
 
 use crate::AppState;
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::session::{Authed, Context};
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
-use tessera_core::admin::{AccountOverview, NewTemporaryAccount};
+use tessera_core::admin::{AccountOverview, Admin, NewTemporaryAccount};
 use tessera_core::audit::AuditEvent;
-use tessera_core::{Account, AccountId, AccountStatus, Error, Method};
+use tessera_core::service::Auth;
+use tessera_core::{Account, AccountId, AccountStatus, Error, Method, RequestContext};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use zeroize::Zeroizing;
+
+/// A request from a signed-in admin (full session). Admin routes take it as their first
+/// extractor after the state, so the permission is checked before the path, query or body is
+/// read: whatever the request holds, an anonymous one gets `401 unauthorized` and a person who
+/// is not an admin `403 not_allowed`, never a `400` that tells them about the input.
+pub struct AdminAccess {
+    auth: Auth,
+    ctx: RequestContext,
+}
+
+impl FromRequestParts<AppState> for AdminAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Authed(auth) = Authed::from_request_parts(parts, state).await?;
+        let Ok(Context(ctx)) = Context::from_request_parts(parts, state).await;
+        state.tessera.admin(&auth, &ctx)?;
+        Ok(AdminAccess { auth, ctx })
+    }
+}
+
+impl AdminAccess {
+    /// The admin handle for this request (the capability of `tessera_core::admin`).
+    pub fn admin<'a>(&self, state: &'a AppState) -> Result<Admin<'a>, ApiError> {
+        Ok(state.tessera.admin(&self.auth, &self.ctx)?)
+    }
+
+    /// The admin's session and where the request came from.
+    pub fn into_parts(self) -> (Auth, RequestContext) {
+        (self.auth, self.ctx)
+    }
+}
 
 pub(crate) fn account_id(raw: &str) -> Result<AccountId, ApiError> {
     raw.trim().parse().map_err(|_| Error::NotFound.into())
@@ -53,7 +91,9 @@ pub struct AccountList {
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListQuery {
-    /// Part of a username or display name.
+    /// Part of a username or display name (at most 256 characters; `%` and `_` are taken
+    /// literally).
+    #[param(max_length = 256)]
     pub search: Option<String>,
     /// At most this many (100 by default, 1000 at most).
     pub limit: Option<u32>,
@@ -61,15 +101,16 @@ pub struct ListQuery {
 
 /// Accounts whose username or display name contains `search`, by username.
 #[utoipa::path(get, path = "/admin/accounts", tag = "admin", params(ListQuery),
-    responses((status = 200, body = AccountList), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = AccountList),
+        (status = 400, description = "A query that does not parse, or a `search` over 256 characters", body = ErrorBody),
+        (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<ApiJson<AccountList>, ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
+    let admin = access.admin(&state)?;
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let accounts = admin
         .list_accounts(search, q.limit.unwrap_or(100).clamp(1, 1000))
@@ -107,11 +148,10 @@ pub struct CreatedAccount {
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     ApiJson(req): ApiJson<CreateAccountRequest>,
 ) -> Result<(StatusCode, ApiJson<CreatedAccount>), ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
+    let admin = access.admin(&state)?;
     let (account, password) = admin
         .create_account_with_temporary_password(NewTemporaryAccount {
             username: req.username,
@@ -243,11 +283,10 @@ impl From<&AccountOverview> for AccountDetail {
     security(("bearer" = [])))]
 pub async fn show(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     Path(id): Path<String>,
 ) -> Result<ApiJson<AccountDetail>, ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
+    let admin = access.admin(&state)?;
     let overview = admin.overview(account_id(&id)?).await?;
     Ok(ApiJson(AccountDetail::from(&overview)))
 }
@@ -258,11 +297,10 @@ pub async fn show(
     security(("bearer" = [])))]
 pub async fn disable(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     Path(id): Path<String>,
 ) -> Result<ApiJson<AccountSummary>, ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
+    let admin = access.admin(&state)?;
     let account = admin
         .set_account_status(account_id(&id)?, AccountStatus::Disabled)
         .await?;
@@ -274,11 +312,10 @@ pub async fn disable(
     security(("bearer" = [])))]
 pub async fn enable(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     Path(id): Path<String>,
 ) -> Result<ApiJson<AccountSummary>, ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
+    let admin = access.admin(&state)?;
     let account = admin
         .set_account_status(account_id(&id)?, AccountStatus::Active)
         .await?;
@@ -299,11 +336,10 @@ pub struct RevokedResponse {
     security(("bearer" = [])))]
 pub async fn require_registration(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     Path(id): Path<String>,
 ) -> Result<ApiJson<RevokedResponse>, ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
+    let admin = access.admin(&state)?;
     let revoked = admin.require_registration(account_id(&id)?).await?;
     Ok(ApiJson(RevokedResponse { revoked }))
 }
@@ -329,12 +365,11 @@ pub struct TemporaryPasswordResponse {
     security(("bearer" = [])))]
 pub async fn temporary_password(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<TemporaryPasswordRequest>,
 ) -> Result<ApiJson<TemporaryPasswordResponse>, ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
+    let admin = access.admin(&state)?;
     let password = admin
         .set_temporary_password(account_id(&id)?, req.password.map(Zeroizing::new))
         .await?;
@@ -369,12 +404,11 @@ pub struct PassResponse {
     security(("bearer" = [])))]
 pub async fn issue_pass(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<PassRequest>,
 ) -> Result<(StatusCode, ApiJson<PassResponse>), ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
+    let admin = access.admin(&state)?;
     let issued = admin
         .issue_temporary_access_pass(account_id(&id)?, req.valid_for_minutes)
         .await?;
@@ -395,11 +429,10 @@ pub async fn issue_pass(
     security(("bearer" = [])))]
 pub async fn revoke_pass(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
+    let admin = access.admin(&state)?;
     if admin.revoke_temporary_access_pass(account_id(&id)?).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -419,11 +452,10 @@ pub struct EndedResponse {
     security(("bearer" = [])))]
 pub async fn end_sessions(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     Path(id): Path<String>,
 ) -> Result<ApiJson<EndedResponse>, ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
+    let admin = access.admin(&state)?;
     let ended = admin.end_sessions(account_id(&id)?).await?;
     Ok(ApiJson(EndedResponse { ended }))
 }

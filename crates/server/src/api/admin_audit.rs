@@ -1,10 +1,9 @@
 //! `/api/v1/admin/audit…`: the audit log, read with filters a page at a time, or exported as
 //! JSON lines (one event per line, oldest first) for a SIEM or an archive.
 
-use super::admin::EventView;
+use super::admin::{AdminAccess, EventView};
 use crate::AppState;
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
-use crate::session::{Authed, Context};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
@@ -22,7 +21,8 @@ use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 pub struct FilterQuery {
-    /// An account id or username.
+    /// An account id or username (at most 254 characters).
+    #[param(max_length = 254)]
     pub account: Option<String>,
     /// One action, e.g. `sign_in_succeeded`.
     pub action: Option<String>,
@@ -52,7 +52,17 @@ pub async fn filter_of(admin: &Admin<'_>, q: &FilterQuery) -> Result<AuditFilter
         None => None,
         Some(raw) => match raw.parse::<AccountId>() {
             Ok(id) => Some(id),
-            Err(_) => Some(admin.account(raw).await?.id),
+            // A username; what is wrong with it is said of the parameter it came in.
+            Err(_) => Some(
+                admin
+                    .account(raw)
+                    .await
+                    .map_err(|e| match e {
+                        Error::BadRequest { problem, .. } => Error::bad("account", problem),
+                        other => other,
+                    })?
+                    .id,
+            ),
         },
     };
     let action = match q.action.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
@@ -108,12 +118,11 @@ fn list_event(entry: &AuditEntry) -> AuditListEvent {
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     ApiQuery(filter): ApiQuery<FilterQuery>,
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<ApiJson<AuditList>, ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
+    let admin = access.admin(&state)?;
     let filter = filter_of(&admin, &filter).await?;
     let before = page
         .before
@@ -183,16 +192,16 @@ impl Export {
     security(("bearer" = [])))]
 pub async fn export(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     ApiQuery(q): ApiQuery<FilterQuery>,
 ) -> Result<Response, ApiError> {
     let filter = {
-        let admin = state.tessera.admin(&auth, &ctx)?;
+        let admin = access.admin(&state)?;
         let filter = filter_of(&admin, &q).await?;
         admin.record_audit_export(&filter).await?;
         filter
     };
+    let (auth, ctx) = access.into_parts();
     Ok(export_response(state.tessera.clone(), auth, ctx, filter))
 }
 

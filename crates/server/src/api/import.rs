@@ -1,10 +1,10 @@
 //! `/api/v1/admin/import/…`: accounts and hardware OATH tokens from CSV (the request body, as
 //! `text/csv`), with a report per row. A bad row does not stop the others.
 
+use super::admin::AdminAccess;
 use crate::AppState;
 use crate::error::{ApiError, ApiJson, ErrorBody, message};
 use crate::i18n::Tr;
-use crate::session::{Authed, Context};
 use axum::extract::rejection::StringRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use serde::Serialize;
@@ -197,12 +197,11 @@ pub async fn import_accounts(
     security(("bearer" = [])))]
 pub async fn tokens(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     tr: Tr,
     body: Result<String, StringRejection>,
 ) -> Result<ApiJson<ImportReport>, ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
+    let admin = access.admin(&state)?;
     let body = csv_body(body)?;
     Ok(ApiJson(import_tokens(&admin, &body, &tr).await?))
 }
@@ -216,12 +215,11 @@ pub async fn tokens(
     security(("bearer" = [])))]
 pub async fn accounts(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     tr: Tr,
     body: Result<String, StringRejection>,
 ) -> Result<ApiJson<ImportReport>, ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
+    let admin = access.admin(&state)?;
     let body = csv_body(body)?;
     Ok(ApiJson(import_accounts(&admin, &body, &tr).await?))
 }

@@ -8,6 +8,7 @@ use crate::qr;
 use crate::session::{Authed, Context};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use tessera_core::method::way::{Way, first_way};
 use tessera_core::method::{Enrollment, RegisterRequest};
 use tessera_core::{Error, Kind, NotAllowed, Problem};
 
@@ -33,8 +34,16 @@ pub async fn security_info(
     Authed(auth): Authed,
 ) -> Result<ApiJson<SecurityInfoResponse>, ApiError> {
     let info = state.tessera.security_info(&auth).await?;
+    let policy = state.tessera.policy().await?;
+    let default_way = info
+        .methods
+        .iter()
+        .find(|m| Some(m.id) == info.default_method)
+        .and_then(|m| first_way(m, &policy))
+        .map(|w| w.as_str());
     Ok(ApiJson(SecurityInfoResponse {
         default_method: info.default_method.map(|d| d.to_string()),
+        default_way,
         methods: info.methods.iter().map(MethodView::from).collect(),
     }))
 }
@@ -159,13 +168,28 @@ pub async fn set_default(
     ApiJson(req): ApiJson<SetDefaultRequest>,
 ) -> Result<ApiJson<DefaultResponse>, ApiError> {
     let id = parse_id(&req.method_id, "method_id")?;
+    let way = match req.way.as_deref() {
+        None => None,
+        Some(w) => Some(Way::parse(w).ok_or(Error::bad("way", Problem::Invalid))?),
+    };
     let proof = state.tessera.step_up_proof(&auth).await?;
     state
         .tessera
-        .set_default_method(&auth, id, proof, &ctx)
+        .set_default_method(&auth, id, way, proof, &ctx)
         .await?;
+    let policy = state.tessera.policy().await?;
+    let default_way = state
+        .tessera
+        .security_info(&auth)
+        .await?
+        .methods
+        .iter()
+        .find(|m| m.id == id)
+        .and_then(|m| first_way(m, &policy))
+        .map(|w| w.as_str());
     Ok(ApiJson(DefaultResponse {
         default_method: id.to_string(),
+        default_way,
     }))
 }
 

@@ -31,7 +31,10 @@ use utoipa_axum::routes;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tessera API", description = "Two-step verification and security info (API.md)."),
+    info(title = "Tessera API", description = "Two-step verification and security info (API.md). \
+Every error is `{\"error\": \"<code>\", \"message\": \"<text>\"}`: besides each operation's own, \
+a path that names no operation answers `404 not_found`, and a known path with a method it does \
+not take `405 method_not_allowed` (with `Allow`)."),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth)
 )]
@@ -82,6 +85,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(phone::resend))
         .routes(routes!(phone::regions))
         .routes(routes!(phone::outbox))
+        .routes(routes!(phone::press))
         .routes(routes!(app_passwords::list, app_passwords::create))
         .routes(routes!(app_passwords::delete))
         .routes(routes!(app_passwords::change_password))
@@ -117,11 +121,19 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     documented::add_common_errors(&mut doc);
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
     let served = doc.clone();
-    let router = router.route(
-        "/openapi.json",
-        axum::routing::get(move || async move { Json(served) }),
-    );
+    let router = router
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || async move { Json(served) }),
+        )
+        .fallback(not_found);
     (router, doc)
+}
+
+/// A path under `/api/v1` that names no operation: `404 not_found` in the API's format (a
+/// known path with another method is `405 method_not_allowed`, see `error.rs`).
+async fn not_found() -> ApiError {
+    Error::NotFound.into()
 }
 
 /// An id from a request body; a malformed one is a `bad_request` on that field.

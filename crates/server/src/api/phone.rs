@@ -1,6 +1,7 @@
 //! Phones and email in the API: the fields of `POST /me/security-info/methods` for them,
 //! resending a registration's code, the region list, and the admins' view of the outbox.
 
+use super::admin::AdminAccess;
 use super::types::{AddMethodRequest, ChallengeResponse};
 use crate::AppState;
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
@@ -143,6 +144,8 @@ pub struct OutboxMessage {
     /// `code` or `notification`.
     pub topic: &'static str,
     pub to: String,
+    /// The extension a call dials once it connects (an office phone's).
+    pub extension: Option<String>,
     /// `queued`, `sending`, `sent`, `kept` (the development outbox) or `failed`.
     pub status: &'static str,
     pub attempts: u32,
@@ -154,6 +157,9 @@ pub struct OutboxMessage {
     pub text: Option<String>,
     /// The gateway's reference, or the last error.
     pub note: Option<String>,
+    /// A call the development outbox kept that waits for #: no phone rang, so an admin may
+    /// press it for the person (`POST /admin/outbox/{id}/press`).
+    pub awaiting_pound: bool,
 }
 
 /// Outgoing texts, calls and emails, for admins: what the development `outbox` provider
@@ -163,20 +169,24 @@ pub struct OutboxMessage {
     security(("bearer" = [])))]
 pub async fn outbox(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     ApiQuery(q): ApiQuery<OutboxQuery>,
 ) -> Result<ApiJson<Vec<OutboxMessage>>, ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
-    let messages = admin.recent_messages(q.limit.unwrap_or(100)).await?;
-    Ok(ApiJson(outbox_view(&state, &messages)))
+    let admin = access.admin(&state)?;
+    Ok(ApiJson(
+        outbox_view(&state, &admin, q.limit.unwrap_or(100)).await?,
+    ))
 }
 
-pub fn outbox_view(
+/// What `/admin/outbox` shows: the newest `limit` messages, with their words.
+pub async fn outbox_view(
     state: &AppState,
-    messages: &[tessera_core::message::Message],
-) -> Vec<OutboxMessage> {
-    messages
+    admin: &tessera_core::admin::Admin<'_>,
+    limit: u32,
+) -> Result<Vec<OutboxMessage>, tessera_core::Error> {
+    let messages = admin.recent_messages(limit).await?;
+    let waiting = admin.calls_waiting(&messages).await?;
+    Ok(messages
         .iter()
         .map(|m| {
             let words = crate::delivery::words(&state.tessera, m, &state.config.organization);
@@ -185,6 +195,7 @@ pub fn outbox_view(
                 channel: m.channel.as_str(),
                 topic: m.topic.as_str(),
                 to: m.to.clone(),
+                extension: m.extension.clone().filter(|e| !e.is_empty()),
                 status: m.status.as_str(),
                 attempts: m.attempts,
                 created_at: m.created_at,
@@ -194,7 +205,37 @@ pub fn outbox_view(
                     .map(|w| w.subject.clone()),
                 text: words.map(|w| w.text),
                 note: m.note.clone(),
+                awaiting_pound: waiting.contains(&m.id),
             }
         })
-        .collect()
+        .collect())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PressResponse {
+    /// `confirmed`: the call is answered, and what placed it goes on; `ignored`: the call no
+    /// longer waits (answered, expired, or replaced by a newer one).
+    pub status: &'static str,
+}
+
+/// Presses # on a call the development outbox kept, as the person would on their phone (an
+/// admin trying Tessera out has no phone that rings). Audited as the call's #, naming the
+/// admin. `404` for anything but a call the outbox kept: one a gateway placed is answered
+/// on the phone only.
+#[utoipa::path(post, path = "/admin/outbox/{id}/press", tag = "admin",
+    params(("id" = String, Path, description = "The outbox message of the call")),
+    responses((status = 200, body = PressResponse), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn press(
+    State(state): State<AppState>,
+    access: AdminAccess,
+    Path(id): Path<String>,
+) -> Result<ApiJson<PressResponse>, ApiError> {
+    let admin = access.admin(&state)?;
+    let id = id.parse().map_err(|_| Error::NotFound)?;
+    let confirmed = admin.press_pound(id).await?;
+    Ok(ApiJson(PressResponse {
+        status: if confirmed { "confirmed" } else { "ignored" },
+    }))
 }

@@ -1,6 +1,7 @@
 //! The policy: `/api/v1/admin/policy` (admin-only, audited) and, for a person at the
 //! registration interrupt, `/api/v1/me/registration` (what is still needed, and skipping).
 
+use super::admin::AdminAccess;
 use super::types::SignedIn;
 use crate::AppState;
 use crate::error::{ApiError, ApiJson, ErrorBody};
@@ -10,9 +11,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use tessera_core::Kind;
 use tessera_core::policy::{Policy, PolicyError};
-use tessera_core::service::Auth;
-use tessera_core::{Kind, RequestContext};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -66,25 +66,14 @@ pub fn warnings(policy: &Policy, tr: &Tr) -> Vec<Warning> {
     out
 }
 
-/// The admin handle, or the refusal.
-fn admin_check(state: &AppState, auth: &Auth, ctx: &RequestContext) -> Result<(), ApiError> {
-    state
-        .tessera
-        .admin(auth, ctx)
-        .map(|_| ())
-        .map_err(Into::into)
-}
-
 /// The policy in force.
 #[utoipa::path(get, path = "/admin/policy", tag = "admin",
     responses((status = 200, body = PolicyResponse), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn show(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    _: AdminAccess,
     tr: Tr,
 ) -> Result<ApiJson<PolicyResponse>, ApiError> {
-    admin_check(&state, &auth, &ctx)?;
     Ok(respond(&state.tessera.policy().await?, &tr))
 }
 
@@ -95,13 +84,11 @@ pub async fn show(
     security(("bearer" = [])))]
 pub async fn replace(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     tr: Tr,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Response, ApiError> {
-    admin_check(&state, &auth, &ctx)?;
-    save(&state, &auth, &ctx, &tr, body).await
+    save(&state, &access, &tr, body).await
 }
 
 /// Changes the keys given and keeps the others.
@@ -110,12 +97,10 @@ pub async fn replace(
     security(("bearer" = [])))]
 pub async fn change(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     tr: Tr,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Response, ApiError> {
-    admin_check(&state, &auth, &ctx)?;
     let mut merged = serde_json::to_value(state.tessera.policy().await?).unwrap_or_default();
     let (Some(target), serde_json::Value::Object(changes)) = (merged.as_object_mut(), body) else {
         return Ok(refused(&tr, "body", &tr.get("problem-invalid")));
@@ -123,13 +108,12 @@ pub async fn change(
     for (key, value) in changes {
         target.insert(key, value);
     }
-    save(&state, &auth, &ctx, &tr, merged).await
+    save(&state, &access, &tr, merged).await
 }
 
 async fn save(
     state: &AppState,
-    auth: &Auth,
-    ctx: &RequestContext,
+    access: &AdminAccess,
     tr: &Tr,
     body: serde_json::Value,
 ) -> Result<Response, ApiError> {
@@ -144,7 +128,7 @@ async fn save(
             ));
         }
     };
-    match state.tessera.admin(auth, ctx)?.replace_policy(next).await? {
+    match access.admin(state)?.replace_policy(next).await? {
         Ok(policy) => Ok(respond(&policy, tr).into_response()),
         Err(PolicyError::UnknownKey(key)) => Ok(refused(
             tr,

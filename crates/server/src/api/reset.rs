@@ -102,9 +102,10 @@ pub async fn challenge(
     ApiJson(req): ApiJson<ChallengeRequest>,
 ) -> Result<ApiJson<ChallengeResponse>, ApiError> {
     let method_id = parse_id(&req.method_id, "method_id")?;
+    let via = super::phone::via(req.delivery.as_deref())?;
     let challenge = state
         .tessera
-        .reset_challenge(flow_id(&flow)?, method_id, &ctx)
+        .reset_challenge_via(flow_id(&flow)?, method_id, via, &ctx)
         .await?;
     let mut response = ChallengeResponse::from(challenge);
     localize_questions(&state, &tr, &mut response).await?;

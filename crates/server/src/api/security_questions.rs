@@ -3,6 +3,7 @@
 //! come in the request's language: built-in questions from the catalog (`question-<id>`),
 //! the admin's from their text per language.
 
+use super::admin::AdminAccess;
 use super::types::ChallengeResponse;
 use crate::AppState;
 use crate::error::{ApiError, ApiJson, ErrorBody};
@@ -184,11 +185,9 @@ pub struct AdminQuestions {
     responses((status = 200, body = AdminQuestions), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn admin_list(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    _: AdminAccess,
     tr: Tr,
 ) -> Result<ApiJson<AdminQuestions>, ApiError> {
-    state.tessera.admin(&auth, &ctx)?;
     let custom = state.tessera.custom_questions().await?;
     Ok(ApiJson(AdminQuestions {
         builtin: security_questions::BUILTIN
@@ -214,13 +213,11 @@ pub struct NewQuestion {
     security(("bearer" = [])))]
 pub async fn admin_add(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     ApiJson(req): ApiJson<NewQuestion>,
 ) -> Result<(StatusCode, ApiJson<AdminQuestion>), ApiError> {
-    let question = state
-        .tessera
-        .admin(&auth, &ctx)?
+    let question = access
+        .admin(&state)?
         .add_security_question(req.texts)
         .await?;
     Ok((StatusCode::CREATED, ApiJson(question.into())))
@@ -232,14 +229,9 @@ pub async fn admin_add(
     security(("bearer" = [])))]
 pub async fn admin_retire(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .tessera
-        .admin(&auth, &ctx)?
-        .retire_security_question(&id)
-        .await?;
+    access.admin(&state)?.retire_security_question(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

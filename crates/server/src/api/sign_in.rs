@@ -8,6 +8,7 @@ use crate::session::{Authed, Context, MaybeAuthed};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use tessera_core::flow::{FlowStatus, SignInOutcome};
+use tessera_core::method::way::first_way;
 use tessera_core::{Error, FlowId};
 use zeroize::Zeroizing;
 
@@ -35,11 +36,20 @@ pub async fn sign_in(
             flow,
             default_method,
             methods,
-        } => SignInResponse::MfaRequired {
-            flow: flow.to_string(),
-            default_method: default_method.to_string(),
-            methods: methods.iter().map(MethodSummary::from).collect(),
-        },
+        } => {
+            let policy = state.tessera.policy().await?;
+            let default_way = methods
+                .iter()
+                .find(|m| m.id == default_method)
+                .and_then(|m| first_way(m, &policy))
+                .map(|w| w.as_str());
+            SignInResponse::MfaRequired {
+                flow: flow.to_string(),
+                default_method: default_method.to_string(),
+                default_way,
+                methods: methods.iter().map(MethodSummary::from).collect(),
+            }
+        }
         SignInOutcome::RegistrationRequired { flow, session } => {
             SignInResponse::RegistrationRequired {
                 flow: flow.to_string(),

@@ -39,6 +39,10 @@ pub enum SignInResponse {
     MfaRequired {
         flow: String,
         default_method: String,
+        /// How the default asks first, when its kind has a choice: `notification` or `code`
+        /// (authenticator app), `text` or `call` (mobile phone).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        default_way: Option<&'static str>,
         methods: Vec<MethodSummary>,
     },
     RegistrationRequired {
@@ -176,6 +180,8 @@ impl From<&Method> for MethodView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SecurityInfoResponse {
     pub default_method: Option<String>,
+    /// How the default asks first, when its kind has a choice (see `SetDefaultRequest`).
+    pub default_way: Option<&'static str>,
     pub methods: Vec<MethodView>,
 }
 
@@ -289,11 +295,16 @@ pub struct MethodStatusResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SetDefaultRequest {
     pub method_id: String,
+    /// How it asks first: `notification` or `code` for an authenticator app, `text` or
+    /// `call` for a mobile phone. Left out, the method keeps its way.
+    #[serde(default)]
+    pub way: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DefaultResponse {
     pub default_method: String,
+    pub default_way: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

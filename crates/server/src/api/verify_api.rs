@@ -1,9 +1,10 @@
 //! `POST /api/v1/verify`, the question a PAM module or a RADIUS server asks, and the service
 //! credentials (API keys) admins issue for it under `/api/v1/admin/service-credentials`.
 
+use super::admin::AdminAccess;
 use crate::AppState;
 use crate::error::{ApiError, ApiJson, ErrorBody};
-use crate::session::{Authed, Context};
+use crate::session::Context;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
@@ -54,9 +55,9 @@ pub struct VerifyRequest {
 pub struct VerifyResponse {
     /// Whether to let the person in.
     pub valid: bool,
-    /// `ok`, `invalid_credentials`, `code_required`, `invalid_code`, `locked`,
-    /// `account_disabled`, `password_change_required`, `registration_required` or
-    /// `app_passwords_not_allowed`.
+    /// `ok`, `invalid_credentials` (also for a disabled account, so the answer never confirms
+    /// a password), `code_required`, `invalid_code`, `locked`, `password_change_required`,
+    /// `registration_required` or `app_passwords_not_allowed`.
     pub reason: &'static str,
     /// With `locked`: seconds until codes are accepted again.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -135,10 +136,9 @@ pub struct CredentialList {
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
 ) -> Result<ApiJson<CredentialList>, ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
+    let admin = access.admin(&state)?;
     let credentials = admin.service_credentials().await?;
     Ok(ApiJson(CredentialList {
         credentials: credentials.iter().map(CredentialView::from).collect(),
@@ -165,11 +165,10 @@ pub struct CreatedCredential {
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     ApiJson(req): ApiJson<CreateCredentialRequest>,
 ) -> Result<(StatusCode, ApiJson<CreatedCredential>), ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
+    let admin = access.admin(&state)?;
     let issued = admin.create_service_credential(&req.name).await?;
     Ok((
         StatusCode::CREATED,
@@ -186,11 +185,10 @@ pub async fn create(
     security(("bearer" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,
-    Context(ctx): Context,
-    Authed(auth): Authed,
+    access: AdminAccess,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let admin = state.tessera.admin(&auth, &ctx)?;
+    let admin = access.admin(&state)?;
     let id: ServiceCredentialId = id.trim().parse().map_err(|_| Error::NotFound)?;
     admin.revoke_service_credential(id).await?;
     Ok(StatusCode::NO_CONTENT)

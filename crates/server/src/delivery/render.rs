@@ -2,7 +2,7 @@
 //! admin from the development outbox).
 
 use crate::i18n::Tr;
-use crate::web::Stamp;
+use crate::web::{Stamp, browser};
 use tessera_core::message::{Body, Channel, Message, SecurityEvent};
 
 /// A message's words for its channel.
@@ -90,10 +90,8 @@ pub fn render(message: &Message, body: &Body, org: &str) -> Rendered {
                 ("kind", tr.get(&format!("kind-{}", kind.as_str()))),
                 ("when", when),
                 ("ip", ip.clone().unwrap_or_else(|| unknown.clone())),
-                (
-                    "browser",
-                    user_agent.clone().unwrap_or_else(|| unknown.clone()),
-                ),
+                // "Chrome on Linux", as the activity page names it.
+                ("browser", browser(user_agent.as_deref(), &tr)),
             ];
             let what = tr.args(&format!("msg-note-{}", event_key(*event)), &args);
             let text = match message.channel {

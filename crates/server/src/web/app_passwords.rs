@@ -1,8 +1,9 @@
 //! App passwords on the security info pages: the list (name, created, last used), creating
-//! one (after a recent second factor; it is shown once, on the answer to the POST), and
-//! deleting one.
+//! one (after a recent second factor; it is shown once, on the answer to the POST, with a
+//! "Copy" button where JavaScript runs), and deleting one after a confirmation page (a POST
+//! without `confirm=yes` shows that page too, so no form deletes in one step).
 
-use super::{Page, WebError, html, posted, step_up_proof};
+use super::{Page, WebError, html, ok, posted, step_up_proof};
 use crate::AppState;
 use crate::csrf::CsrfForm;
 use crate::error::ApiError;
@@ -13,7 +14,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::Deserialize;
 use tessera_core::app_passwords::MAX_PER_ACCOUNT;
 use tessera_core::service::Auth;
@@ -22,9 +23,10 @@ use tessera_core::{AppPasswordId, Error};
 const PATH: &str = "/security-info/app-passwords";
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(PATH, get(list).post(create))
-        .route("/security-info/app-passwords/{id}/delete", post(delete))
+    Router::new().route(PATH, get(list).post(create)).route(
+        "/security-info/app-passwords/{id}/delete",
+        get(delete_form).post(delete),
+    )
 }
 
 struct Row {
@@ -46,6 +48,7 @@ struct ListTemplate<'a> {
     done: Option<String>,
     error: Option<String>,
     limit: String,
+    copy_script: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,6 +96,7 @@ async fn render(
             done: shown.done,
             error,
             limit: page.tr.with("app-passwords-limit", "max", MAX_PER_ACCOUNT),
+            copy_script: super::assets::copy_script(),
         },
     ))
 }
@@ -152,18 +156,58 @@ async fn create(
     render(&page, &state, &auth, shown).await
 }
 
+#[derive(Template)]
+#[template(path = "app_password_delete.html")]
+struct DeleteTemplate<'a> {
+    page: &'a Page,
+    id: String,
+    name: String,
+}
+
+/// "Delete Old phone mail?", for one of the person's own app passwords.
+async fn confirm_page(
+    page: &Page,
+    state: &AppState,
+    auth: &Auth,
+    id: &str,
+) -> Result<Response, WebError> {
+    let id: AppPasswordId = id.trim().parse().map_err(|_| Error::NotFound)?;
+    let list = state.tessera.app_passwords(auth).await?;
+    let shown = list.iter().find(|p| p.id == id).ok_or(Error::NotFound)?;
+    Ok(ok(&DeleteTemplate {
+        page,
+        id: shown.id.to_string(),
+        name: shown.name.clone(),
+    }))
+}
+
+async fn delete_form(
+    mut page: Page,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let auth = page.full(&state).await?;
+    confirm_page(&page, &state, &auth, &id).await
+}
+
 #[derive(Deserialize)]
-pub struct EmptyForm {}
+pub struct DeleteForm {
+    #[serde(default)]
+    confirm: String,
+}
 
 async fn delete(
     mut page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
     Path(id): Path<String>,
-    form: Result<CsrfForm<EmptyForm>, ApiError>,
+    form: Result<CsrfForm<DeleteForm>, ApiError>,
 ) -> Result<Response, WebError> {
-    posted(form)?;
+    let form = posted(form)?;
     let auth = page.full(&state).await?;
+    if form.confirm != "yes" {
+        return confirm_page(&page, &state, &auth, &id).await;
+    }
     let id: AppPasswordId = id.trim().parse().map_err(|_| Error::NotFound)?;
     state.tessera.delete_app_password(&auth, id, &ctx).await?;
     Ok(Redirect::to(&format!("{PATH}?done=deleted")).into_response())

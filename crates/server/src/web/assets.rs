@@ -10,11 +10,13 @@ const CSS: &str = include_str!("../../static/tessera.css");
 const ICON: &str = include_str!("../../static/favicon.svg");
 const WEBAUTHN_JS: &str = include_str!("../../static/webauthn.js");
 const PUSH_JS: &str = include_str!("../../static/push.js");
+const COPY_JS: &str = include_str!("../../static/copy.js");
 
 pub const CSS_HASH: u64 = fnv1a(CSS.as_bytes());
 pub const ICON_HASH: u64 = fnv1a(ICON.as_bytes());
 const WEBAUTHN_JS_HASH: u64 = fnv1a(WEBAUTHN_JS.as_bytes());
 const PUSH_JS_HASH: u64 = fnv1a(PUSH_JS.as_bytes());
+const COPY_JS_HASH: u64 = fnv1a(COPY_JS.as_bytes());
 
 /// The security key pages' script (the WebAuthn ceremonies), with its version.
 pub fn webauthn_script() -> String {
@@ -24,6 +26,11 @@ pub fn webauthn_script() -> String {
 /// The notification pages' script (waiting for an approval), with its version.
 pub fn push_script() -> String {
     format!("/static/push.js?v={PUSH_JS_HASH:016x}")
+}
+
+/// The "Copy" buttons' script (a secret shown once), with its version.
+pub fn copy_script() -> String {
+    format!("/static/copy.js?v={COPY_JS_HASH:016x}")
 }
 
 /// FNV-1a: enough to tell versions apart, and computable at compile time.
@@ -44,6 +51,7 @@ pub async fn serve(Path(file): Path<String>) -> Response {
         "favicon.svg" => (ICON, "image/svg+xml"),
         "webauthn.js" => (WEBAUTHN_JS, "text/javascript; charset=utf-8"),
         "push.js" => (PUSH_JS, "text/javascript; charset=utf-8"),
+        "copy.js" => (COPY_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     // `private`: the response may carry a first CSRF cookie, which no shared cache may keep.

@@ -6,7 +6,7 @@
 //! changes; without JavaScript the "Continue" button does the same. Everything lives in the
 //! store, so any node can answer any of these requests.
 
-use super::{Page, WebError, html, posted, session_cookies, step_up_proof};
+use super::{Page, WebError, html, posted, step_up_proof};
 use crate::AppState;
 use crate::api::push::{ActivationView, MAX_WAIT_SECS, wait_for};
 use crate::csrf::CsrfForm;
@@ -22,7 +22,7 @@ use tessera_core::device::AppRegistration;
 use tessera_core::method::RegisterRequest;
 use tessera_core::service::Auth;
 use tessera_core::store::push::{PushStatus, binding_key};
-use tessera_core::{Error, Kind, MethodId, NotAllowed, SessionKind};
+use tessera_core::{Error, Kind, MethodId, NotAllowed};
 
 pub const ADD_PATH: &str = "/security-info/add/authenticator-app";
 
@@ -35,6 +35,8 @@ fn app_path(id: MethodId) -> String {
 struct AddTemplate<'a> {
     page: &'a Page,
     intro: String,
+    /// "Get the app", where the admin set where to get it (policy `authenticator_app_url`).
+    app_link: Option<String>,
     name: &'a str,
     notice: Option<String>,
     error: Option<String>,
@@ -61,6 +63,7 @@ async fn allowed(page: &mut Page, state: &AppState) -> Result<Auth, WebError> {
 
 fn add_page(
     page: &Page,
+    app_link: Option<String>,
     name: &str,
     notice: Option<String>,
     error: Option<(StatusCode, String)>,
@@ -72,6 +75,7 @@ fn add_page(
     let template = AddTemplate {
         page,
         intro: page.tr.with("app-add-intro", "org", &page.org),
+        app_link,
         name,
         notice,
         error,
@@ -87,7 +91,13 @@ pub async fn add_form(
     let auth = allowed(&mut page, &state).await?;
     step_up_proof(&state, &auth, ADD_PATH).await?;
     let notice = (q.notice.as_deref() == Some("expired")).then(|| page.t("app-expired"));
-    Ok(add_page(&page, "", notice, None))
+    Ok(add_page(&page, app_link(&state).await?, "", notice, None))
+}
+
+/// Where the admin says to get the app, if they said.
+async fn app_link(state: &AppState) -> Result<Option<String>, WebError> {
+    let url = state.tessera.policy().await?.authenticator_app_url;
+    Ok(Some(url.trim().to_string()).filter(|u| !u.is_empty()))
 }
 
 #[derive(Deserialize)]
@@ -115,7 +125,8 @@ pub async fn add(
         Ok((method, _)) => Ok(Redirect::to(&app_path(method.id)).into_response()),
         Err(e) => {
             let error = page.form_error(e)?;
-            Ok(add_page(&page, &form.name, None, Some(error)))
+            let link = app_link(&state).await?;
+            Ok(add_page(&page, link, &form.name, None, Some(error)))
         }
     }
 }
@@ -159,7 +170,6 @@ async fn activate_page(
     page: &Page,
     state: &AppState,
     auth: &Auth,
-    ctx: &tessera_core::RequestContext,
     id: MethodId,
     error: Option<(StatusCode, String)>,
 ) -> Result<Response, WebError> {
@@ -182,14 +192,10 @@ async fn activate_page(
     };
     match found {
         AppRegistration::Active => {
-            let done = Redirect::to("/security-info?done=added");
-            // The registration interrupt is over: the full session replaces this one.
-            if auth.session.kind == SessionKind::Registration
-                && let Some(session) = state.tessera.complete_registration(auth, ctx).await?
-            {
-                return Ok((session_cookies(state, &session), done).into_response());
-            }
-            return Ok(done.into_response());
+            return Ok(super::registration::after_adding(
+                auth,
+                tessera_core::Kind::AuthenticatorApp,
+            ));
         }
         AppRegistration::WaitingForDevice { code, expires_at } => {
             let view = ActivationView::new(state, code, expires_at);
@@ -231,12 +237,11 @@ pub fn ended_key(status: PushStatus) -> String {
 pub async fn activate_form(
     mut page: Page,
     State(state): State<AppState>,
-    Context(ctx): Context,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let auth = page.signed_in(&state).await?;
     let id: MethodId = id.parse().map_err(|_| Error::NotFound)?;
-    activate_page(&page, &state, &auth, &ctx, id, None).await
+    activate_page(&page, &state, &auth, id, None).await
 }
 
 #[derive(Deserialize)]
@@ -264,7 +269,7 @@ pub async fn resend(
         }
         Err(e) => {
             let error = page.form_error(e)?;
-            activate_page(&page, &state, &auth, &ctx, id, Some(error)).await
+            activate_page(&page, &state, &auth, id, Some(error)).await
         }
     }
 }

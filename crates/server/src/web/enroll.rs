@@ -4,7 +4,7 @@
 //! The pending method lives in the store, so reloading the QR page, or answering it on
 //! another node, shows the same secret.
 
-use super::{Page, WebError, html, ok, posted, session_cookies, step_up_proof};
+use super::{Page, WebError, html, ok, posted, step_up_proof};
 use crate::AppState;
 use crate::csrf::CsrfForm;
 use crate::error::ApiError;
@@ -18,9 +18,9 @@ use serde::Deserialize;
 use tessera_core::method::authenticator_code::{DIGITS, STEP_SECS};
 use tessera_core::method::{Enrollment, RegisterRequest};
 use tessera_core::service::Auth;
-use tessera_core::{Error, Kind, MethodId, NotAllowed, Problem, SessionKind};
+use tessera_core::{Error, Kind, MethodId, NotAllowed, Problem};
 
-const BEGIN_PATH: &str = "/security-info/add/authenticator-code";
+pub const BEGIN_PATH: &str = "/security-info/add/authenticator-code";
 
 #[derive(Template)]
 #[template(path = "add_authenticator_code.html")]
@@ -266,16 +266,7 @@ pub async fn finish(
         .register_finish(&auth, id, &form.code, &ctx)
         .await
     {
-        Ok(_) => {
-            let done = Redirect::to("/security-info?done=added");
-            if auth.session.kind == SessionKind::Registration
-                && let Some(session) = state.tessera.complete_registration(&auth, &ctx).await?
-            {
-                // The registration session is over; the full one replaces it (token rotation).
-                return Ok((session_cookies(&state, &session), done).into_response());
-            }
-            return Ok(done.into_response());
-        }
+        Ok(m) => return Ok(super::registration::after_adding(&auth, m.kind)),
         Err(e) => page.form_error(e)?,
     };
     Ok(match pending(&state, &auth, id).await? {

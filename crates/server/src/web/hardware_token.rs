@@ -1,7 +1,7 @@
 //! Activating a hardware token an admin imported and assigned: the person presses its button
 //! and types the code it shows. From then on it works like any authenticator code method.
 
-use super::{Page, WebError, html, posted, session_cookies};
+use super::{Page, WebError, html, posted};
 use crate::AppState;
 use crate::csrf::CsrfForm;
 use crate::error::ApiError;
@@ -15,7 +15,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use tessera_core::method::MethodData;
 use tessera_core::service::Auth;
-use tessera_core::{Error, Method, MethodId, SessionKind};
+use tessera_core::{Error, Method, MethodId};
 
 pub fn router() -> Router<AppState> {
     Router::new().route(
@@ -106,15 +106,7 @@ async fn activate(
         .register_finish(&auth, method.id, &form.code, &ctx)
         .await
     {
-        Ok(_) => {
-            let done = Redirect::to("/security-info?done=added");
-            if auth.session.kind == SessionKind::Registration
-                && let Some(session) = state.tessera.complete_registration(&auth, &ctx).await?
-            {
-                return Ok((session_cookies(&state, &session), done).into_response());
-            }
-            Ok(done.into_response())
-        }
+        Ok(m) => Ok(super::registration::after_adding(&auth, m.kind)),
         Err(e) => {
             let error = page.form_error(e)?;
             Ok(page_for(&page, &method, Some(error)))

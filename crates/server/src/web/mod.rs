@@ -15,6 +15,8 @@ mod admin;
 mod app_passwords;
 mod assets;
 mod authenticator_app;
+mod code_field;
+mod default_method;
 mod enroll;
 mod hardware_token;
 mod language;
@@ -35,7 +37,7 @@ mod step_up;
 mod view;
 
 pub use page::Page;
-pub use view::{MethodView, Stamp};
+pub use view::{MethodView, Stamp, browser};
 
 use crate::AppState;
 use crate::csrf::{CsrfForm, new_csrf_token};
@@ -82,7 +84,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/security-info/default",
-            get(security_info::default_form).post(security_info::set_default),
+            get(default_method::default_form).post(default_method::set_default),
         )
         .route("/step-up", get(step_up::form).post(step_up::verify))
         .route("/activity", get(activity::list))
@@ -156,19 +158,21 @@ struct ErrorTemplate<'a> {
 }
 
 /// The error page for `error`, for a request refused before any handler ran (the
-/// per-address limit of `limits`).
+/// per-address limit of `limits`, the origin check of `csrf`).
 pub(crate) async fn error_page(
     parts: &mut axum::http::request::Parts,
     state: &AppState,
-    error: Error,
+    error: impl Into<ApiError>,
 ) -> Response {
     use axum::extract::FromRequestParts;
     let Ok(page) = Page::from_request_parts(parts, state).await;
+    let error = error.into();
     let retry_after = match &error {
-        Error::RateLimited { retry_after } | Error::Locked { retry_after } => Some(*retry_after),
+        ApiError::Domain(Error::RateLimited { retry_after } | Error::Locked { retry_after }) => {
+            Some(*retry_after)
+        }
         _ => None,
     };
-    let error = ApiError::Domain(error);
     let status = error.status();
     let mut response = html(
         status,
@@ -232,11 +236,11 @@ async fn home(mut page: Page, State(state): State<AppState>) -> Result<Response,
     Ok(Redirect::to(to).into_response())
 }
 
-/// The `Page` is extracted only so the error page can show the organization's name.
-async fn not_found(_page: Page, uri: Uri) -> Response {
-    // The API nests under this router's fallback; it answers in its own format.
-    if uri.path().starts_with("/api/") {
-        return StatusCode::NOT_FOUND.into_response();
+/// The `Page` is extracted so the error page can show the organization's name.
+async fn not_found(page: Page, uri: Uri) -> Response {
+    // `/api/v1/…` has its own fallback; other paths under `/api` answer in its format too.
+    if uri.path() == "/api" || uri.path().starts_with("/api/") {
+        return ApiError::Domain(Error::NotFound).render(&page.tr);
     }
     WebError::from(Error::NotFound).into_response()
 }

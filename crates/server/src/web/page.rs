@@ -29,6 +29,8 @@ pub struct Page {
     pub is_admin: bool,
     /// This page's path and query: where the language menu comes back to.
     pub here: String,
+    /// During the registration interrupt: "Step 1 of 2" above the page.
+    pub wizard: Option<super::registration::WizardBar>,
     token: Option<String>,
     /// A language chosen in this browser beats the one saved with the account.
     lang_chosen: bool,
@@ -53,6 +55,7 @@ impl FromRequestParts<AppState> for Page {
             username: None,
             is_admin: false,
             here: here(&parts.uri),
+            wizard: None,
             token: token_from_parts(parts, state),
             lang_chosen: cookie_value(parts, LANG_COOKIE).is_some(),
         };
@@ -91,6 +94,11 @@ impl Page {
     /// A message from the catalog, for templates.
     pub fn t(&self, key: &str) -> String {
         self.tr.get(key)
+    }
+
+    /// The field for a one-time code of digits, for pages that ask for nothing else.
+    pub fn digits_field(&self) -> super::code_field::CodeField {
+        super::code_field::CodeField::digits(&self.tr)
     }
 
     pub fn languages(&self) -> &'static [(&'static str, &'static str)] {
@@ -141,6 +149,9 @@ impl Page {
             .ok_or(WebError::Api(ApiError::Domain(Error::Unauthorized)))?;
         if auth.password_change_required {
             return Err(WebError::Redirect(super::password::CHANGE_PATH.into()));
+        }
+        if auth.session.kind == SessionKind::Registration {
+            self.wizard = super::registration::progress(state, &auth, &self.tr).await?;
         }
         Ok(auth)
     }

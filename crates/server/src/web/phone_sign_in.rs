@@ -1,8 +1,9 @@
 //! Signing in and stepping up with a text or a call: "Text +31 6•••••78" or "Call …", then
 //! the code, or, for a call that asks for #, "I pressed #, continue" (no JavaScript needed:
-//! the call's # approves the flow out of band, and the button asks where it stands).
+//! the call's # approves the flow out of band, and the button asks where it stands; before
+//! the # is heard it says so).
 
-use super::phone::{SentTemplate, describe};
+use super::phone::{Sent, SentTemplate, describe};
 use super::{Page, WebError, html, posted, session_cookies};
 use crate::AppState;
 use crate::csrf::CsrfForm;
@@ -29,8 +30,12 @@ struct SignInPhoneTemplate<'a> {
     method_id: String,
     label: String,
     mobile: bool,
+    /// The person's default asks by text (else by call): that button comes first.
+    text_first: bool,
     /// A code went out (or a call is ringing).
     sent: Option<SentTemplate<'a>>,
+    /// The newest was a call: its button calls again.
+    called: bool,
     has_others: bool,
     error: Option<String>,
 }
@@ -79,18 +84,16 @@ async fn sign_in_render(
                 && l.challenge.expires_at > state.tessera.now()
         })
         .map(|_| {
-            let (intro, confirm, notice) = describe(page, &method.label(), latest.as_ref());
+            let sent = describe(page, &method.label(), latest.as_ref());
             SentTemplate {
                 page,
-                action: if confirm {
+                action: if sent.confirm {
                     "/sign-in/phone/continue".into()
                 } else {
                     "/sign-in/verify".into()
                 },
                 resend: None,
-                intro,
-                confirm,
-                notice,
+                sent,
                 error: None,
                 cancel: "/sign-in".into(),
             }
@@ -106,6 +109,10 @@ async fn sign_in_render(
             method_id: method.id.to_string(),
             label: method.label(),
             mobile: method.kind == Kind::PhoneMobile,
+            text_first: method.kind == Kind::PhoneMobile
+                && tessera_core::method::way::first_way(method, &state.tessera.policy().await?)
+                    != Some(tessera_core::method::way::Way::Call),
+            called: sent.as_ref().is_some_and(|s| s.sent.call),
             sent,
             has_others: methods.len() > 1,
             error,
@@ -197,9 +204,10 @@ struct StepUpTemplate<'a> {
     method_id: String,
     label: String,
     mobile: bool,
-    intro: Option<String>,
-    confirm: bool,
-    notice: Option<String>,
+    /// What the newest open challenge asks for, if there is one.
+    sent: Option<Sent>,
+    /// It was a call: its button calls again.
+    called: bool,
     error: Option<String>,
 }
 
@@ -233,13 +241,9 @@ async fn step_up_render(
             l.challenge.status == ChallengeStatus::Open
                 && l.challenge.expires_at > state.tessera.now()
         });
-    let (intro, confirm, notice) = match &latest {
-        Some(l) => {
-            let (intro, confirm, notice) = describe(page, &method.label(), Some(l));
-            (Some(intro), confirm, notice)
-        }
-        None => (None, false, None),
-    };
+    let sent = latest
+        .as_ref()
+        .map(|l| describe(page, &method.label(), Some(l)));
     let (status, error) = match error {
         Some((s, m)) => (s, Some(m)),
         None => (StatusCode::OK, None),
@@ -252,9 +256,8 @@ async fn step_up_render(
             method_id: method.id.to_string(),
             label: method.label(),
             mobile: method.kind == Kind::PhoneMobile,
-            intro,
-            confirm,
-            notice,
+            called: sent.as_ref().is_some_and(|s| s.call),
+            sent,
             error,
         },
     ))
@@ -317,4 +320,21 @@ pub async fn step_up_send(
         Err(e) => page.form_error(e)?,
     };
     step_up_render(&page, &state, &auth, next, &form.method_id, Some(error)).await
+}
+
+/// "I pressed #, continue" on a step-up call: on to `next` once the call's # proved the
+/// person, else the same page, saying the # has not been heard yet.
+pub async fn step_up_continue(
+    mut page: Page,
+    State(state): State<AppState>,
+    form: Result<CsrfForm<StepUpSendForm>, ApiError>,
+) -> Result<Response, WebError> {
+    let form = posted(form)?;
+    let auth = page.full(&state).await?;
+    let next = super::safe_next(Some(&form.next));
+    if state.tessera.step_up_proof(&auth).await.is_ok() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let waiting = (StatusCode::OK, page.t("sent-call-waiting"));
+    step_up_render(&page, &state, &auth, next, &form.method_id, Some(waiting)).await
 }

@@ -93,18 +93,55 @@ impl WaitTemplate<'_> {
     }
 }
 
-/// What the page shows of the newest notification for `method`: the number while it waits,
-/// or why it ended. `None` when there is none for this method yet.
+/// What the page shows of the newest notification: the number while it waits, or why it
+/// ended; and whether another may be asked for.
+struct Shown {
+    number: Option<u8>,
+    ended: Option<String>,
+    can_resend: bool,
+}
+
+impl Shown {
+    fn waiting(number: Option<u8>) -> Self {
+        Shown {
+            number,
+            ended: None,
+            can_resend: number.is_none(),
+        }
+    }
+
+    fn nothing() -> Self {
+        Self::waiting(None)
+    }
+
+    /// The notification limit is used up: the page says when the next one can be asked for,
+    /// instead of a button that would only be refused.
+    fn limit_reached(page: &Page, now: time::OffsetDateTime, retry_after: u64) -> Self {
+        let at = super::view::Stamp::new(now + time::Duration::seconds(retry_after as i64));
+        Shown {
+            number: None,
+            ended: Some(page.tr.with("push-limit-reached", "time", at.text)),
+            can_resend: false,
+        }
+    }
+}
+
+/// What the page shows of the newest notification for `method`. `None` when there is none
+/// for this method yet.
 fn shown(
     page: &Page,
     latest: Option<&PushRequest>,
     method: &Method,
     now: time::OffsetDateTime,
-) -> Option<(Option<u8>, Option<String>)> {
+) -> Option<Shown> {
     let r = latest.filter(|r| r.method_id == method.id)?;
     Some(match r.status_at(now) {
-        PushStatus::Pending => (Some(r.number), None),
-        status => (None, Some(page.t(&ended_key(status)))),
+        PushStatus::Pending => Shown::waiting(Some(r.number)),
+        status => Shown {
+            number: None,
+            ended: Some(page.t(&ended_key(status))),
+            can_resend: true,
+        },
     })
 }
 
@@ -193,19 +230,27 @@ async fn sign_in_page(
     let Some(method) = app_method(&methods, wanted, default) else {
         return Ok(Redirect::to("/sign-in/verify").into_response());
     };
-    let (number, ended) = match shown(page, latest.as_ref(), method, now) {
+    let shown = match shown(page, latest.as_ref(), method, now) {
         Some(found) => found,
         None => match state.tessera.sign_in_challenge(flow, method.id, ctx).await {
-            Ok(challenge) => (challenge.number, None),
+            Ok(challenge) => Shown::waiting(challenge.number),
             Err(Error::Expired | Error::NotFound) => return Ok(start_again(state)),
+            Err(Error::RateLimited { retry_after }) => Shown::limit_reached(page, now, retry_after),
             Err(e) => {
                 let error = page.form_error(e)?;
-                return sign_in_page_with(page, state, &methods, method, None, None, Some(error))
-                    .await;
+                return sign_in_page_with(
+                    page,
+                    state,
+                    &methods,
+                    method,
+                    Shown::nothing(),
+                    Some(error),
+                )
+                .await;
             }
         },
     };
-    sign_in_page_with(page, state, &methods, method, number, ended, error).await
+    sign_in_page_with(page, state, &methods, method, shown, error).await
 }
 
 async fn sign_in_page_with(
@@ -213,8 +258,7 @@ async fn sign_in_page_with(
     state: &AppState,
     methods: &[Method],
     method: &Method,
-    number: Option<u8>,
-    ended: Option<String>,
+    shown: Shown,
     error: Option<(StatusCode, String)>,
 ) -> Result<Response, WebError> {
     let view = MethodView::new(method, None, &page.tr);
@@ -228,9 +272,9 @@ async fn sign_in_page_with(
         page,
         title: page.t("push-sign-in-title"),
         intro: page.tr.with("push-intro", "method", &view.label),
-        number,
-        can_resend: number.is_none(),
-        ended,
+        number: shown.number,
+        can_resend: shown.can_resend,
+        ended: shown.ended,
         code_allowed: state.tessera.policy().await?.code_instead_of_notification,
         action: SIGN_IN_PATH.into(),
         here,
@@ -246,9 +290,13 @@ async fn sign_in_page_with(
 
 /// The sign-in was denied on the device: it is over.
 fn denied_page(page: &Page, status: PushStatus) -> Response {
+    let title = match status {
+        PushStatus::Reported => "push-reported-title",
+        _ => "push-denied-title",
+    };
     let template = WaitTemplate {
         page,
-        title: page.t("push-sign-in-title"),
+        title: page.t(title),
         intro: page.t(&ended_key(status)),
         number: None,
         ended: None,
@@ -410,10 +458,12 @@ async fn step_up_page(
         return Ok(Redirect::to(&back).into_response());
     };
     let latest = state.tessera.step_up_push(auth).await?;
-    let (number, ended) = match shown(page, latest.as_ref(), method, state.tessera.now()) {
+    let now = state.tessera.now();
+    let shown = match shown(page, latest.as_ref(), method, now) {
         Some(found) => found,
         None => match state.tessera.step_up_challenge(auth, method.id, ctx).await {
-            Ok(challenge) => (challenge.number, None),
+            Ok(challenge) => Shown::waiting(challenge.number),
+            Err(Error::RateLimited { retry_after }) => Shown::limit_reached(page, now, retry_after),
             Err(e) => {
                 let error = page.form_error(e)?;
                 return step_up_page_with(
@@ -422,26 +472,23 @@ async fn step_up_page(
                     &methods,
                     method,
                     next,
-                    None,
-                    None,
+                    Shown::nothing(),
                     Some(error),
                 )
                 .await;
             }
         },
     };
-    step_up_page_with(page, state, &methods, method, next, number, ended, error).await
+    step_up_page_with(page, state, &methods, method, next, shown, error).await
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn step_up_page_with(
     page: &Page,
     state: &AppState,
     methods: &[Method],
     method: &Method,
     next: String,
-    number: Option<u8>,
-    ended: Option<String>,
+    shown: Shown,
     error: Option<(StatusCode, String)>,
 ) -> Result<Response, WebError> {
     let view = MethodView::new(method, None, &page.tr);
@@ -469,9 +516,9 @@ async fn step_up_page_with(
         page,
         title: page.t("step-up-title"),
         intro: page.tr.with("push-step-up-intro", "method", &view.label),
-        number,
-        can_resend: number.is_none(),
-        ended,
+        number: shown.number,
+        can_resend: shown.can_resend,
+        ended: shown.ended,
         code_allowed: state.tessera.policy().await?.code_instead_of_notification,
         action: STEP_UP_PATH.into(),
         here: step_up_here(&next, method.id),

@@ -41,6 +41,9 @@ struct OverviewTemplate<'a> {
 struct NewTemplate<'a> {
     page: &'a Page,
     codes: Vec<String>,
+    /// Where "I've saved my codes" goes: on through the registration wizard, or back to
+    /// the person's security info.
+    next: &'static str,
 }
 
 async fn allowed(page: &mut Page, state: &AppState) -> Result<Auth, WebError> {
@@ -101,6 +104,11 @@ pub async fn generate(
             let mut response = ok(&NewTemplate {
                 page: &page,
                 codes: codes.iter().map(|c| c.to_string()).collect(),
+                next: if auth.session.kind == tessera_core::SessionKind::Registration {
+                    super::registration::PATH
+                } else {
+                    "/security-info?done=added"
+                },
             });
             response
                 .headers_mut()

@@ -119,6 +119,8 @@ struct Choice {
     id: String,
     label: String,
     detail: Option<String>,
+    /// A mobile phone: "Text me" and "Call me".
+    text_or_call: bool,
 }
 
 /// What the person types for the chosen gate.
@@ -141,6 +143,9 @@ struct GateTemplate<'a> {
     sent_to: Option<String>,
     /// "Approve the notification and choose 42", for an authenticator app.
     notification: Option<String>,
+    /// The gate is a phone that is called: the call reads the code aloud (a reset's calls
+    /// never ask for #).
+    call: bool,
     choices: Vec<Choice>,
     error: Option<String>,
 }
@@ -200,6 +205,16 @@ async fn gate_page(
         .filter(|m| !view.gates_passed.contains(&m.id))
         .collect();
     let chosen = wanted.and_then(|w| open.iter().find(|m| m.id == w).copied());
+    // A decoy's phone takes its delivery from a real person's, so this tells nothing.
+    let call = chosen.is_some_and(|m| {
+        matches!(
+            m.data,
+            tessera_core::method::MethodData::Phone {
+                delivery: tessera_core::message::Channel::Voice,
+                ..
+            }
+        )
+    });
     let method = match chosen {
         None => None,
         Some(m) => {
@@ -242,6 +257,7 @@ async fn gate_page(
                 id: v.id.clone(),
                 detail: v.name.as_ref().map(|_| v.kind.clone()),
                 label: v.label,
+                text_or_call: m.kind == Kind::PhoneMobile,
             }
         })
         .collect();
@@ -267,6 +283,7 @@ async fn gate_page(
             method,
             sent_to,
             notification,
+            call,
             choices,
             error,
         },
@@ -277,6 +294,9 @@ async fn gate_page(
 pub struct ChallengeForm {
     #[serde(default)]
     method_id: String,
+    /// For a mobile phone: `sms` or `voice`; what it was registered for when left out.
+    #[serde(default)]
+    delivery: String,
 }
 
 /// Starts a challenge on the chosen gate (a text or an email goes out), then asks for it.
@@ -293,7 +313,10 @@ pub async fn challenge(
     };
     let method = form.method_id.trim().parse::<MethodId>().ok();
     let result = match method {
-        Some(m) => state.tessera.reset_challenge(flow, m, &ctx).await,
+        Some(m) => {
+            let via = tessera_core::message::Channel::parse(&form.delivery);
+            state.tessera.reset_challenge_via(flow, m, via, &ctx).await
+        }
         None => Err(Error::NotFound),
     };
     match result {

@@ -5,7 +5,7 @@
 
 use super::sign_in::EmptyForm;
 use super::view::{MethodView, kind_name, kind_slug};
-use super::{Page, WebError, ok, posted, session_cookies, step_up_proof};
+use super::{Page, WebError, ok, posted, step_up_proof};
 use crate::AppState;
 use crate::csrf::CsrfForm;
 use crate::error::ApiError;
@@ -39,21 +39,12 @@ pub struct DoneQuery {
 pub async fn overview(
     mut page: Page,
     State(state): State<AppState>,
-    Context(ctx): Context,
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, WebError> {
     let auth = page.signed_in(&state).await?;
     if auth.session.kind == SessionKind::Registration {
-        // A registration whose method was verified but not yet exchanged (say, the browser
-        // went away at that moment) completes here.
-        if let Some(session) = state.tessera.complete_registration(&auth, &ctx).await? {
-            return Ok((
-                session_cookies(&state, &session),
-                Redirect::to("/security-info"),
-            )
-                .into_response());
-        }
-        return super::registration::page(&page, &state, &auth).await;
+        // The interrupt's pages all lead back to the wizard, which knows the next step.
+        return Ok(Redirect::to(super::registration::PATH).into_response());
     }
     let info = state.tessera.security_info(&auth).await?;
     let methods: Vec<MethodView> = info
@@ -61,14 +52,24 @@ pub async fn overview(
         .iter()
         .map(|m| MethodView::new(m, info.default_method, &page.tr))
         .collect();
-    let default_line = match methods.iter().find(|m| m.is_default) {
-        Some(m) => page.tr.with("security-info-default", "method", &m.label),
+    let policy = state.tessera.policy().await?;
+    let default_line = match info
+        .methods
+        .iter()
+        .find(|m| Some(m.id) == info.default_method)
+    {
+        Some(m) => page.tr.with(
+            "security-info-default",
+            "method",
+            super::default_method::label(m, &policy, &page.tr),
+        ),
         None => page.t("security-info-default-none"),
     };
     let done = match q.done.as_deref() {
-        Some(what @ ("added" | "deleted" | "default" | "password")) => {
-            Some(page.t(&format!("done-{what}")))
-        }
+        Some(
+            what @ ("added" | "added-reset" | "deleted" | "deleted-app" | "deleted-reset"
+            | "default" | "password"),
+        ) => Some(page.t(&format!("done-{what}"))),
         _ => None,
     };
     let template = OverviewTemplate {
@@ -77,7 +78,7 @@ pub async fn overview(
         methods,
         default_line,
         done,
-        app_passwords: state.tessera.policy().await?.app_passwords_allowed,
+        app_passwords: policy.app_passwords_allowed,
         recovery_nag: state
             .tessera
             .recovery_codes_state(&auth)
@@ -146,6 +147,22 @@ struct DeleteTemplate<'a> {
     method: MethodView,
     /// Deleting the last usable method means registering again at the next sign-in.
     is_last: bool,
+    /// An authenticator app keeps the account until the person removes it there too.
+    app_reminder: Option<String>,
+    /// A sign-in method, or one for password reset alone.
+    title: String,
+}
+
+/// Whether deleting `method` leaves an account behind in an app on the person's phone (a
+/// hardware token has no account to remove).
+fn lives_in_an_app(method: &tessera_core::Method) -> bool {
+    matches!(
+        method.kind,
+        Kind::AuthenticatorApp | Kind::AuthenticatorCode
+    ) && !matches!(
+        method.data,
+        tessera_core::method::MethodData::HardwareToken { .. }
+    )
 }
 
 async fn delete_page(
@@ -158,11 +175,31 @@ async fn delete_page(
     let info = state.tessera.security_info(auth).await?;
     let is_last = method.active && info.methods.iter().filter(|m| m.is_active()).count() == 1;
     let question = page.tr.with("delete-confirm", "method", &method.label);
+    let app_reminder = info
+        .methods
+        .iter()
+        .any(|m| m.id.to_string() == method.id && lives_in_an_app(m))
+        .then(|| {
+            page.tr.args(
+                "delete-app-reminder",
+                &[
+                    ("issuer", state.tessera.issuer().to_string()),
+                    ("username", auth.account.username.clone()),
+                ],
+            )
+        });
+    let title = page.t(if method.reset_only {
+        "delete-title-reset"
+    } else {
+        "delete-title"
+    });
     Ok(ok(&DeleteTemplate {
         page,
+        title,
         question,
         method,
         is_last,
+        app_reminder,
     }))
 }
 
@@ -192,85 +229,20 @@ pub async fn delete(
         &format!("/security-info/methods/{method_id}/delete"),
     )
     .await?;
+    let info = state.tessera.security_info(&auth).await?;
+    let deleted = info.methods.iter().find(|m| m.id == method_id);
+    let in_an_app = deleted.is_some_and(lives_in_an_app);
+    let reset_only = deleted.is_some_and(|m| !m.kind.is_sign_in_factor());
     state
         .tessera
         .delete_method(&auth, method_id, proof, &ctx)
         .await?;
-    Ok(Redirect::to("/security-info?done=deleted").into_response())
-}
-
-#[derive(Template)]
-#[template(path = "default_method.html")]
-struct DefaultTemplate<'a> {
-    page: &'a Page,
-    methods: Vec<MethodView>,
-    error: Option<String>,
-}
-
-async fn default_page(
-    page: &Page,
-    state: &AppState,
-    auth: &Auth,
-    error: Option<String>,
-) -> Result<Response, WebError> {
-    // The methods that can ask for the second step, the same ones step-up offers.
-    let (usable, default) = state.tessera.step_up_methods(auth).await?;
-    let methods = usable
-        .iter()
-        .map(|m| MethodView::new(m, default, &page.tr))
-        .collect();
-    let status = if error.is_some() {
-        axum::http::StatusCode::BAD_REQUEST
+    Ok(Redirect::to(if in_an_app {
+        "/security-info?done=deleted-app"
+    } else if reset_only {
+        "/security-info?done=deleted-reset"
     } else {
-        axum::http::StatusCode::OK
-    };
-    Ok(super::html(
-        status,
-        &DefaultTemplate {
-            page,
-            methods,
-            error,
-        },
-    ))
-}
-
-pub async fn default_form(
-    mut page: Page,
-    State(state): State<AppState>,
-) -> Result<Response, WebError> {
-    let auth = page.full(&state).await?;
-    step_up_proof(&state, &auth, "/security-info/default").await?;
-    default_page(&page, &state, &auth, None).await
-}
-
-#[derive(Deserialize)]
-pub struct DefaultForm {
-    #[serde(default)]
-    method_id: String,
-}
-
-pub async fn set_default(
-    mut page: Page,
-    State(state): State<AppState>,
-    Context(ctx): Context,
-    form: Result<CsrfForm<DefaultForm>, ApiError>,
-) -> Result<Response, WebError> {
-    let form = posted(form)?;
-    let auth = page.full(&state).await?;
-    let proof = step_up_proof(&state, &auth, "/security-info/default").await?;
-    let Ok(method_id) = form.method_id.trim().parse::<MethodId>() else {
-        let message = page.t("default-choose");
-        return default_page(&page, &state, &auth, Some(message)).await;
-    };
-    match state
-        .tessera
-        .set_default_method(&auth, method_id, proof, &ctx)
-        .await
-    {
-        Ok(()) => Ok(Redirect::to("/security-info?done=default").into_response()),
-        Err(e) => {
-            let (_, message) = page.form_error(e)?;
-            default_page(&page, &state, &auth, Some(message)).await
-        }
-    }
+        "/security-info?done=deleted"
+    })
+    .into_response())
 }

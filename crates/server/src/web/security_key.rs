@@ -23,7 +23,7 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use tessera_core::method::{Enrollment, RegisterRequest, Response as Answer};
 use tessera_core::service::Auth;
-use tessera_core::{Error, FlowId, Kind, MethodId, NotAllowed, Problem, SessionKind};
+use tessera_core::{Error, FlowId, Kind, MethodId, NotAllowed, Problem};
 
 const ADD_PATH: &str = "/security-info/add/security-key";
 
@@ -273,15 +273,7 @@ pub async fn register(
         Err(e) => Err(e),
     };
     let error = match result {
-        Ok(_) => {
-            let done = Redirect::to("/security-info?done=added");
-            if auth.session.kind == SessionKind::Registration
-                && let Some(session) = state.tessera.complete_registration(&auth, &ctx).await?
-            {
-                return Ok((session_cookies(&state, &session), done).into_response());
-            }
-            return Ok(done.into_response());
-        }
+        Ok(m) => return Ok(super::registration::after_adding(&auth, m.kind)),
         Err(Error::Expired) => {
             return Ok(Redirect::to(&format!("{ADD_PATH}?notice=expired")).into_response());
         }

@@ -11,7 +11,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::get;
 use std::collections::HashMap;
 use tessera_core::method::security_questions::{ANSWER_MAX, registered};
@@ -158,7 +158,10 @@ pub async fn save(
         .register_security_questions(&auth, &answers, proof, &ctx)
         .await
     {
-        Ok(_) => Ok(Redirect::to("/security-info?done=added").into_response()),
+        Ok(_) => Ok(super::registration::after_adding(
+            &auth,
+            tessera_core::Kind::SecurityQuestions,
+        )),
         Err(e) => {
             let error = page.form_error(e)?;
             questions_page(&page, &state, &auth, chosen, Some(error)).await

@@ -118,6 +118,7 @@ struct VerifyTemplate<'a> {
     page: &'a Page,
     method: MethodView,
     intro: String,
+    field: super::code_field::CodeField,
     has_others: bool,
     error: Option<String>,
 }
@@ -170,12 +171,8 @@ fn verify_page(
     error: Option<(StatusCode, String)>,
 ) -> Response {
     let view = MethodView::new(method, None, &page.tr);
-    // A temporary access pass is not a 6-digit code from an app.
-    let intro = if method.kind == tessera_core::Kind::TemporaryAccessPass {
-        page.t("verify-intro-temporary-access-pass")
-    } else {
-        page.tr.with("verify-intro", "method", &view.label)
-    };
+    let intro = super::code_field::intro(method.kind, &view.label, &page.tr, "verify-intro");
+    let field = super::code_field::CodeField::for_kind(method.kind, &page.tr);
     let (status, error) = match error {
         Some((status, message)) => (status, Some(message)),
         None => (StatusCode::OK, None),
@@ -184,6 +181,7 @@ fn verify_page(
         page,
         method: view,
         intro,
+        field,
         has_others: methods.len() > 1,
         error,
     };
@@ -218,7 +216,12 @@ pub async fn verify_form(
         let to = format!("/sign-in/phone?method={}", method.id);
         return Ok(Redirect::to(&to).into_response());
     }
-    if method.kind == tessera_core::Kind::AuthenticatorApp {
+    // The default asks the way the person chose with it: an app whose way is its code
+    // shows the code field rather than sending a notification.
+    let code_first = q.method.is_none()
+        && tessera_core::method::way::first_way(method, &state.tessera.policy().await?)
+            == Some(tessera_core::method::way::Way::Code);
+    if method.kind == tessera_core::Kind::AuthenticatorApp && !code_first {
         let to = format!("/sign-in/notification?method={}", method.id);
         return Ok(Redirect::to(&to).into_response());
     }
@@ -301,26 +304,14 @@ pub async fn other(
     }))
 }
 
-#[derive(Template)]
-#[template(path = "register.html")]
-pub struct RegisterTemplate<'a> {
-    pub page: &'a Page,
-    /// The policy also needs more methods for password reset (see `registration`).
-    pub reset_needed: Option<String>,
-    /// "You can skip this 2 more times", when the policy allows skipping.
-    pub skips: Option<String>,
-    /// Where "Next" goes: an authenticator app first, else the list of methods.
-    pub next: &'static str,
-}
-
-/// "More information required": a registration session's only page besides adding a method.
+/// The registration wizard: a registration session's only page besides adding a method.
 pub async fn register(mut page: Page, State(state): State<AppState>) -> Result<Response, WebError> {
     match page.auth(&state).await? {
         None => Ok(start_again(&state)),
         Some(auth) if auth.session.kind == tessera_core::SessionKind::Full => {
             Ok(Redirect::to("/security-info").into_response())
         }
-        Some(auth) => super::registration::page(&page, &state, &auth).await,
+        Some(auth) => super::registration::page(page, &state, &auth).await,
     }
 }
 

@@ -28,6 +28,7 @@ struct StepUpTemplate<'a> {
     next: String,
     method: Option<MethodView>,
     intro: String,
+    field: super::code_field::CodeField,
     others: Vec<OtherMethod>,
     error: Option<String>,
 }
@@ -82,9 +83,13 @@ async fn step_up_page(
         return Ok(Redirect::to(&format!("/step-up/notification?{query}")).into_response());
     }
     let view = method.map(|m| MethodView::new(m, None, &page.tr));
-    let intro = match &view {
-        Some(v) => page.tr.with("step-up-intro", "method", &v.label),
-        None => page.t("step-up-none"),
+    let intro = match (method, &view) {
+        (Some(m), Some(v)) => super::code_field::intro(m.kind, &v.label, &page.tr, "step-up-intro"),
+        _ => page.t("step-up-none"),
+    };
+    let field = match method {
+        Some(m) => super::code_field::CodeField::for_kind(m.kind, &page.tr),
+        None => page.digits_field(),
     };
     let others = methods
         .iter()
@@ -111,6 +116,7 @@ async fn step_up_page(
             next,
             method: view,
             intro,
+            field,
             others,
             error,
         },

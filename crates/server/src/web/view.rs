@@ -41,6 +41,8 @@ pub struct MethodView {
     /// The name, else the kind: how sentences refer to it.
     pub label: String,
     pub active: bool,
+    /// For password reset alone (email, security questions): never a sign-in method.
+    pub reset_only: bool,
     pub is_default: bool,
     pub created: Stamp,
     pub last_used: Option<Stamp>,
@@ -56,14 +58,25 @@ impl MethodView {
             .or_else(|| tessera_core::method::detail(method));
         MethodView {
             id: method.id.to_string(),
-            label: name.clone().unwrap_or_else(|| kind.clone()),
+            label: label(&kind, name.as_deref()),
             kind,
             name,
             active: method.is_active(),
+            reset_only: !method.kind.is_sign_in_factor(),
             is_default: default == Some(method.id),
             created: Stamp::new(method.created_at),
             last_used: method.last_used_at.map(Stamp::new),
         }
+    }
+}
+
+/// How sentences name a method: by its kind, with the person's name for it or its masked
+/// detail ("Authenticator app (Bob phone)", "Phone (+31 6•••••78)"), so "Default sign-in
+/// method: …" and "Open … and enter the number" say what kind of thing to reach for.
+fn label(kind: &str, name: Option<&str>) -> String {
+    match name {
+        Some(name) => format!("{kind} ({name})"),
+        None => kind.to_string(),
     }
 }
 

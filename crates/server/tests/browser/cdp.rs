@@ -296,6 +296,10 @@ impl Tab {
         self.key("ArrowDown", "ArrowDown", 40, None, 0).await;
     }
 
+    pub async fn arrow_up(&self) {
+        self.key("ArrowUp", "ArrowUp", 38, None, 0).await;
+    }
+
     /// Types into the focused field, as a keyboard would.
     pub async fn type_text(&self, text: &str) {
         self.call("Input.insertText", json!({"text": text})).await;

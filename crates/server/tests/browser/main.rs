@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cdp;
+mod forms;
 mod server;
 
 use cdp::{Browser, Tab};
@@ -187,6 +188,39 @@ impl Person<'_> {
         self.arrive("/sign-in").await;
     }
 
+    /// Back at the registration wizard after setting up a method: past a recommended backup
+    /// ("Skip this step"), then Done on the success page, on to "My security info".
+    async fn finish_wizard(&self) {
+        self.arrive("/sign-in/register").await;
+        let skip = "a[href='/sign-in/register/success']";
+        let query = format!("document.querySelector({}) !== null", json!(skip));
+        if self.tab.eval(&query).await == json!(true) {
+            self.activate(skip).await;
+            self.arrive("/sign-in/register/success").await;
+        }
+        self.activate("form[action='/sign-in/register/done'] button")
+            .await;
+        self.arrive("/security-info").await;
+    }
+
+    /// Picks the next (`down`) or previous language in the footer's menu.
+    async fn switch_language(&self, down: bool, lang: &str) {
+        self.focus("el.id === 'lang'").await;
+        if down {
+            self.tab.arrow_down().await;
+        } else {
+            self.tab.arrow_up().await;
+        }
+        self.activate("form.language button").await;
+        self.tab
+            .wait_until(&format!(
+                "document.documentElement.lang === {}",
+                json!(lang)
+            ))
+            .await;
+        self.check_page().await;
+    }
+
     /// On a security key page: press its button; the virtual key answers.
     async fn use_security_key(&self) {
         self.activate("form[data-webauthn] button[type=submit]")
@@ -229,13 +263,29 @@ async fn a_person_sets_up_an_app_and_a_key_and_signs_in_with_the_key() {
         let en = Tr::english();
         p.server.add_user("ada@example.org").await;
 
-        // The password, then the registration interrupt.
+        // The password, then the registration wizard: step 1 of 2 is the app.
+        let step = |current: u32, total: u32, tr: &Tr| {
+            tr.args(
+                "wizard-step",
+                &[
+                    ("current", current.to_string()),
+                    ("total", total.to_string()),
+                ],
+            )
+        };
         p.sign_in_with_password("ada@example.org").await;
         p.arrive("/sign-in/register").await;
-        p.shot("01-more-information-required").await;
+        let page = p.tab.text().await;
+        assert!(
+            page.contains(&step(1, 2, &en)) && page.contains(&en.get("wizard-app-start")),
+            "{page}"
+        );
+        p.shot("01-keep-your-account-secure").await;
+        // "I want to use a different authenticator app": one that shows codes.
         p.activate("a[href='/security-info/add/authenticator-code']")
             .await;
         p.arrive("/security-info/add/authenticator-code").await;
+        assert!(p.tab.text().await.contains(&step(1, 2, &en)));
         p.fill("#name", "Phone").await;
         p.tab.enter().await;
         p.arrive_matching("^/security-info/methods/[^/]+/verify$")
@@ -251,8 +301,39 @@ async fn a_person_sets_up_an_app_and_a_key_and_signs_in_with_the_key() {
         let code = p.server.code(secret.as_str().unwrap());
         p.fill("#code", &code).await;
         p.tab.enter().await;
+
+        // Step 2 of 2 recommends a backup; read once in Dutch, skipped, then "Success!".
+        p.arrive("/sign-in/register").await;
+        let page = p.tab.text().await;
+        assert!(
+            page.contains(&step(2, 2, &en)) && page.contains(&en.get("wizard-backup-title")),
+            "{page}"
+        );
+        p.shot("02b-step-2-backup").await;
+        p.switch_language(true, "nl").await;
+        let page = p.tab.text().await;
+        assert!(
+            page.contains(&step(2, 2, &nl)) && page.contains(&nl.get("wizard-backup-title")),
+            "{page}"
+        );
+        p.shot("02c-step-2-backup-nl").await;
+        p.activate("a[href='/sign-in/register/success']").await;
+        p.arrive("/sign-in/register/success").await;
+        let heading = p.tab.eval("document.querySelector('h1').textContent").await;
+        assert_eq!(heading, json!(nl.get("wizard-success-title")));
+        assert!(p.tab.text().await.contains("Phone"));
+        p.shot("02d-success-nl").await;
+        p.switch_language(false, "en").await;
+        let page = p.tab.text().await;
+        assert!(
+            page.contains(&en.get("wizard-success-intro")) && !page.contains(&step(2, 2, &en)),
+            "{page}"
+        );
+        p.shot("02e-success").await;
+        p.activate("form[action='/sign-in/register/done'] button")
+            .await;
         p.arrive("/security-info").await;
-        assert!(p.tab.text().await.contains(&en.get("done-added")));
+        assert!(p.tab.text().await.contains("Phone"));
         p.shot("03-security-info").await;
 
         // A security key: named, then registered with its PIN.
@@ -324,11 +405,14 @@ async fn a_person_sets_up_an_app_and_a_key_and_signs_in_with_the_key() {
         p.use_security_key().await;
         p.arrive_matching("^/security-info/methods/[^/]+/delete$")
             .await;
+        // The app keeps the account until she removes it there too: the page says so.
+        let page = p.tab.text().await;
+        assert!(page.contains("Example Org (ada@example.org)"), "{page}");
         p.shot("12-delete-nl").await;
         p.activate("button.button-danger").await;
         p.arrive("/security-info").await;
         let page = p.tab.text().await;
-        assert!(page.contains(&nl.get("done-deleted")), "{page}");
+        assert!(page.contains(&nl.get("done-deleted-app")), "{page}");
         assert!(page.contains("Blue key") && !page.contains(&app), "{page}");
         p.shot("13-deleted-nl").await;
 
@@ -339,7 +423,9 @@ async fn a_person_sets_up_an_app_and_a_key_and_signs_in_with_the_key() {
         p.fill("#username", "ada@example.org").await;
         p.tab.enter().await;
         p.arrive("/reset/verify").await;
-        p.activate_text("button.choice", "Blue key").await;
+        // A stranger may not read the names a person gave methods: the gate is its kind.
+        p.activate_text("button.choice", &nl.get("kind-security_key"))
+            .await;
         p.tab
             .wait_until("document.querySelector('form[data-webauthn]') !== null")
             .await;
@@ -370,8 +456,8 @@ async fn a_passkey_signs_in_without_a_username_or_password() {
         // The registration interrupt, answered with a security key.
         p.sign_in_with_password("bo@example.org").await;
         p.arrive("/sign-in/register").await;
-        p.activate("a[href='/security-info/add']").await;
-        p.arrive("/security-info/add").await;
+        p.activate("a[href='/sign-in/register/other']").await;
+        p.arrive("/sign-in/register/other").await;
         p.activate("a[href='/security-info/add/security-key']")
             .await;
         p.arrive("/security-info/add/security-key").await;
@@ -380,7 +466,7 @@ async fn a_passkey_signs_in_without_a_username_or_password() {
         p.arrive_matching("^/security-info/security-keys/[^/]+$")
             .await;
         p.use_security_key().await;
-        p.arrive("/security-info").await;
+        p.finish_wizard().await;
         assert!(p.tab.text().await.contains("Laptop key"));
         let credentials = p.tab.credentials(&authenticator).await;
         assert_eq!(

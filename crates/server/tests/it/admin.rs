@@ -214,7 +214,7 @@ async fn an_admin_creates_disables_enables_and_signs_out_an_account() {
         let (status, body) = h
             .post(&c, "/api/v1/sign-in", None, json!({"username": "ben@example.org", "password": PASSWORD}))
             .await;
-        assert_eq!((status, body["error"].as_str()), (403, Some("not_allowed")));
+        assert_eq!((status, body["error"].as_str()), (401, Some("invalid_credentials")));
         let (status, _) = h
             .post(&c, &format!("/api/v1/admin/accounts/{ben}/enable"), Some(&admin_token), json!({}))
             .await;

@@ -66,7 +66,7 @@ async fn the_admin_pages_create_an_account_whose_person_then_chooses_a_password(
         )
         .await;
         assert_eq!(r.status(), 400);
-        assert!(r.text().await.unwrap().contains("Check username"));
+        assert!(r.text().await.unwrap().contains("Check the username"));
         let r = page_post(
             &h,
             &c,
@@ -161,7 +161,14 @@ async fn the_admin_pages_create_an_account_whose_person_then_chooses_a_password(
         .await;
         assert_eq!(r.headers()["location"], "/security-info?done=password");
         let r = page_get(&h, &c, &token, "/security-info").await;
-        assert_eq!(r.status(), 200, "on to registering security info");
+        assert_eq!(
+            (
+                r.status().as_u16(),
+                r.headers()["location"].to_str().unwrap()
+            ),
+            (303, "/sign-in/register"),
+            "on to registering security info"
+        );
 
         // The admin disables her from her page; the log says who did.
         let r = page_post(

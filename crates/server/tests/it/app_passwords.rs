@@ -238,7 +238,10 @@ async fn at_most_forty_app_passwords_and_creating_one_needs_a_recent_second_fact
             (400, Some("app_passwords")),
             "{body}"
         );
-        assert_eq!(body["message"], "Check app_passwords: use at most 40.");
+        assert_eq!(
+            body["message"],
+            "Check the number of app passwords: use at most 40."
+        );
         let (_, list) = h.get(&c, "/api/v1/me/app-passwords", Some(&token)).await;
         assert_eq!(list["app_passwords"].as_array().unwrap().len(), 40);
         assert_eq!(list["max"], 40);
@@ -336,7 +339,7 @@ async fn the_security_info_pages_create_show_once_and_delete_an_app_password() {
             &c,
             &token,
             &format!("/security-info/app-passwords/{id}/delete"),
-            &[],
+            &[("confirm", "yes")],
         )
         .await;
         assert_eq!(
@@ -345,6 +348,82 @@ async fn the_security_info_pages_create_show_once_and_delete_an_app_password() {
         );
         let (_, list) = h.get(&c, "/api/v1/me/app-passwords", Some(&token)).await;
         assert!(list["app_passwords"].as_array().unwrap().is_empty());
+    })
+    .await;
+}
+
+/// The new password has a "Copy" button (shown by a script, so the page works without one),
+/// and deleting one asks first: the list links to a confirmation page, and a POST without
+/// `confirm=yes` only shows that page.
+#[tokio::test]
+async fn a_new_app_password_can_be_copied_and_deleting_one_asks_first() {
+    each_backend(|h: Harness| async move {
+        use crate::web::browser::signed_in;
+        const LIST: &str = "/security-info/app-passwords";
+        h.set_policy("app_passwords_allowed", "true").await;
+        let (b, _, _) = signed_in(&h, "eve@example.org").await;
+        let created = b.submit(LIST, LIST, &[("name", "Old phone mail")]).await;
+        created.shows(200, "Your app password for Old phone mail:");
+        let password = created.text_of("app-password");
+        let button = created
+            .html
+            .split("<button type=\"button\"")
+            .nth(1)
+            .and_then(|rest| rest.split("</button>").next())
+            .unwrap_or_else(|| panic!("no Copy button in:\n{}", created.html));
+        assert!(
+            button.contains("data-copy=\"app-password\"") && button.contains(" hidden>Copy"),
+            "hidden until the script shows it: {button}"
+        );
+        let script = created
+            .html
+            .split("<script src=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_string();
+        assert!(script.starts_with("/static/copy.js?v="), "{script}");
+        let js = b.get(&script).await;
+        assert_eq!(js.status, 200);
+        assert!(
+            js.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/javascript")
+        );
+        assert!(js.html.contains("navigator.clipboard"));
+
+        let list = b.get(LIST).await;
+        list.shows(200, "Old phone mail");
+        assert!(!list.html.contains(&password), "shown once");
+        let delete = list
+            .html
+            .split("<a href=\"")
+            .filter_map(|rest| rest.split('"').next())
+            .find(|href| href.starts_with(LIST) && href.ends_with("/delete"))
+            .unwrap_or_else(|| panic!("the list links to the confirmation: {}", list.html))
+            .to_string();
+        assert!(
+            !list
+                .html
+                .contains("method=\"post\" action=\"/security-info/app-passwords/")
+        );
+        b.get(&delete)
+            .await
+            .shows(200, "Delete the app password for Old phone mail?")
+            .shows(200, "name=\"confirm\" value=\"yes\"");
+        b.submit(LIST, &delete, &[])
+            .await
+            .shows(200, "Delete the app password for Old phone mail?");
+        b.get(LIST).await.shows(200, "Old phone mail");
+        b.submit(&delete, &delete, &[("confirm", "yes")])
+            .await
+            .redirects_to("/security-info/app-passwords?done=deleted");
+        b.get("/security-info/app-passwords?done=deleted")
+            .await
+            .shows(200, "The app password was deleted.")
+            .shows(200, "You have no app passwords.");
+        b.get(&delete).await.shows(404, "");
     })
     .await;
 }

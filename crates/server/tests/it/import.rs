@@ -224,7 +224,11 @@ async fn the_hardware_token_page_activates_a_token_without_showing_its_secret() 
         );
         let r = post(token_code(&h, OTHER_SECRET, 30)).await.unwrap();
         assert_eq!(r.status(), 303);
-        assert_eq!(r.headers()["location"], "/security-info?done=added");
+        assert_eq!(
+            r.headers()["location"],
+            "/sign-in/register",
+            "on through the registration wizard"
+        );
         let methods = h
             .store()
             .methods_of(id_of(&h, "jo@example.org").await.parse().unwrap())

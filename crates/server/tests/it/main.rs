@@ -4,22 +4,34 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod abuse;
+mod activity;
 mod admin;
+mod admin_input;
 mod admin_pages;
 mod api_security_info;
 mod api_sign_in;
 mod app_passwords;
+mod code_fields;
 mod common;
+mod default_way;
 mod email;
 mod gateway;
 mod import;
+mod language;
 mod ops;
+mod outbox_pages;
+mod password_guesses;
 mod phone;
 mod phone_pages;
 mod policy;
+mod policy_page;
 mod push;
+mod push_pages;
 mod recovery_codes;
+mod registration_takeover;
+mod registration_wizard;
 mod reset;
+mod reset_abuse;
 mod reset_gates;
 mod reset_web;
 mod security_questions;

@@ -161,3 +161,46 @@ async fn pages_add_a_phone_then_sign_in_with_a_text_and_with_a_call() {
     })
     .await;
 }
+
+/// The country menu starts where the browser's language says the person is (en-US: the
+/// United States, nl-NL: the Netherlands, fr-BE: Belgium); a language alone, or a region the
+/// policy doesn't allow, starts on the organization's own region.
+#[tokio::test]
+async fn the_country_menu_starts_on_the_browser_language_region() {
+    use crate::common::each_backend;
+    use crate::web::browser::{Resp, signed_in};
+    const ADD: &str = "/security-info/add/phone-mobile";
+    each_backend(|h: Harness| async move {
+        let (b, _, _) = signed_in(&h, "gus@example.org").await;
+        let chosen = async |accept: &str| {
+            let r =
+                b.c.get(h.url(ADD))
+                    .header("accept-language", accept)
+                    .send()
+                    .await
+                    .unwrap();
+            let page = Resp::from(r).await;
+            assert_eq!(page.status, 200, "{}", page.html);
+            let menu = &page.html[page.html.find("<select id=\"country\"").unwrap()..];
+            let chosen = menu
+                .split("<option")
+                .find(|o| o.contains(" selected>"))
+                .unwrap();
+            chosen[chosen.find("value=\"").unwrap() + 7..][..2].to_string()
+        };
+        assert_eq!(chosen("en-US,en;q=0.9").await, "US");
+        assert_eq!(chosen("nl-NL,nl;q=0.9,en;q=0.8").await, "NL");
+        assert_eq!(chosen("fr-BE,fr;q=0.9").await, "BE");
+        assert_eq!(chosen("de-AT").await, "AT");
+        assert_eq!(chosen("en").await, "NL", "the built-in default");
+        h.set_policy("phone_countries", "BE,NL").await;
+        assert_eq!(chosen("en").await, "BE", "the policy's first region");
+        assert_eq!(
+            chosen("en-US").await,
+            "BE",
+            "phones from the US aren't allowed"
+        );
+        assert_eq!(chosen("nl-NL").await, "NL");
+    })
+    .await;
+}

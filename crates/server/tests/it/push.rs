@@ -13,7 +13,7 @@ use tessera_core::method::authenticator_app::{Decision, activation_message, answ
 use tokio::sync::mpsc;
 
 /// An authenticator app, as the protocol sees it.
-struct Device {
+pub(crate) struct Device {
     key: SigningKey,
     credential: String,
 }
@@ -93,7 +93,7 @@ impl Device {
 
 /// A person with the app activated (and the test approved); their full session, the method
 /// and the device.
-async fn enrolled(
+pub(crate) async fn enrolled(
     h: &Harness,
     username: &str,
     wakeup_url: Option<&str>,
@@ -329,8 +329,60 @@ async fn an_approved_notification_passes_a_password_reset_gate() {
     .await;
 }
 
+#[tokio::test]
+async fn a_strangers_resets_do_not_use_up_the_sign_in_notifications() {
+    each_backend(|h: Harness| async move {
+        let c = h.client();
+        let (_, method, _device) = enrolled(&h, "quinn@example.org", None).await;
+        h.set_policy("push_requests_max", "3").await;
+        h.advance(301);
+        // Resets notify the app up to their own budget, then are refused.
+        for attempt in 1..=4 {
+            let (status, reset) = h
+                .post(
+                    &c,
+                    "/api/v1/reset",
+                    None,
+                    json!({"username": "quinn@example.org"}),
+                )
+                .await;
+            assert_eq!(status, 200, "{reset}");
+            let flow = reset["flow"].as_str().unwrap();
+            let (status, body) = h
+                .post(
+                    &c,
+                    &format!("/api/v1/reset/{flow}/challenge"),
+                    None,
+                    json!({"method_id": method}),
+                )
+                .await;
+            match attempt {
+                1..=3 => assert_eq!(status, 200, "{body}"),
+                _ => assert_eq!(
+                    (status, body["error"].as_str()),
+                    (429, Some("rate_limited")),
+                    "{body}"
+                ),
+            }
+        }
+        // The person's own sign-in notification still goes out.
+        let body = h.api_sign_in(&c, "quinn@example.org").await;
+        let flow = body["flow"].as_str().unwrap();
+        let (status, sent) = h
+            .post(
+                &c,
+                &format!("/api/v1/sign-in/{flow}/challenge"),
+                None,
+                json!({"method_id": body["default_method"]}),
+            )
+            .await;
+        assert_eq!(status, 200, "{sent}");
+    })
+    .await;
+}
+
 /// The number a notification page shows.
-fn shown_number(html: &str) -> u64 {
+pub(crate) fn shown_number(html: &str) -> u64 {
     let marker = "class=\"push-number\"";
     let start = html
         .find(marker)
@@ -390,9 +442,14 @@ async fn a_denied_sign_in_says_so_and_the_code_can_be_typed_instead() {
             .answer(&h, &device.only(&h).await, Decision::Deny, None)
             .await;
         assert_eq!(status, 200);
-        b.get(&page_path)
-            .await
-            .shows(200, "The request was denied in the app.");
+        let page = b.get(&page_path).await;
+        page.shows(200, "The request was denied in the app.")
+            .shows(200, "<h1>Sign-in denied</h1>");
+        assert!(
+            !page.html.contains("Approve sign-in request"),
+            "{}",
+            page.html
+        );
 
         // Next time, a wrong number ends the request; the page offers another, or the code.
         b.password("bea@example.org").await;
@@ -480,12 +537,17 @@ async fn the_app_is_added_on_the_pages_with_its_qr_code_and_test_notification() 
         let number = shown_number(&page.html);
         device.approve(&h, &device.only(&h).await, number).await;
         assert_eq!(b.get(&status_path).await.html, r#"{"state":"active"}"#);
-        let done = b.get(&page_path).await;
-        done.redirects_to("/security-info?done=added");
-        done.cookie("tessera_session");
-        b.get("/security-info?done=added")
+        // Back to the registration wizard, which offers a backup next; Done signs in.
+        b.get(&page_path).await.redirects_to("/sign-in/register");
+        b.get("/sign-in/register")
             .await
-            .shows(200, "Your sign-in method was added.");
+            .shows(200, "Step 2 of 2")
+            .shows(200, "Add a backup method");
+        b.finish_registration().await;
+        b.get("/security-info")
+            .await
+            .shows(200, "My security info")
+            .shows(200, "Test device");
         // Dutch pages say the same.
         let nl =
             b.c.get(h.url(ADD))

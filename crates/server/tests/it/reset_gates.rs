@@ -205,8 +205,10 @@ async fn a_security_key_is_a_gate_on_the_pages() {
 
         let b = crate::reset_web::to_the_gates(&h, "lena@example.org").await;
         let page = crate::reset_web::choose(&b, &id).await;
-        page.shows(200, "Prove it&#39;s you with &#34;Blue key&#34;")
+        // The kind, not the name the person gave it: a stranger sees this page too.
+        page.shows(200, "Prove it&#39;s you with &#34;Security key&#34;")
             .shows(200, "data-webauthn=\"get\"");
+        assert!(!page.html.contains("Blue key"), "{}", page.html);
         let csrf = page.csrf();
         // The script never ran: a clear error, and the gate is still open.
         b.post(
@@ -268,6 +270,64 @@ async fn a_security_key_is_a_gate() {
             "{body}"
         );
         assert_eq!(new_password(&h, &c, &flow, NEW_PASSWORD).await.0, 204);
+    })
+    .await;
+}
+
+/// A JSON value with every leaf replaced by its type: what a client can tell of its shape.
+fn skeleton(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(o) => {
+            Value::Object(o.iter().map(|(k, v)| (k.clone(), skeleton(v))).collect())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(skeleton).collect()),
+        Value::String(_) => json!("string"),
+        Value::Number(_) => json!("number"),
+        Value::Bool(_) => json!("bool"),
+        Value::Null => Value::Null,
+    }
+}
+
+#[tokio::test]
+async fn a_decoy_security_key_is_asked_as_a_real_one_is() {
+    each_backend(|h: Harness| async move {
+        let c = h.client();
+        let (token, _, _) = h.enrolled_user(&c, "mira@example.org").await;
+        let (_, key) = add_key(&h, &c, &token).await;
+
+        // The only person here has an app and a key: so has the decoy.
+        let (_, real) = begin(&h, &c, "mira@example.org").await;
+        let (_, decoy) = begin(&h, &c, "nobody@example.org").await;
+        let mut kinds = crate::common::method_kinds(&decoy);
+        kinds.sort();
+        assert_eq!(kinds, ["authenticator_code", "security_key"], "{decoy}");
+        let mut answers = Vec::new();
+        for (body, id) in [
+            (&real, key.clone()),
+            (&decoy, method_of(&decoy, "security_key")),
+        ] {
+            let flow = body["flow"].as_str().unwrap().to_string();
+            let (status, asked) = challenge(&h, &c, &flow, &id).await;
+            assert_eq!(status, 200, "{asked}");
+            assert_eq!(
+                asked["webauthn"]["publicKey"]["allowCredentials"]
+                    .as_array()
+                    .map(Vec::len),
+                Some(1),
+                "{asked}"
+            );
+            let (status, wrong) = verify(
+                &h,
+                &c,
+                &flow,
+                json!({"method_id": id, "webauthn": {"id": "nope"}}),
+            )
+            .await;
+            answers.push((skeleton(&asked), status, wrong["error"].clone()));
+        }
+        assert_eq!(answers[0], answers[1]);
+        assert_eq!(answers[0].1, 400);
     })
     .await;
 }

@@ -34,14 +34,15 @@ async fn registration_interrupt_then_sign_out_then_sign_in_with_a_code() {
         );
         b.get("/sign-in/register")
             .await
-            .shows(200, "More information required")
+            .shows(200, "Keep your account secure")
             .shows(
                 200,
                 "Your organization needs more information to keep your account secure",
-            );
+            )
+            .shows(200, "Step 1 of 2");
         b.get("/security-info")
             .await
-            .shows(200, "More information required");
+            .redirects_to("/sign-in/register");
         b.get("/activity").await.redirects_to("/security-info");
 
         let (_, secret) = b.add_authenticator("Phone").await;
@@ -49,7 +50,10 @@ async fn registration_interrupt_then_sign_out_then_sign_in_with_a_code() {
             .await
             .shows(200, "My security info")
             .shows(200, "Your sign-in method was added.")
-            .shows(200, "Default sign-in method: Phone")
+            .shows(
+                200,
+                "Default sign-in method: Authenticator app or hardware token (Phone)",
+            )
             .shows(200, "Authenticator app or hardware token");
 
         let r = b.submit("/security-info", "/sign-out", &[]).await;
@@ -232,19 +236,21 @@ async fn a_second_method_needs_step_up_then_default_and_delete() {
         )
         .await
         .redirects_to("/security-info?done=default");
-        b.get("/security-info?done=default")
-            .await
-            .shows(200, "Default sign-in method: Tablet");
+        b.get("/security-info?done=default").await.shows(
+            200,
+            "Default sign-in method: Authenticator app or hardware token (Tablet)",
+        );
 
         let delete = format!("/security-info/methods/{second}/delete");
-        b.get(&delete)
-            .await
-            .shows(200, "Delete Tablet? This can&#39;t be undone.");
+        b.get(&delete).await.shows(
+            200,
+            "Delete Authenticator app or hardware token (Tablet)? This can&#39;t be undone.",
+        );
         b.submit(&delete, &delete, &[])
             .await
-            .redirects_to("/security-info?done=deleted");
-        let info = b.get("/security-info?done=deleted").await;
-        info.shows(200, "The sign-in method was deleted.")
+            .redirects_to("/security-info?done=deleted-app");
+        let info = b.get("/security-info?done=deleted-app").await;
+        info.shows(200, "The authenticator app was deleted.")
             .shows(
                 200,
                 "Default sign-in method: Authenticator app or hardware token",

@@ -151,3 +151,32 @@ async fn accounts_list_by_username_and_search_both_names() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_remembered_language_changes_only_its_own_column() {
+    on_both(|db: Db| async move {
+        let store = db.store.as_ref();
+        let mut alice = seeded(store, "alice@example.org").await;
+        let browser = tessera_core::RequestLanguage::Browser("nl".into());
+        store.remember_locale(alice.id, &browser).await.unwrap();
+        alice.browser_locale = Some("nl".into());
+        assert_eq!(store.account(alice.id).await.unwrap(), Some(alice.clone()));
+
+        let chosen = tessera_core::RequestLanguage::Chosen("en".into());
+        store.remember_locale(alice.id, &chosen).await.unwrap();
+        alice.locale = Some("en".into());
+        assert_eq!(store.account(alice.id).await.unwrap(), Some(alice.clone()));
+
+        // A whole-account update from a copy read before leaves the browser's language be.
+        let mut stale = alice.clone();
+        stale.browser_locale = None;
+        stale.display_name = "Alice A.".into();
+        store.update_account(&stale, None).await.unwrap();
+        let now = store.account(alice.id).await.unwrap().unwrap();
+        assert_eq!(
+            (now.display_name.as_str(), now.browser_locale.as_deref()),
+            ("Alice A.", Some("nl"))
+        );
+    })
+    .await;
+}

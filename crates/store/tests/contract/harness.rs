@@ -129,6 +129,7 @@ pub fn account(username: &str) -> Account {
         display_name: format!("{username} display"),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".to_string(),
         locale: None,
+        browser_locale: None,
         status: AccountStatus::Active,
         is_admin: false,
         email: None,
@@ -181,6 +182,8 @@ pub fn method(account: AccountId, status: MethodStatus, created: i64) -> Method 
         last_step: None,
         failures: 0,
         locked_until: None,
+        registered_by: None,
+        way: None,
     }
 }
 

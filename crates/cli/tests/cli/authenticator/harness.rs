@@ -461,3 +461,29 @@ impl Drop for Watch {
         let _ = self.child.wait();
     }
 }
+
+/// The keys of a JSON object as written, repeats kept: `serde_json::Value` keeps only the last
+/// of a key written twice, which would hide the repeat.
+pub fn top_level_keys(json: &str) -> Vec<String> {
+    struct Keys(Vec<String>);
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = Keys;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+            let mut keys = Vec::new();
+            while let Some((key, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                keys.push(key);
+            }
+            Ok(Keys(keys))
+        }
+    }
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_map(Visitor)
+        }
+    }
+    serde_json::from_str::<Keys>(json).unwrap().0
+}

@@ -44,6 +44,16 @@ async fn activation_by_qr_payload_then_a_sign_in_approved_with_the_number() {
         assert_eq!(pending.len(), 1, "{pending:?}");
         assert_eq!(pending[0]["purpose"], "register");
         assert_eq!(pending[0]["account"]["username"], "alice@example.org");
+        // Each key once per line: the authenticator's own account is `local_account`.
+        assert_eq!(pending[0]["local_account"], "1");
+        let raw = h.cli_ok(&["pending"]).await;
+        for line in raw.lines() {
+            let keys = super::harness::top_level_keys(line);
+            let mut unique = keys.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(keys.len(), unique.len(), "a key twice in {line}");
+        }
         let (_, info) = h.get("/api/v1/me/security-info", Some(&token)).await;
         assert_eq!(info["methods"][0]["status"], "pending", "{info}");
         let id = pending[0]["id"].as_str().unwrap();
@@ -199,9 +209,10 @@ async fn deny_ends_the_sign_in_and_report_blocks_the_account_by_policy() {
                 json!({"username": "carol@example.org", "password": super::harness::PASSWORD}),
             )
             .await;
+        // Disabled, and answered as a wrong password would be.
         assert_eq!(
             (status, body["error"].as_str()),
-            (403, Some("not_allowed")),
+            (401, Some("invalid_credentials")),
             "{body}"
         );
         let node = h.node(0);

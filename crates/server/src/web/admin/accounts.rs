@@ -73,6 +73,7 @@ struct ListTemplate<'a> {
     nav: AdminNav,
     search: String,
     accounts: Vec<AccountRow>,
+    error: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,18 +94,28 @@ async fn list(
     let auth = admin_auth(&mut page, &state).await?;
     let admin = handle(&state, &auth, &ctx)?;
     let search = q.q.trim().to_string();
-    let accounts = admin
+    // A search too long to run is said above the form, which keeps what was typed.
+    let (accounts, error) = match admin
         .list_accounts(Some(search.as_str()).filter(|s| !s.is_empty()), LISTED)
-        .await?;
+        .await
+    {
+        Ok(accounts) => (accounts, None),
+        Err(e) => (Vec::new(), Some(page.form_error(e)?)),
+    };
     let accounts = accounts.iter().map(|a| AccountRow::new(a, &page)).collect();
-    Ok(ok(&ListTemplate {
+    let template = ListTemplate {
         page: &page,
         nav: AdminNav {
             current: "accounts",
         },
         search,
         accounts,
-    }))
+        error: error.as_ref().map(|(_, message)| message.clone()),
+    };
+    Ok(match error {
+        Some((status, _)) => html(status, &template),
+        None => ok(&template),
+    })
 }
 
 #[derive(Template)]
@@ -166,8 +177,8 @@ async fn create(
     Context(ctx): Context,
     form: Result<CsrfForm<NewForm>, ApiError>,
 ) -> Result<Response, WebError> {
-    let form = posted(form)?;
     let auth = admin_auth(&mut page, &state).await?;
+    let form = posted(form)?;
     let admin = handle(&state, &auth, &ctx)?;
     let created = admin
         .create_account_with_temporary_password(NewTemporaryAccount {
@@ -349,8 +360,8 @@ async fn act(
     Path((id, action)): Path<(String, String)>,
     form: Result<CsrfForm<ActionForm>, ApiError>,
 ) -> Result<Response, WebError> {
-    let form = posted(form)?;
     let auth = admin_auth(&mut page, &state).await?;
+    let form = posted(form)?;
     let admin = handle(&state, &auth, &ctx)?;
     let id = account_id(&id)?;
     let back = format!("/admin/accounts/{id}");

@@ -66,8 +66,8 @@ async fn import(
     Path(what): Path<String>,
     form: Result<CsrfForm<ImportForm>, ApiError>,
 ) -> Result<Response, WebError> {
-    let form = posted(form)?;
     let auth = admin_auth(&mut page, &state).await?;
+    let form = posted(form)?;
     let admin = handle(&state, &auth, &ctx)?;
     let accounts = match what.as_str() {
         "accounts" => true,

@@ -2,12 +2,12 @@
 //! person who is not an admin gets a 403 page that says only administrators may go there.
 //!
 //! Every admin page extends `templates/admin/layout.html`, which adds the admin navigation;
-//! other areas' admin pages (the policy, the outbox) extend it too and add their link with
-//! [`SECTIONS`].
+//! other areas' admin pages (the policy) extend it too and add their link with [`SECTIONS`].
 
 mod accounts;
 mod audit;
 mod import;
+mod outbox;
 mod services;
 
 use super::{Page, WebError};
@@ -20,7 +20,7 @@ use tessera_core::admin::Admin;
 use tessera_core::service::Auth;
 
 /// The admin navigation: (section, path, translation key).
-pub const SECTIONS: [(&str, &str, &str); 5] = [
+pub const SECTIONS: [(&str, &str, &str); 6] = [
     ("accounts", "/admin/accounts", "admin-nav-accounts"),
     ("audit", "/admin/audit", "admin-nav-audit"),
     ("import", "/admin/import", "admin-nav-import"),
@@ -30,6 +30,7 @@ pub const SECTIONS: [(&str, &str, &str); 5] = [
         "admin-nav-services",
     ),
     ("policy", "/admin/policy", "admin-nav-policy"),
+    ("outbox", "/admin/outbox", "admin-nav-outbox"),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(audit::router())
         .merge(import::router())
+        .merge(outbox::router())
         .merge(services::router())
 }
 

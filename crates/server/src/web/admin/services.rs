@@ -114,8 +114,8 @@ async fn create(
     Context(ctx): Context,
     form: Result<CsrfForm<CreateForm>, ApiError>,
 ) -> Result<Response, WebError> {
-    let form = posted(form)?;
     let auth = admin_auth(&mut page, &state).await?;
+    let form = posted(form)?;
     let admin = handle(&state, &auth, &ctx)?;
     match admin.create_service_credential(&form.name).await {
         Ok(issued) => Ok(ok(&SecretTemplate {
@@ -151,8 +151,8 @@ async fn revoke(
     Path(id): Path<String>,
     form: Result<CsrfForm<EmptyForm>, ApiError>,
 ) -> Result<Response, WebError> {
-    posted(form)?;
     let auth = admin_auth(&mut page, &state).await?;
+    posted(form)?;
     let admin = handle(&state, &auth, &ctx)?;
     let id: ServiceCredentialId = id.trim().parse().map_err(|_| Error::NotFound)?;
     admin.revoke_service_credential(id).await?;

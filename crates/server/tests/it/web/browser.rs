@@ -110,6 +110,24 @@ impl Browser {
         }
     }
 
+    /// A browser whose every request asks for `accept_language` (`nl-NL,nl;q=0.9`).
+    pub fn speaking(h: &Harness, accept_language: &str) -> Browser {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::ACCEPT_LANGUAGE,
+            accept_language.parse().unwrap(),
+        );
+        Browser {
+            h: h.clone(),
+            c: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+        }
+    }
+
     pub async fn get(&self, path: &str) -> Resp {
         Resp::from(self.c.get(self.h.url(path)).send().await.unwrap()).await
     }
@@ -173,11 +191,35 @@ impl Browser {
             .shows(200, "<svg")
             .shows(200, "Can&#39;t scan the QR code?");
         let secret = page.text_of("secret");
-        self.submit(&verify, &verify, &[("code", &self.h.code(&secret, 0))])
-            .await
-            .redirects_to("/security-info?done=added");
+        let r = self
+            .submit(&verify, &verify, &[("code", &self.h.code(&secret, 0))])
+            .await;
+        if r.location.as_deref() == Some("/sign-in/register") {
+            self.finish_registration().await;
+        } else {
+            r.redirects_to("/security-info?done=added");
+        }
         self.h.advance(30);
         (id, secret)
+    }
+
+    /// Walks the registration wizard to its end: past a recommended backup ("Skip this
+    /// step"), then Done on the success page, which completes the sign-in.
+    pub async fn finish_registration(&self) {
+        const SUCCESS: &str = "/sign-in/register/success";
+        let page = self.get("/sign-in/register").await;
+        let success = if page.html.contains(&format!("href=\"{SUCCESS}\"")) {
+            self.get(SUCCESS).await
+        } else {
+            page
+        };
+        success.shows(200, "Success!");
+        self.post(
+            "/sign-in/register/done",
+            &[("csrf", success.csrf().as_str())],
+        )
+        .await
+        .redirects_to("/security-info");
     }
 }
 
