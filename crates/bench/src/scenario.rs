@@ -462,7 +462,6 @@ async fn clear_pending(t: &Target, base: &str, account: &PushAccount) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod push_tests {
     use super::*;
 

@@ -274,7 +274,6 @@ async fn activate_one(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

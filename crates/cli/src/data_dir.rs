@@ -98,8 +98,6 @@ pub fn load_key(path: &Path) -> Outcome<KeyRing> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
     use super::*;
     use std::path::PathBuf;
     use tessera_core::OsRandom;

@@ -236,8 +236,9 @@ impl Admin<'_> {
         Ok(self.tessera.store.recent_messages(limit.min(1000)).await?)
     }
 
+    /// The policy in force, a copy to change and save.
     pub async fn policy(&self) -> Result<Policy> {
-        self.tessera.policy().await
+        Ok(Policy::clone(&*self.tessera.policy().await?))
     }
 
     /// Applies `KEY=VALUE` changes; all or nothing.

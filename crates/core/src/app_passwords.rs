@@ -100,9 +100,10 @@ impl Tessera {
         &self,
         auth: &Auth,
         name: &str,
-        _proof: StepUpProof,
+        proof: StepUpProof,
         ctx: &RequestContext,
     ) -> Result<NewAppPassword> {
+        proof.of(auth)?;
         auth.require_full()?;
         if !self.policy().await?.app_passwords_allowed {
             return Err(Error::NotAllowed(NotAllowed::KindNotAllowed));

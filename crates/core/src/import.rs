@@ -16,6 +16,8 @@ use crate::ids::MethodId;
 use crate::method::authenticator_code;
 use crate::password::validate_new_password;
 use crate::store::admin::HardwareToken;
+use data_encoding::{BASE32_NOPAD_NOCASE, Encoding};
+use std::sync::LazyLock;
 use zeroize::Zeroizing;
 
 /// Why one row was not imported.
@@ -162,27 +164,32 @@ fn read(
 /// RFC 4648 Base32, as typed: case, spaces, dashes and padding ignored. `None` when another
 /// character appears. Trailing bits are dropped, as token vendors' files often carry some.
 pub fn decode_base32(text: &str) -> Option<Zeroizing<Vec<u8>>> {
-    let mut out = Zeroizing::new(Vec::with_capacity(text.len() * 5 / 8));
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for c in text
-        .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '='))
-    {
-        let value = match c.to_ascii_uppercase() {
-            u @ 'A'..='Z' => u as u32 - 'A' as u32,
-            d @ '2'..='7' => d as u32 - '2' as u32 + 26,
-            _ => return None,
-        };
-        buffer = (buffer << 5) | value;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-            buffer &= (1 << bits) - 1;
+    let mut symbols: Zeroizing<String> = Zeroizing::new(
+        text.chars()
+            .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '='))
+            .collect(),
+    );
+    // A length no Base32 text has (1, 3 or 6 past a block of 8) ends in a symbol that
+    // completes no byte: it is trailing bits too, dropped once known to be a symbol.
+    if matches!(symbols.len() % 8, 1 | 3 | 6) {
+        let last = symbols.pop()?;
+        if !last.is_ascii_alphabetic() && !('2'..='7').contains(&last) {
+            return None;
         }
     }
-    Some(out)
+    LENIENT_BASE32
+        .as_ref()?
+        .decode(symbols.as_bytes())
+        .ok()
+        .map(Zeroizing::new)
 }
+
+/// RFC 4648 Base32 in either case, without padding, keeping no trailing bits.
+static LENIENT_BASE32: LazyLock<Option<Encoding>> = LazyLock::new(|| {
+    let mut spec = BASE32_NOPAD_NOCASE.specification();
+    spec.check_trailing_bits = false;
+    spec.encoding().ok()
+});
 
 const TOKEN_COLUMNS: [(&str, &[&str]); 6] = [
     ("upn", &["upn", "username", "user"]),
@@ -412,6 +419,12 @@ mod tests {
             Some(b"1234567890".to_vec())
         );
         assert!(decode_base32("not base32!").is_none());
+        // Lengths no encoder makes: the last symbol's bits complete no byte.
+        let odd = |t: &str| decode_base32(t).map(|s| s.to_vec());
+        assert_eq!(odd("A"), Some(vec![]));
+        assert_eq!(odd("gez"), Some(vec![b'1']));
+        assert_eq!(odd("GEZDGN"), Some(b"123".to_vec()));
+        assert_eq!(odd("GE!"), None);
     }
 
     #[test]

@@ -272,7 +272,6 @@ pub fn mask_email(address: &str) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::random::OsRandom;

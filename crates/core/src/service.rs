@@ -32,7 +32,7 @@ pub struct Tessera {
     pub(crate) passwords: Arc<dyn PasswordHasher>,
     /// The organization's name, shown in authenticator apps.
     pub(crate) issuer: String,
-    policy_cache: Mutex<Option<(OffsetDateTime, Policy)>>,
+    policy_cache: Mutex<Option<(OffsetDateTime, Arc<Policy>)>>,
     /// This server as security keys know it, once the public URL is known.
     pub(crate) relying_party: std::sync::OnceLock<crate::method::security_key::RelyingParty>,
 }
@@ -109,8 +109,9 @@ impl Tessera {
         &self.issuer
     }
 
-    /// The policy in force (the default until an admin saves one).
-    pub async fn policy(&self) -> Result<Policy> {
+    /// The policy in force (the default until an admin saves one). Shared, not copied: every
+    /// request reads it, and a change swaps in a new one.
+    pub async fn policy(&self) -> Result<Arc<Policy>> {
         let now = self.now();
         if let Some((at, policy)) = self
             .policy_cache
@@ -120,10 +121,11 @@ impl Tessera {
             && now - *at < POLICY_CACHE
             && now >= *at
         {
-            return Ok(policy.clone());
+            return Ok(Arc::clone(policy));
         }
-        let policy = self.store.policy().await?.unwrap_or_default();
-        *self.policy_cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, policy.clone()));
+        let policy = Arc::new(self.store.policy().await?.unwrap_or_default());
+        *self.policy_cache.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((now, Arc::clone(&policy)));
         Ok(policy)
     }
 

@@ -124,15 +124,6 @@ pub trait Store:
         lock_until: OffsetDateTime,
         audit: &AuditEvent,
     ) -> StoreResult<Option<OffsetDateTime>>;
-    /// The code matched: clears the count and records use, and `step` when given, only if
-    /// `step` is above the last accepted one. False (nothing changed) on a replayed step.
-    async fn record_success(
-        &self,
-        id: MethodId,
-        step: Option<i64>,
-        now: OffsetDateTime,
-        audit: &AuditEvent,
-    ) -> StoreResult<bool>;
 
     /// Records a response that matched, with everything it proves, in one transaction (see
     /// [`Acceptance`]).

@@ -4,6 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
 use axum::http::request::Parts;
+use axum_extra::extract::cookie::Cookie;
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
 use std::borrow::Cow;
@@ -131,17 +132,18 @@ pub fn best_accept_language(header: &str) -> String {
         .unwrap_or_else(|| "en".into())
 }
 
-/// A cookie's value from the request's `Cookie` headers.
+/// A cookie's value from the request's `Cookie` headers, as sent (not percent-decoded); the
+/// first of several with the same name, as the most specific path comes first.
 pub fn cookie_value(parts: &Parts, name: &str) -> Option<String> {
     parts
         .headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Tr {
@@ -162,6 +164,21 @@ mod tests {
         assert_eq!(best_accept_language("fr-FR,en;q=0.5,nl;q=0.7"), "nl");
         assert_eq!(best_accept_language("de"), "en");
         assert_eq!(Tr::for_tag("nl-BE").code(), "nl");
+    }
+
+    #[test]
+    fn a_cookie_is_read_as_sent_and_the_first_of_a_name_wins() {
+        let request = axum::http::Request::builder()
+            .header(COOKIE, "a=1; tessera_lang=nl; tessera_lang=en")
+            .header(COOKIE, "b=x%20y; broken; c=\"q\"")
+            .body(())
+            .unwrap();
+        let (parts, ()) = request.into_parts();
+        assert_eq!(cookie_value(&parts, LANG_COOKIE).as_deref(), Some("nl"));
+        assert_eq!(cookie_value(&parts, "b").as_deref(), Some("x%20y"));
+        assert_eq!(cookie_value(&parts, "c").as_deref(), Some("\"q\""));
+        assert_eq!(cookie_value(&parts, "broken"), None);
+        assert_eq!(cookie_value(&parts, "d"), None);
     }
 
     /// Every message in the English catalogs exists in Dutch too (each area may keep its own

@@ -13,6 +13,7 @@ pub mod fields;
 pub mod headers;
 pub mod i18n;
 pub mod limits;
+pub mod long_poll;
 pub mod ops;
 pub mod passwords;
 pub mod push_wakeup;

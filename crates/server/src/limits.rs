@@ -139,7 +139,6 @@ pub async fn pages(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -85,7 +85,6 @@ impl PasswordHasher for BlockingPasswords {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -91,24 +91,6 @@ pub(crate) async fn record_failure(
     }
 }
 
-pub(crate) async fn record_success(
-    store: &SqlStore,
-    id: MethodId,
-    step: Option<i64>,
-    now: OffsetDateTime,
-    event: &AuditEvent,
-) -> StoreResult<bool> {
-    let acceptance = Acceptance {
-        method: id,
-        step,
-        now,
-        gate: None,
-        step_up: None,
-        audit: std::slice::from_ref(event),
-    };
-    Ok(accept(store, &acceptance).await? == Accepted::Yes)
-}
-
 /// As `RECORD_SUCCESS`, and only through the gate of `BEGIN_ATTEMPT` ($4 is the threshold):
 /// for a response checked before any attempt was reserved.
 const ACCEPT_GATED: &str = "UPDATE methods \

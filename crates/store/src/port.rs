@@ -121,16 +121,6 @@ impl Store for SqlStore {
         lockout::record_failure(self, id, threshold, lock_until, audit).await
     }
 
-    async fn record_success(
-        &self,
-        id: MethodId,
-        step: Option<i64>,
-        now: OffsetDateTime,
-        audit: &AuditEvent,
-    ) -> StoreResult<bool> {
-        lockout::record_success(self, id, step, now, audit).await
-    }
-
     async fn accept(&self, acceptance: &Acceptance<'_>) -> StoreResult<Accepted> {
         lockout::accept(self, acceptance).await
     }

@@ -1,8 +1,5 @@
 //! What the contract suite cannot see from outside: the connection settings and the URL.
 
-// A failing test should stop at the line that failed, with its message.
-#![allow(clippy::expect_used, clippy::panic)]
-
 use super::*;
 use tessera_core::Store;
 

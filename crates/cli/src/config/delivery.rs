@@ -241,7 +241,6 @@ fn path_text(path: &Path) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -250,11 +249,7 @@ mod tests {
         struct Wrapper {
             delivery: DeliveryFile,
         }
-        let w: Wrapper = config::Config::builder()
-            .add_source(config::File::from_str(toml, config::FileFormat::Toml))
-            .build()
-            .and_then(|c| c.try_deserialize())
-            .unwrap();
+        let w: Wrapper = toml::from_str(toml).unwrap();
         resolve(Some((w.delivery, PathBuf::from("t.toml"))))
     }
 

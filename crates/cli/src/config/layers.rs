@@ -88,11 +88,8 @@ impl Layer {
         let context = || format!("config file {}", path.display());
         let text = std::fs::read_to_string(path)
             .map_err(|e| Failure::Usage(format!("{}: {e}", context())))?;
-        let file: FileConfig = config::Config::builder()
-            .add_source(config::File::from_str(&text, config::FileFormat::Toml))
-            .build()
-            .and_then(|c| c.try_deserialize())
-            .map_err(|e| Failure::Usage(format!("{}: {e}", context())))?;
+        let file: FileConfig =
+            toml::from_str(&text).map_err(|e| Failure::Usage(format!("{}: {e}", context())))?;
         let at = |key: &str| format!("`{key}` in {}", path.display());
         Ok(Layer {
             listen: set(file.listen, || at("listen")),

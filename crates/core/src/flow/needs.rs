@@ -231,7 +231,7 @@ mod tests {
 
     #[test]
     fn both_needs_count_and_impossible_ones_are_not_demanded() {
-        let all = |k: Kind| k.is_available();
+        let all = |_: Kind| true;
         let mut policy = Policy::default();
         let code = method(Kind::AuthenticatorCode, MethodStatus::Active);
         let pending = method(Kind::AuthenticatorCode, MethodStatus::Pending);
@@ -260,7 +260,7 @@ mod tests {
             reset_kinds: vec![Kind::TemporaryAccessPass],
             ..Policy::default()
         };
-        let nothing = |k: Kind| k != Kind::TemporaryAccessPass && k.is_available();
+        let nothing = |k: Kind| k != Kind::TemporaryAccessPass;
         assert_eq!(Needs::of(&policy, &[], &nothing).reset_missing, 0);
         policy.registration_required = false;
         assert!(Needs::of(&policy, &[], &all).met());

@@ -40,14 +40,37 @@ impl Tessera {
         })
     }
 
+    /// Whether a person may add a method of `kind`, and why not: the policy allows the kind
+    /// (for sign-in or for reset, as `register_begin` asks) and this server can register it.
+    /// Pages ask this rather than read the policy, so what they offer is what core accepts.
+    pub async fn may_add(&self, kind: method::Kind) -> Result<()> {
+        if !self.policy().await?.allows_kind(kind) {
+            return Err(Error::NotAllowed(NotAllowed::KindNotAllowed));
+        }
+        if !self.can_register(kind) {
+            return Err(Error::NotAllowed(NotAllowed::KindUnavailable));
+        }
+        Ok(())
+    }
+
+    /// The kinds a person may add (see [`Tessera::may_add`]).
+    pub async fn addable_kinds(&self) -> Result<Vec<method::Kind>> {
+        let policy = self.policy().await?;
+        Ok(method::Kind::ALL
+            .into_iter()
+            .filter(|k| policy.allows_kind(*k) && self.can_register(*k))
+            .collect())
+    }
+
     /// Starts registering a method: it is pending until `register_finish`.
     pub async fn register_begin(
         &self,
         auth: &Auth,
         request: RegisterRequest,
-        _proof: StepUpProof,
+        proof: StepUpProof,
         ctx: &RequestContext,
     ) -> Result<(Method, Enrollment)> {
+        proof.of(auth)?;
         let kind = match &request {
             RegisterRequest::AuthenticatorCode { .. } => method::Kind::AuthenticatorCode,
             RegisterRequest::AuthenticatorApp { .. } => method::Kind::AuthenticatorApp,
@@ -196,9 +219,10 @@ impl Tessera {
         &self,
         auth: &Auth,
         id: MethodId,
-        _proof: StepUpProof,
+        proof: StepUpProof,
         ctx: &RequestContext,
     ) -> Result<()> {
+        proof.of(auth)?;
         auth.require_full()?;
         let policy = self.policy().await?;
         let methods = self.store.methods_of(auth.account.id).await?;
@@ -236,9 +260,10 @@ impl Tessera {
         auth: &Auth,
         id: MethodId,
         way: Option<Way>,
-        _proof: StepUpProof,
+        proof: StepUpProof,
         ctx: &RequestContext,
     ) -> Result<()> {
+        proof.of(auth)?;
         auth.require_full()?;
         let policy = self.policy().await?;
         let method = self

@@ -203,7 +203,7 @@ async fn model(
 fn fallback(t: &Tessera, policy: &Policy, rng: &dyn Random, required: usize) -> Vec<Kind> {
     let mut pool: Vec<(Kind, u32)> = FALLBACK
         .into_iter()
-        .filter(|(k, _)| k.is_available() && policy.allows_reset(*k))
+        .filter(|(k, _)| policy.allows_reset(*k))
         .filter(|(k, _)| *k != Kind::SecurityKey || t.rp().is_ok())
         .collect();
     let wanted = required + random::below(rng, 2) as usize;

@@ -4,20 +4,35 @@
 
 use crate::audit::RequestContext;
 use crate::error::{Error, NotAllowed, Result};
-use crate::ids::MethodId;
+use crate::ids::{MethodId, SessionId};
 use crate::method::{Method, Purpose, Response};
 use crate::service::{Auth, Challenge, Tessera};
 use time::Duration;
 
-/// Evidence that this session may change security info now.
+/// Evidence that one session may change security info now: it holds the session that earned
+/// it, and every change checks that it is the one asking, so a proof cannot serve another.
 #[derive(Debug)]
-pub struct StepUpProof(());
+pub struct StepUpProof {
+    session: SessionId,
+}
+
+impl StepUpProof {
+    /// The proof, when it was earned by `auth`'s session.
+    pub(crate) fn of(self, auth: &Auth) -> Result<()> {
+        match self.session == auth.session.id {
+            true => Ok(()),
+            false => Err(Error::StepUpRequired),
+        }
+    }
+}
 
 impl Tessera {
     pub async fn step_up_proof(&self, auth: &Auth) -> Result<StepUpProof> {
         let methods = self.store.methods_of(auth.account.id).await?;
         if !methods.iter().any(Method::is_active) {
-            return Ok(StepUpProof(()));
+            return Ok(StepUpProof {
+                session: auth.session.id,
+            });
         }
         // At the registration interrupt the person may go on adding what the policy requires
         // (a second method for password reset) without a second factor they had no way to
@@ -30,11 +45,15 @@ impl Tessera {
                 .iter()
                 .all(|m| m.registered_by == Some(auth.session.id))
         {
-            return Ok(StepUpProof(()));
+            return Ok(StepUpProof {
+                session: auth.session.id,
+            });
         }
         let window = Duration::seconds(policy.step_up_window_secs as i64);
         match auth.session.second_factor_at {
-            Some(at) if self.now() - at < window => Ok(StepUpProof(())),
+            Some(at) if self.now() - at < window => Ok(StepUpProof {
+                session: auth.session.id,
+            }),
             _ => Err(Error::StepUpRequired),
         }
     }

@@ -23,6 +23,7 @@ use crate::ids::{MethodId, PushRequestId};
 use crate::random::{self, Random};
 use crate::secret::{Aad, KeyRing};
 use crate::store::push::{Device, KeyAlgorithm};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
@@ -124,12 +125,19 @@ pub fn normalize_activation_code(raw: &str) -> Option<String> {
     })
 }
 
+/// Everything but RFC 3986's unreserved characters is escaped in an activation URI.
+const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// The activation URI of the QR code: the server's public URL and the code.
 pub fn activation_uri(server_url: &str, code: &str) -> String {
     format!(
         "{ACTIVATION_SCHEME}://v1?url={}&code={}",
-        percent_encode(server_url),
-        percent_encode(code)
+        utf8_percent_encode(server_url, ESCAPED),
+        utf8_percent_encode(code, ESCAPED)
     )
 }
 
@@ -143,7 +151,11 @@ pub fn parse_activation_uri(uri: &str) -> Option<(String, String)> {
     let mut code = None;
     for pair in rest.split('&') {
         let (key, value) = pair.split_once('=')?;
-        let value = percent_decode(value)?;
+        // Query-string style: `+` is a space, `%2B` a plus.
+        let value = percent_decode_str(&value.replace('+', " "))
+            .decode_utf8()
+            .ok()?
+            .into_owned();
         match key {
             "url" => url = Some(value),
             "code" => code = Some(value),
@@ -152,42 +164,6 @@ pub fn parse_activation_uri(uri: &str) -> Option<(String, String)> {
     }
     let url = url.filter(|u| u.starts_with("https://") || u.starts_with("http://"))?;
     Some((url.trim_end_matches('/').to_string(), code?))
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// The TOTP seed of an app method, for handing to the device once, at activation.
@@ -332,7 +308,6 @@ pub fn fresh(signed_at: i64, now: OffsetDateTime) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::random::OsRandom;
@@ -373,6 +348,10 @@ mod tests {
         assert_eq!(
             parse_activation_uri("tessera-activate://v1?url=ftp%3A%2F%2Fx&code=A"),
             None
+        );
+        assert_eq!(
+            parse_activation_uri("tessera-activate://v1?url=https%3A%2F%2Fx%2F&code=A%2BB+C"),
+            Some(("https://x".to_string(), "A+B C".to_string()))
         );
     }
 

@@ -83,22 +83,6 @@ impl Kind {
         !matches!(self, Kind::Email | Kind::SecurityQuestions)
     }
 
-    /// Kinds this server can register today.
-    pub fn is_available(&self) -> bool {
-        match self {
-            Kind::AuthenticatorCode => true,
-            Kind::AuthenticatorApp => true,
-            Kind::PhoneMobile => true,
-            Kind::PhoneAlternate => true,
-            Kind::PhoneOffice => true,
-            Kind::Email => true,
-            Kind::SecurityQuestions => true,
-            Kind::SecurityKey => true,
-            Kind::RecoveryCodes => true,
-            Kind::TemporaryAccessPass => true,
-        }
-    }
-
     /// Kinds only an admin issues; a person cannot add them to their own security info.
     pub fn is_admin_issued(&self) -> bool {
         matches!(self, Kind::TemporaryAccessPass)

@@ -166,7 +166,6 @@ pub fn label(method: &Method) -> Option<String> {
 }
 
 #[cfg(test)]
-#[allow(clippy::panic)]
 mod tests {
     use super::*;
 

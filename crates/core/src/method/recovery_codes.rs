@@ -150,9 +150,10 @@ impl Tessera {
     pub async fn generate_recovery_codes(
         &self,
         auth: &Auth,
-        _proof: StepUpProof,
+        proof: StepUpProof,
         ctx: &RequestContext,
     ) -> Result<(Method, Vec<Zeroizing<String>>)> {
+        proof.of(auth)?;
         let policy = self.policy().await?;
         if !policy.allows_kind(Kind::RecoveryCodes) {
             return Err(Error::NotAllowed(NotAllowed::KindNotAllowed));

@@ -255,9 +255,10 @@ impl Tessera {
         &self,
         auth: &Auth,
         answers: &[(String, String)],
-        _proof: StepUpProof,
+        proof: StepUpProof,
         ctx: &RequestContext,
     ) -> Result<Method> {
+        proof.of(auth)?;
         let policy = self.policy().await?;
         if !policy.allows_reset(Kind::SecurityQuestions) {
             return Err(Error::NotAllowed(NotAllowed::KindNotAllowed));

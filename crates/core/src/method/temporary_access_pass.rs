@@ -9,7 +9,7 @@
 //!
 //! Ten digits (≈ 2^33): enough for a secret that also needs the password, works once, lapses
 //! within hours and locks after the policy's wrong tries like any code. Only its Argon2id hash
-//! is kept. "Used" is recorded as step 1 through the store's replay guard (`record_success`
+//! is kept. "Used" is recorded as step 1 through the store's replay guard (an acceptance
 //! refuses a step at or below the last one), so two nodes cannot both accept the same pass.
 //! An account holds at most one pass: issuing another replaces it.
 

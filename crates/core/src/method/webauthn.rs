@@ -54,9 +54,7 @@ impl Tessera {
     /// Whether this server can register `kind` now (security keys need a relying party).
     /// Kinds only an admin issues (temporary access passes) are never registered by a person.
     pub fn can_register(&self, kind: Kind) -> bool {
-        kind.is_available()
-            && !kind.is_admin_issued()
-            && (kind != Kind::SecurityKey || self.relying_party.get().is_some())
+        !kind.is_admin_issued() && (kind != Kind::SecurityKey || self.relying_party.get().is_some())
     }
 
     pub(crate) fn rp(&self) -> Result<&RelyingParty> {
@@ -256,11 +254,16 @@ impl Tessera {
         })
     }
 
+    /// Whether the sign-in page offers a passkey: the policy allows signing in with one and
+    /// keys work on this server.
+    pub async fn passkey_sign_in_offered(&self) -> Result<bool> {
+        Ok(passkey_sign_in_allowed(&*self.policy().await?) && self.relying_party.get().is_some())
+    }
+
     /// Starts a sign-in by passkey alone: the browser offers the person's discoverable
     /// credentials for this site, no username asked.
     pub async fn passkey_sign_in_begin(&self) -> Result<PasskeyChallenge> {
-        let policy = self.policy().await?;
-        if !policy.passkey_sign_in || !policy.allows_mfa(Kind::SecurityKey) {
+        if !passkey_sign_in_allowed(&*self.policy().await?) {
             return Err(Error::NotAllowed(NotAllowed::KindNotAllowed));
         }
         let (mut rcr, state) = self
@@ -300,7 +303,7 @@ impl Tessera {
         ctx: &RequestContext,
     ) -> Result<IssuedSession> {
         let policy = self.policy().await?;
-        if !policy.passkey_sign_in || !policy.allows_mfa(Kind::SecurityKey) {
+        if !passkey_sign_in_allowed(&policy) {
             return Err(Error::NotAllowed(NotAllowed::KindNotAllowed));
         }
         let rp = self.rp()?;
@@ -461,6 +464,11 @@ impl Tessera {
             .await?
             .ok_or(Error::NotAllowed(NotAllowed::MethodNotUsable))
     }
+}
+
+/// Signing in with a passkey alone is on, and security keys are a sign-in factor.
+fn passkey_sign_in_allowed(policy: &Policy) -> bool {
+    policy.passkey_sign_in && policy.allows_mfa(Kind::SecurityKey)
 }
 
 fn parse<T: serde::de::DeserializeOwned>(answer: &serde_json::Value) -> Option<T> {

@@ -3,9 +3,9 @@
 //! authenticates with its credential (`Authorization: Bearer <credential>`) and signs every
 //! answer with its key.
 
-use super::push::{MAX_WAIT_SECS, wait_for};
 use crate::AppState;
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
+use crate::long_poll::LongPoll;
 use crate::session::Context;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
@@ -204,19 +204,12 @@ pub async fn requests(
     Device(auth): Device,
     ApiQuery(q): ApiQuery<WaitQuery>,
 ) -> Result<ApiJson<RequestsResponse>, ApiError> {
-    // Listening before looking: a request made in between still wakes this call.
-    let mut subscription = state.tessera.store().push_subscribe();
-    let mut pending = state.tessera.device_requests(&auth).await?;
-    let wait = q.wait.unwrap_or(0).min(MAX_WAIT_SECS);
-    if pending.is_empty() && wait > 0 {
-        let key = device_key(auth.device.method_id);
-        metrics::gauge!("tessera_push_long_polls").increment(1.0);
-        let woken = wait_for(subscription.as_mut(), &key, wait).await;
-        metrics::gauge!("tessera_push_long_polls").decrement(1.0);
-        if woken {
-            pending = state.tessera.device_requests(&auth).await?;
-        }
-    }
+    // Every new request wakes its device's key: a wait that runs out found nothing new.
+    let pending = LongPoll::new(&state, device_key(auth.device.method_id), q.wait)
+        .counted("tessera_push_long_polls")
+        .changes_only_when_woken()
+        .look(|| state.tessera.device_requests(&auth), Vec::is_empty)
+        .await?;
     let now = state.tessera.now();
     Ok(ApiJson(RequestsResponse {
         server_time: now,

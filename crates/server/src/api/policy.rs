@@ -74,7 +74,7 @@ pub async fn show(
     _: AdminAccess,
     tr: Tr,
 ) -> Result<ApiJson<PolicyResponse>, ApiError> {
-    Ok(respond(&state.tessera.policy().await?, &tr))
+    Ok(respond(&*state.tessera.policy().await?, &tr))
 }
 
 /// Replaces the policy: keys left out take their defaults; an unknown key or a value out of
@@ -101,7 +101,7 @@ pub async fn change(
     tr: Tr,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Response, ApiError> {
-    let mut merged = serde_json::to_value(state.tessera.policy().await?).unwrap_or_default();
+    let mut merged = serde_json::to_value(&*state.tessera.policy().await?).unwrap_or_default();
     let (Some(target), serde_json::Value::Object(changes)) = (merged.as_object_mut(), body) else {
         return Ok(refused(&tr, "body", &tr.get("problem-invalid")));
     };

@@ -5,35 +5,16 @@
 use super::types::ChallengeResponse;
 use crate::AppState;
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
+use crate::long_poll::LongPoll;
 use crate::session::{Authed, Context};
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use tessera_core::device::AppRegistration;
 use tessera_core::method::authenticator_app;
-use tessera_core::store::push::{PushRequest, PushStatus, PushSubscription, Wake, binding_key};
+use tessera_core::store::push::{PushRequest, PushStatus, binding_key};
 use tessera_core::{Error, FlowId, MethodId};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
-
-/// The longest a call is held open: under the server's 30-second request timeout.
-pub const MAX_WAIT_SECS: u64 = 25;
-
-/// Waits until `key` is woken (or wake-ups may have been missed): true; or `secs` pass:
-/// false. The subscription must be taken before the caller looked at what it waits for.
-pub async fn wait_for(subscription: &mut dyn PushSubscription, key: &str, secs: u64) -> bool {
-    let limit = std::time::Duration::from_secs(secs.min(MAX_WAIT_SECS));
-    tokio::time::timeout(limit, async {
-        loop {
-            match subscription.next().await {
-                Wake::Key(k) if k == key => return,
-                Wake::Missed => return,
-                Wake::Key(_) => {}
-            }
-        }
-    })
-    .await
-    .is_ok()
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct WaitQuery {
@@ -63,9 +44,8 @@ impl PushStateResponse {
     }
 }
 
-/// Looks, and while the notification is pending and `wait` allows, waits for it to change
-/// and looks again.
-async fn watch<F, Fut>(
+/// The newest notification `look` finds, held open while it is pending and `wait` allows.
+pub(crate) async fn watch<F, Fut>(
     state: &AppState,
     key: String,
     wait: Option<u64>,
@@ -75,17 +55,12 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = tessera_core::Result<Option<PushRequest>>>,
 {
-    let mut subscription = state.tessera.store().push_subscribe();
-    let found = look().await?;
-    let pending = found
-        .as_ref()
-        .is_some_and(|r| r.status_at(state.tessera.now()) == PushStatus::Pending);
-    let wait = wait.unwrap_or(0);
-    if !pending || wait == 0 {
-        return Ok(found);
-    }
-    wait_for(subscription.as_mut(), &key, wait).await;
-    Ok(look().await?)
+    let pending = |found: &Option<PushRequest>| {
+        found
+            .as_ref()
+            .is_some_and(|r| r.status_at(state.tessera.now()) == PushStatus::Pending)
+    };
+    Ok(LongPoll::new(state, key, wait).look(look, pending).await?)
 }
 
 /// The newest notification of a sign-in flow. The flow itself completes through
@@ -185,20 +160,16 @@ pub async fn activation(
     ApiQuery(q): ApiQuery<WaitQuery>,
 ) -> Result<ApiJson<ActivationStateResponse>, ApiError> {
     let id: MethodId = id.parse().map_err(|_| Error::NotFound)?;
-    let mut subscription = state.tessera.store().push_subscribe();
-    let (_, mut found) = state.tessera.app_registration(&auth, id).await?;
-    let waiting = match &found {
+    let waiting = |(_, found): &(_, AppRegistration)| match found {
         AppRegistration::WaitingForDevice { .. } => true,
         AppRegistration::WaitingForApproval { request, .. } => request
             .as_ref()
             .is_some_and(|r| r.status_at(state.tessera.now()) == PushStatus::Pending),
         AppRegistration::Active => false,
     };
-    let wait = q.wait.unwrap_or(0);
-    if waiting && wait > 0 {
-        wait_for(subscription.as_mut(), &binding_key(&id.to_string()), wait).await;
-        found = state.tessera.app_registration(&auth, id).await?.1;
-    }
+    let (_, found) = LongPoll::new(&state, binding_key(&id.to_string()), q.wait)
+        .look(|| state.tessera.app_registration(&auth, id), waiting)
+        .await?;
     let now = state.tessera.now();
     Ok(ApiJson(match found {
         AppRegistration::WaitingForDevice { code, expires_at } => ActivationStateResponse {

@@ -4,6 +4,7 @@ use super::parse_id;
 use super::types::*;
 use crate::AppState;
 use crate::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
+use crate::long_poll::LongPoll;
 use crate::session::{Authed, Context, MaybeAuthed};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -129,20 +130,13 @@ pub async fn status(
     ApiQuery(wait): ApiQuery<super::push::WaitQuery>,
 ) -> Result<ApiJson<FlowStatusResponse>, ApiError> {
     let flow = flow_id(&flow)?;
-    // Listening before looking, so an approval in between still wakes the wait.
-    let mut subscription = state.tessera.store().push_subscribe();
-    let mut status = state
-        .tessera
-        .sign_in_status(flow, auth.as_ref(), &ctx)
+    let key = tessera_core::store::push::binding_key(&flow.to_string());
+    let status = LongPoll::new(&state, key, wait.wait)
+        .look(
+            || state.tessera.sign_in_status(flow, auth.as_ref(), &ctx),
+            |status| matches!(status, FlowStatus::MfaRequired),
+        )
         .await?;
-    if matches!(status, FlowStatus::MfaRequired) && wait.wait.is_some_and(|w| w > 0) {
-        let key = tessera_core::store::push::binding_key(&flow.to_string());
-        super::push::wait_for(subscription.as_mut(), &key, wait.wait.unwrap_or(0)).await;
-        status = state
-            .tessera
-            .sign_in_status(flow, auth.as_ref(), &ctx)
-            .await?;
-    }
     let (status, session) = match status {
         FlowStatus::MfaRequired => ("mfa_required", None),
         FlowStatus::RegistrationRequired => ("registration_required", None),

@@ -134,7 +134,8 @@ impl VerifyRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SignedIn {
-    /// Always `signed_in`.
+    /// `signed_in`, or `registration_required` when the policy still requires security info:
+    /// the session may then only register methods.
     pub status: &'static str,
     pub session: String,
 }
@@ -216,7 +217,7 @@ pub struct AddMethodResponse {
     pub id: String,
     #[schema(value_type = String)]
     pub kind: tessera_core::Kind,
-    /// Always `pending` until verified.
+    /// `pending` until verified; `active` at once for security questions and recovery codes.
     pub status: &'static str,
     /// Base32, for typing into an app by hand (`authenticator_code`).
     #[serde(skip_serializing_if = "Option::is_none")]

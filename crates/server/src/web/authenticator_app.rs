@@ -8,9 +8,10 @@
 
 use super::{Page, WebError, html, posted, step_up_proof};
 use crate::AppState;
-use crate::api::push::{ActivationView, MAX_WAIT_SECS, wait_for};
+use crate::api::push::ActivationView;
 use crate::csrf::CsrfForm;
 use crate::error::ApiError;
+use crate::long_poll::LongPoll;
 use crate::session::Context;
 use askama::Template;
 use axum::Json;
@@ -22,7 +23,7 @@ use tessera_core::device::AppRegistration;
 use tessera_core::method::RegisterRequest;
 use tessera_core::service::Auth;
 use tessera_core::store::push::{PushStatus, binding_key};
-use tessera_core::{Error, Kind, MethodId, NotAllowed};
+use tessera_core::{Error, Kind, MethodId};
 
 pub const ADD_PATH: &str = "/security-info/add/authenticator-app";
 
@@ -50,14 +51,7 @@ pub struct NoticeQuery {
 /// The person's session, when the policy lets them add the app at all.
 async fn allowed(page: &mut Page, state: &AppState) -> Result<Auth, WebError> {
     let auth = page.signed_in(state).await?;
-    if !state
-        .tessera
-        .policy()
-        .await?
-        .allows_mfa(Kind::AuthenticatorApp)
-    {
-        return Err(Error::NotAllowed(NotAllowed::KindNotAllowed).into());
-    }
+    state.tessera.may_add(Kind::AuthenticatorApp).await?;
     Ok(auth)
 }
 
@@ -96,7 +90,7 @@ pub async fn add_form(
 
 /// Where the admin says to get the app, if they said.
 async fn app_link(state: &AppState) -> Result<Option<String>, WebError> {
-    let url = state.tessera.policy().await?.authenticator_app_url;
+    let url = state.tessera.policy().await?.authenticator_app_url.clone();
     Ok(Some(url.trim().to_string()).filter(|u| !u.is_empty()))
 }
 
@@ -294,13 +288,12 @@ pub async fn status(
 ) -> Result<Response, WebError> {
     let auth = page.signed_in(&state).await?;
     let id: MethodId = id.parse().map_err(|_| Error::NotFound)?;
-    let mut subscription = state.tessera.store().push_subscribe();
-    let mut found = label(&state, &auth, id).await?;
-    let wait = q.wait.unwrap_or(0).min(MAX_WAIT_SECS);
-    if wait > 0 && (found == "waiting_for_device" || found == "pending") {
-        wait_for(subscription.as_mut(), &binding_key(&id.to_string()), wait).await;
-        found = label(&state, &auth, id).await?;
-    }
+    let found = LongPoll::new(&state, binding_key(&id.to_string()), q.wait)
+        .look(
+            || label(&state, &auth, id),
+            |found| found == "waiting_for_device" || found == "pending",
+        )
+        .await?;
     Ok(Json(StatusJson { state: found }).into_response())
 }
 

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use tessera_core::method::authenticator_code::{DIGITS, STEP_SECS};
 use tessera_core::method::{Enrollment, RegisterRequest};
 use tessera_core::service::Auth;
-use tessera_core::{Error, Kind, MethodId, NotAllowed, Problem};
+use tessera_core::{Error, Kind, MethodId, Problem};
 
 pub const BEGIN_PATH: &str = "/security-info/add/authenticator-code";
 
@@ -36,17 +36,10 @@ pub struct BeginQuery {
     notice: Option<String>,
 }
 
-/// The person's session, if the policy lets them add an authenticator app at all.
+/// The person's session, if they may add an authenticator code (core decides).
 async fn allowed(page: &mut Page, state: &AppState) -> Result<Auth, WebError> {
     let auth = page.signed_in(state).await?;
-    if !state
-        .tessera
-        .policy()
-        .await?
-        .allows_mfa(Kind::AuthenticatorCode)
-    {
-        return Err(Error::NotAllowed(NotAllowed::KindNotAllowed).into());
-    }
+    state.tessera.may_add(Kind::AuthenticatorCode).await?;
     Ok(auth)
 }
 

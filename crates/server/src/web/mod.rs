@@ -18,6 +18,7 @@ mod authenticator_app;
 mod code_field;
 mod default_method;
 mod enroll;
+mod flow_cookie;
 mod hardware_token;
 mod language;
 mod page;
@@ -112,6 +113,8 @@ pub enum WebError {
     Api(ApiError),
     /// Somewhere else to go first (sign in, verify your identity).
     Redirect(String),
+    /// The flow this page belongs to is over: back to its start.
+    StartAgain(flow_cookie::StartAgain),
 }
 
 impl From<Error> for WebError {
@@ -134,6 +137,7 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match self {
             WebError::Redirect(to) => Redirect::to(&to).into_response(),
+            WebError::StartAgain(s) => s.into_response(),
             WebError::Api(ApiError::Domain(Error::Unauthorized)) => {
                 Redirect::to("/sign-in").into_response()
             }
@@ -310,7 +314,6 @@ pub async fn step_up_proof(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -186,7 +186,6 @@ impl Page {
 pub(super) struct PageSlot(pub(super) Arc<OnceLock<Page>>);
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -3,17 +3,17 @@
 //! the call's # approves the flow out of band, and the button asks where it stands; before
 //! the # is heard it says so).
 
+use super::flow_cookie::{SignInFlow, StartAgain};
 use super::phone::{Sent, SentTemplate, describe};
 use super::{Page, WebError, html, posted, session_cookies};
 use crate::AppState;
 use crate::csrf::CsrfForm;
 use crate::error::ApiError;
-use crate::session::{COOKIE_FLOW, Context};
+use crate::session::Context;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use tessera_core::challenge::ChallengeStatus;
 use tessera_core::flow::FlowStatus;
@@ -45,16 +45,6 @@ pub struct MethodQuery {
     method: Option<String>,
 }
 
-fn flow_of(jar: &CookieJar, state: &AppState) -> Option<FlowId> {
-    jar.get(state.cookie_name(COOKIE_FLOW))
-        .and_then(|c| c.value().parse().ok())
-}
-
-fn start_again(state: &AppState) -> Response {
-    let jar = CookieJar::new().add(state.removal_cookie(COOKIE_FLOW));
-    (jar, Redirect::to("/sign-in?notice=expired")).into_response()
-}
-
 async fn sign_in_render(
     page: &Page,
     state: &AppState,
@@ -64,14 +54,16 @@ async fn sign_in_render(
 ) -> Result<Response, WebError> {
     let (methods, default) = match state.tessera.sign_in_methods(flow).await {
         Ok(found) => found,
-        Err(Error::Expired | Error::NotFound) => return Ok(start_again(state)),
+        Err(Error::Expired | Error::NotFound) => {
+            return Ok(StartAgain::sign_in(state).into_response());
+        }
         Err(e) => return Err(e.into()),
     };
     let wanted = wanted
         .and_then(|w| w.parse::<MethodId>().ok())
         .unwrap_or(default);
     let Some(method) = methods.iter().find(|m| m.id == wanted) else {
-        return Ok(start_again(state));
+        return Ok(StartAgain::sign_in(state).into_response());
     };
     let latest = state
         .tessera
@@ -110,7 +102,7 @@ async fn sign_in_render(
             label: method.label(),
             mobile: method.kind == Kind::PhoneMobile,
             text_first: method.kind == Kind::PhoneMobile
-                && tessera_core::method::way::first_way(method, &state.tessera.policy().await?)
+                && tessera_core::method::way::first_way(method, &*state.tessera.policy().await?)
                     != Some(tessera_core::method::way::Way::Call),
             called: sent.as_ref().is_some_and(|s| s.sent.call),
             sent,
@@ -124,12 +116,9 @@ pub async fn sign_in_page(
     page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
-    jar: CookieJar,
+    SignInFlow(flow): SignInFlow,
     Query(q): Query<MethodQuery>,
 ) -> Result<Response, WebError> {
-    let Some(flow) = flow_of(&jar, &state) else {
-        return Ok(start_again(&state));
-    };
     // Reloaded after the call's # approved the flow: the sign-in is done.
     if let FlowStatus::SignedIn(Some(session)) =
         state.tessera.sign_in_status(flow, None, &ctx).await?
@@ -147,13 +136,11 @@ pub async fn sign_in_send(
     page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
-    jar: CookieJar,
+    flow: Result<SignInFlow, StartAgain>,
     form: Result<CsrfForm<super::phone::CodeForm>, ApiError>,
 ) -> Result<Response, WebError> {
     let form = posted(form)?;
-    let Some(flow) = flow_of(&jar, &state) else {
-        return Ok(start_again(&state));
-    };
+    let SignInFlow(flow) = flow?;
     let method: MethodId = form.method_id.parse().map_err(|_| Error::NotFound)?;
     let error = match state
         .tessera
@@ -173,13 +160,11 @@ pub async fn sign_in_continue(
     page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
-    jar: CookieJar,
+    flow: Result<SignInFlow, StartAgain>,
     form: Result<CsrfForm<super::phone::CodeForm>, ApiError>,
 ) -> Result<Response, WebError> {
     let form = posted(form)?;
-    let Some(flow) = flow_of(&jar, &state) else {
-        return Ok(start_again(&state));
-    };
+    let SignInFlow(flow) = flow?;
     match state.tessera.sign_in_status(flow, None, &ctx).await? {
         FlowStatus::SignedIn(Some(session)) => Ok((
             session_cookies(&state, &session),
@@ -190,7 +175,7 @@ pub async fn sign_in_continue(
             let waiting = (StatusCode::OK, page.t("sent-call-waiting"));
             sign_in_render(&page, &state, flow, Some(&form.method_id), Some(waiting)).await
         }
-        _ => Ok(start_again(&state)),
+        _ => Ok(StartAgain::sign_in(&state).into_response()),
     }
 }
 

@@ -111,7 +111,7 @@ pub async fn show(
         }
         _ => None,
     };
-    let policy = as_map(&state.tessera.policy().await?);
+    let policy = as_map(&*state.tessera.policy().await?);
     policy_page(&page, &state, &policy, done, None).await
 }
 
@@ -123,7 +123,7 @@ pub async fn save(
 ) -> Result<Response, WebError> {
     let auth = admin_auth(&mut page, &state).await?;
     let pairs = posted(form)?;
-    let current = as_map(&state.tessera.policy().await?);
+    let current = as_map(&*state.tessera.policy().await?);
     let refused = |key: &str, why: String| {
         let message = page.tr.args(
             "error-bad_request",
@@ -182,7 +182,7 @@ pub async fn add_question(
         Ok(_) => Ok(Redirect::to("/admin/policy?done=question-added#questions").into_response()),
         Err(e) => {
             let error = page.form_error(e)?;
-            let current = as_map(&state.tessera.policy().await?);
+            let current = as_map(&*state.tessera.policy().await?);
             policy_page(&page, &state, &current, None, Some(error)).await
         }
     }

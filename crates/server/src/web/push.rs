@@ -9,20 +9,19 @@
 //! again.
 
 use super::authenticator_app::{self, ended_key};
+use super::flow_cookie::{SignInFlow, StartAgain};
 use super::view::MethodView;
 use super::{Page, WebError, html, posted, safe_next, session_cookies};
 use crate::AppState;
-use crate::api::push::{MAX_WAIT_SECS, wait_for};
 use crate::csrf::CsrfForm;
 use crate::error::ApiError;
-use crate::session::{COOKIE_FLOW, Context};
+use crate::session::Context;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use tessera_core::flow::FlowStatus;
 use tessera_core::service::Auth;
@@ -166,16 +165,6 @@ pub struct PushForm {
 
 // Signing in.
 
-fn flow_of(jar: &CookieJar, state: &AppState) -> Option<FlowId> {
-    jar.get(state.cookie_name(COOKIE_FLOW))
-        .and_then(|c| c.value().parse().ok())
-}
-
-fn start_again(state: &AppState) -> Response {
-    let jar = CookieJar::new().add(state.removal_cookie(COOKIE_FLOW));
-    (jar, Redirect::to("/sign-in?notice=expired")).into_response()
-}
-
 fn app_method<'m>(
     methods: &'m [Method],
     wanted: Option<&str>,
@@ -210,7 +199,7 @@ async fn sign_in_page(
                 Redirect::to("/security-info"),
             )
                 .into_response(),
-            Ok(_) | Err(Error::NotFound) => start_again(state),
+            Ok(_) | Err(Error::NotFound) => StartAgain::sign_in(state).into_response(),
             Err(e) => return Err(e.into()),
         });
     }
@@ -222,7 +211,7 @@ async fn sign_in_page(
                 .filter(|r| matches!(r.status, PushStatus::Denied | PushStatus::Reported));
             return match denied {
                 Some(r) => Ok(denied_page(page, r.status)),
-                None => Ok(start_again(state)),
+                None => Ok(StartAgain::sign_in(state).into_response()),
             };
         }
         Err(e) => return Err(e.into()),
@@ -234,7 +223,9 @@ async fn sign_in_page(
         Some(found) => found,
         None => match state.tessera.sign_in_challenge(flow, method.id, ctx).await {
             Ok(challenge) => Shown::waiting(challenge.number),
-            Err(Error::Expired | Error::NotFound) => return Ok(start_again(state)),
+            Err(Error::Expired | Error::NotFound) => {
+                return Ok(StartAgain::sign_in(state).into_response());
+            }
             Err(Error::RateLimited { retry_after }) => Shown::limit_reached(page, now, retry_after),
             Err(e) => {
                 let error = page.form_error(e)?;
@@ -318,12 +309,9 @@ pub async fn sign_in_form(
     page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
-    jar: CookieJar,
+    SignInFlow(flow): SignInFlow,
     Query(q): Query<MethodQuery>,
 ) -> Result<Response, WebError> {
-    let Some(flow) = flow_of(&jar, &state) else {
-        return Ok(start_again(&state));
-    };
     sign_in_page(&page, &state, &ctx, flow, q.method.as_deref(), None).await
 }
 
@@ -331,15 +319,13 @@ pub async fn sign_in(
     page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
-    jar: CookieJar,
+    flow: Result<SignInFlow, StartAgain>,
     form: Result<CsrfForm<PushForm>, ApiError>,
 ) -> Result<Response, WebError> {
     let form = posted(form)?;
-    let Some(flow) = flow_of(&jar, &state) else {
-        return Ok(start_again(&state));
-    };
+    let SignInFlow(flow) = flow?;
     let Ok(method_id) = form.method_id.trim().parse::<MethodId>() else {
-        return Ok(start_again(&state));
+        return Ok(StartAgain::sign_in(&state).into_response());
     };
     let here = format!("{SIGN_IN_PATH}?method={method_id}");
     let result = match form.action.as_str() {
@@ -365,7 +351,7 @@ pub async fn sign_in(
     };
     match result {
         Ok(()) => Ok(Redirect::to(&here).into_response()),
-        Err(Error::Expired) => Ok(start_again(&state)),
+        Err(Error::Expired) => Ok(StartAgain::sign_in(&state).into_response()),
         Err(e) => {
             let error = page.form_error(e)?;
             sign_in_page(
@@ -403,24 +389,17 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = tessera_core::Result<Option<PushRequest>>>,
 {
-    let mut subscription = state.tessera.store().push_subscribe();
-    let label =
-        |r: Option<PushRequest>| r.map_or("none", |r| r.status_at(state.tessera.now()).as_str());
-    let mut found = label(look().await?);
-    let wait = wait.unwrap_or(0).min(MAX_WAIT_SECS);
-    if found == "pending" && wait > 0 {
-        wait_for(subscription.as_mut(), &key, wait).await;
-        found = label(look().await?);
-    }
+    let found = crate::api::push::watch(state, key, wait, look).await?;
+    let found = found.map_or("none", |r| r.status_at(state.tessera.now()).as_str());
     Ok(Json(StatusJson { state: found }).into_response())
 }
 
 pub async fn sign_in_status(
     State(state): State<AppState>,
-    jar: CookieJar,
+    flow: Option<SignInFlow>,
     Query(q): Query<WaitQuery>,
 ) -> Result<Response, WebError> {
-    let Some(flow) = flow_of(&jar, &state) else {
+    let Some(SignInFlow(flow)) = flow else {
         return Err(Error::NotFound.into());
     };
     status_json(&state, binding_key(&flow.to_string()), q.wait, || {

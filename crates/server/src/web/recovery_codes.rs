@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tessera_core::method::recovery_codes::{CODE_CHARS, COUNT};
 use tessera_core::service::Auth;
-use tessera_core::{Error, Kind, NotAllowed};
+use tessera_core::{Error, Kind};
 
 const PATH: &str = "/security-info/add/recovery-codes";
 
@@ -48,14 +48,7 @@ struct NewTemplate<'a> {
 
 async fn allowed(page: &mut Page, state: &AppState) -> Result<Auth, WebError> {
     let auth = page.signed_in(state).await?;
-    if !state
-        .tessera
-        .policy()
-        .await?
-        .allows_kind(Kind::RecoveryCodes)
-    {
-        return Err(Error::NotAllowed(NotAllowed::KindNotAllowed).into());
-    }
+    state.tessera.may_add(Kind::RecoveryCodes).await?;
     Ok(auth)
 }
 

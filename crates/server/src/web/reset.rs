@@ -6,6 +6,7 @@
 //! are decoys that send nothing and never pass. Starting a challenge may send a text or an
 //! email, so it is a POST; the page that asks for the code is a GET that sends nothing.
 
+use super::flow_cookie::{ResetFlow, StartAgain};
 use super::view::MethodView;
 use super::{Page, WebError, html, ok, posted};
 use crate::AppState;
@@ -34,17 +35,6 @@ pub fn router() -> Router<AppState> {
         .route("/reset/challenge", axum::routing::post(challenge))
         .route("/reset/password", get(password_form).post(password))
         .route("/reset/done", get(done))
-}
-
-fn flow_of(jar: &CookieJar, state: &AppState) -> Option<FlowId> {
-    jar.get(state.cookie_name(COOKIE_RESET))
-        .and_then(|c| c.value().parse().ok())
-}
-
-/// Back to the start: the reset is gone or past its lifetime.
-fn start_again(state: &AppState) -> Response {
-    let jar = CookieJar::new().add(state.removal_cookie(COOKIE_RESET));
-    (jar, Redirect::to("/reset?notice=expired")).into_response()
 }
 
 /// The flow as it stands, or `None` when it is over.
@@ -162,14 +152,11 @@ pub async fn gate_form(
     page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
-    jar: CookieJar,
+    ResetFlow(flow): ResetFlow,
     Query(q): Query<GateQuery>,
 ) -> Result<Response, WebError> {
-    let Some(flow) = flow_of(&jar, &state) else {
-        return Ok(start_again(&state));
-    };
     let Some(view) = view_of(&state, flow).await? else {
-        return Ok(start_again(&state));
+        return Ok(StartAgain::reset(&state).into_response());
     };
     if view.gates_passed.len() as u32 >= view.gates_required {
         return Ok(Redirect::to("/reset/password").into_response());
@@ -304,13 +291,11 @@ pub async fn challenge(
     page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
-    jar: CookieJar,
+    flow: Result<ResetFlow, StartAgain>,
     form: Result<CsrfForm<ChallengeForm>, ApiError>,
 ) -> Result<Response, WebError> {
     let form = posted(form)?;
-    let Some(flow) = flow_of(&jar, &state) else {
-        return Ok(start_again(&state));
-    };
+    let ResetFlow(flow) = flow?;
     let method = form.method_id.trim().parse::<MethodId>().ok();
     let result = match method {
         Some(m) => {
@@ -327,11 +312,11 @@ pub async fn challenge(
             let query = serde_urlencoded::to_string(&query).unwrap_or_default();
             Ok(Redirect::to(&format!("/reset/verify?{query}")).into_response())
         }
-        Err(Error::Expired) => Ok(start_again(&state)),
+        Err(Error::Expired) => Ok(StartAgain::reset(&state).into_response()),
         Err(e) => {
             let error = page.form_error(e)?;
             let Some(view) = view_of(&state, flow).await? else {
-                return Ok(start_again(&state));
+                return Ok(StartAgain::reset(&state).into_response());
             };
             gate_page(&page, &state, &view, None, (None, None), Some(error), &ctx).await
         }
@@ -344,13 +329,11 @@ pub async fn verify(
     page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
-    jar: CookieJar,
+    flow: Result<ResetFlow, StartAgain>,
     form: Result<CsrfForm<HashMap<String, String>>, ApiError>,
 ) -> Result<Response, WebError> {
     let form = posted(form)?;
-    let Some(flow) = flow_of(&jar, &state) else {
-        return Ok(start_again(&state));
-    };
+    let ResetFlow(flow) = flow?;
     let method = form
         .get("method_id")
         .and_then(|m| m.trim().parse::<MethodId>().ok());
@@ -385,7 +368,7 @@ pub async fn verify(
             Ok(Redirect::to("/reset/password").into_response())
         }
         Ok(_) => Ok(Redirect::to("/reset/verify").into_response()),
-        Err(Error::Expired) => Ok(start_again(&state)),
+        Err(Error::Expired) => Ok(StartAgain::reset(&state).into_response()),
         Err(e) => {
             let mut error = if by_key {
                 super::security_key::ceremony_error(&page, e)?
@@ -396,7 +379,7 @@ pub async fn verify(
                 error.1 = page.t("reset-answers-wrong");
             }
             let Some(view) = view_of(&state, flow).await? else {
-                return Ok(start_again(&state));
+                return Ok(StartAgain::reset(&state).into_response());
             };
             gate_page(
                 &page,
@@ -422,13 +405,10 @@ struct PasswordTemplate<'a> {
 pub async fn password_form(
     page: Page,
     State(state): State<AppState>,
-    jar: CookieJar,
+    ResetFlow(flow): ResetFlow,
 ) -> Result<Response, WebError> {
-    let Some(flow) = flow_of(&jar, &state) else {
-        return Ok(start_again(&state));
-    };
     let Some(view) = view_of(&state, flow).await? else {
-        return Ok(start_again(&state));
+        return Ok(StartAgain::reset(&state).into_response());
     };
     if (view.gates_passed.len() as u32) < view.gates_required {
         return Ok(Redirect::to("/reset/verify").into_response());
@@ -451,13 +431,11 @@ pub async fn password(
     page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
-    jar: CookieJar,
+    flow: Result<ResetFlow, StartAgain>,
     form: Result<CsrfForm<PasswordForm>, ApiError>,
 ) -> Result<Response, WebError> {
     let form = posted(form)?;
-    let Some(flow) = flow_of(&jar, &state) else {
-        return Ok(start_again(&state));
-    };
+    let ResetFlow(flow) = flow?;
     let result = if form.new_password != form.confirm_password {
         Err(None)
     } else {
@@ -473,7 +451,7 @@ pub async fn password(
             return Ok((jar, Redirect::to("/reset/done")).into_response());
         }
         Err(None) => (StatusCode::BAD_REQUEST, page.t("reset-password-mismatch")),
-        Err(Some(Error::Expired)) => return Ok(start_again(&state)),
+        Err(Some(Error::Expired)) => return Ok(StartAgain::reset(&state).into_response()),
         Err(Some(e)) => page.form_error(e)?,
     };
     Ok(html(

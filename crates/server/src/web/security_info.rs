@@ -109,10 +109,11 @@ struct AddTemplate<'a> {
 /// The kinds a person can add: those this server can register and the policy allows.
 pub async fn add(mut page: Page, State(state): State<AppState>) -> Result<Response, WebError> {
     page.signed_in(&state).await?;
-    let policy = state.tessera.policy().await?;
-    let kinds = Kind::ALL
+    let kinds = state
+        .tessera
+        .addable_kinds()
+        .await?
         .into_iter()
-        .filter(|k| state.tessera.can_register(*k) && policy.allows_kind(*k))
         .map(|k| KindChoice {
             name: kind_name(k, &page.tr),
             description: page.t(&format!("add-kind-{}", k.as_str())),

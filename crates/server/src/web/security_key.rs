@@ -7,23 +7,23 @@
 //! answer in the form's `webauthn` field and posts it with the CSRF token. A page that failed
 //! starts a fresh ceremony, since the one answered (or refused) is spent.
 
+use super::flow_cookie::{SignInFlow, StartAgain};
 use super::view::MethodView;
 use super::{Page, WebError, html, ok, posted, safe_next, session_cookies, step_up_proof};
 use crate::AppState;
 use crate::csrf::CsrfForm;
 use crate::error::ApiError;
-use crate::session::{COOKIE_FLOW, Context};
+use crate::session::Context;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use tessera_core::method::{Enrollment, RegisterRequest, Response as Answer};
 use tessera_core::service::Auth;
-use tessera_core::{Error, FlowId, Kind, MethodId, NotAllowed, Problem};
+use tessera_core::{Error, FlowId, Kind, MethodId, Problem};
 
 const ADD_PATH: &str = "/security-info/add/security-key";
 
@@ -143,12 +143,7 @@ pub struct AddQuery {
 /// The person's session, if security keys can be added here at all.
 async fn may_add(page: &mut Page, state: &AppState) -> Result<Auth, WebError> {
     let auth = page.signed_in(state).await?;
-    if !state.tessera.policy().await?.allows_mfa(Kind::SecurityKey) {
-        return Err(Error::NotAllowed(NotAllowed::KindNotAllowed).into());
-    }
-    if !state.tessera.can_register(Kind::SecurityKey) {
-        return Err(Error::NotAllowed(NotAllowed::KindUnavailable).into());
-    }
+    state.tessera.may_add(Kind::SecurityKey).await?;
     Ok(auth)
 }
 
@@ -290,16 +285,6 @@ pub struct MethodQuery {
     next: Option<String>,
 }
 
-fn flow_of(jar: &CookieJar, state: &AppState) -> Option<FlowId> {
-    jar.get(state.cookie_name(COOKIE_FLOW))
-        .and_then(|c| c.value().parse().ok())
-}
-
-fn start_again(state: &AppState) -> Response {
-    let jar = CookieJar::new().add(state.removal_cookie(COOKIE_FLOW));
-    (jar, Redirect::to("/sign-in?notice=expired")).into_response()
-}
-
 async fn sign_in_page(
     page: &Page,
     state: &AppState,
@@ -310,7 +295,9 @@ async fn sign_in_page(
 ) -> Result<Response, WebError> {
     let (methods, default) = match state.tessera.sign_in_methods(flow).await {
         Ok(found) => found,
-        Err(Error::Expired | Error::NotFound) => return Ok(start_again(state)),
+        Err(Error::Expired | Error::NotFound) => {
+            return Ok(StartAgain::sign_in(state).into_response());
+        }
         Err(e) => return Err(e.into()),
     };
     let wanted = wanted.and_then(|w| w.trim().parse::<MethodId>().ok());
@@ -324,7 +311,9 @@ async fn sign_in_page(
     };
     let challenge = match state.tessera.sign_in_challenge(flow, method.id, ctx).await {
         Ok(c) => c,
-        Err(Error::Expired | Error::NotFound) => return Ok(start_again(state)),
+        Err(Error::Expired | Error::NotFound) => {
+            return Ok(StartAgain::sign_in(state).into_response());
+        }
         Err(e) => return Err(e.into()),
     };
     let options = challenge.webauthn.unwrap_or_default();
@@ -351,12 +340,9 @@ pub async fn sign_in_form(
     page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
-    jar: CookieJar,
+    SignInFlow(flow): SignInFlow,
     Query(q): Query<MethodQuery>,
 ) -> Result<Response, WebError> {
-    let Some(flow) = flow_of(&jar, &state) else {
-        return Ok(start_again(&state));
-    };
     sign_in_page(&page, &state, &ctx, flow, q.method.as_deref(), None).await
 }
 
@@ -364,13 +350,11 @@ pub async fn sign_in(
     page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
-    jar: CookieJar,
+    flow: Result<SignInFlow, StartAgain>,
     form: Result<CsrfForm<AnswerForm>, ApiError>,
 ) -> Result<Response, WebError> {
     let form = posted(form)?;
-    let Some(flow) = flow_of(&jar, &state) else {
-        return Ok(start_again(&state));
-    };
+    let SignInFlow(flow) = flow?;
     let result = match (form.method_id.trim().parse::<MethodId>(), form.answer()) {
         (Ok(method_id), Ok(answer)) => {
             state
@@ -389,7 +373,7 @@ pub async fn sign_in(
             )
                 .into_response());
         }
-        Err(Error::Expired) => return Ok(start_again(&state)),
+        Err(Error::Expired) => return Ok(StartAgain::sign_in(&state).into_response()),
         Err(e) => ceremony_error(&page, e)?,
     };
     sign_in_page(
@@ -507,14 +491,13 @@ pub async fn step_up(
 
 // Signing in with a passkey alone.
 
-/// Whether the sign-in page offers a passkey: the policy allows it and keys work here.
+/// Whether the sign-in page offers a passkey (core decides; a failure offers none).
 pub async fn passkey_offered(state: &AppState) -> bool {
-    state.tessera.can_register(Kind::SecurityKey)
-        && state
-            .tessera
-            .policy()
-            .await
-            .is_ok_and(|p| p.passkey_sign_in && p.allows_mfa(Kind::SecurityKey))
+    state
+        .tessera
+        .passkey_sign_in_offered()
+        .await
+        .unwrap_or(false)
 }
 
 async fn passkey_page(

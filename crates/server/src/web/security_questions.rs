@@ -14,9 +14,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use std::collections::HashMap;
+use tessera_core::Kind;
 use tessera_core::method::security_questions::{ANSWER_MAX, registered};
 use tessera_core::service::Auth;
-use tessera_core::{Error, Kind, NotAllowed};
 
 const PATH: &str = "/security-info/add/security-questions";
 
@@ -51,14 +51,7 @@ struct QuestionsTemplate<'a> {
 /// The person's session, if the policy lets them have security questions at all.
 async fn allowed(page: &mut Page, state: &AppState) -> Result<Auth, WebError> {
     let auth = page.signed_in(state).await?;
-    if !state
-        .tessera
-        .policy()
-        .await?
-        .allows_reset(Kind::SecurityQuestions)
-    {
-        return Err(Error::NotAllowed(NotAllowed::KindNotAllowed).into());
-    }
+    state.tessera.may_add(Kind::SecurityQuestions).await?;
     Ok(auth)
 }
 

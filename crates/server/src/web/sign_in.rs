@@ -4,6 +4,7 @@
 //! Between the password and the code the browser holds only the flow id (the flow cookie);
 //! the flow itself lives in the store, so any node can take the next step.
 
+use super::flow_cookie::{SignInFlow, StartAgain};
 use super::view::MethodView;
 use super::{Page, WebError, ok, posted, session_cookies};
 use crate::AppState;
@@ -128,18 +129,6 @@ pub struct MethodQuery {
     method: Option<String>,
 }
 
-/// The flow of this browser's sign-in, if it has one.
-fn flow_of(jar: &CookieJar, state: &AppState) -> Option<FlowId> {
-    jar.get(state.cookie_name(COOKIE_FLOW))
-        .and_then(|c| c.value().parse().ok())
-}
-
-/// Back to the start: the flow is gone or past its lifetime.
-fn start_again(state: &AppState) -> Response {
-    let jar = CookieJar::new().add(state.removal_cookie(COOKIE_FLOW));
-    (jar, Redirect::to("/sign-in?notice=expired")).into_response()
-}
-
 /// The flow's methods and the one to ask for, or `None` when the flow is over.
 async fn flow_methods(
     state: &AppState,
@@ -191,17 +180,14 @@ fn verify_page(
 pub async fn verify_form(
     page: Page,
     State(state): State<AppState>,
-    jar: CookieJar,
+    SignInFlow(flow): SignInFlow,
     Query(q): Query<MethodQuery>,
 ) -> Result<Response, WebError> {
-    let Some(flow) = flow_of(&jar, &state) else {
-        return Ok(start_again(&state));
-    };
     let Some((methods, default)) = flow_methods(&state, flow).await? else {
-        return Ok(start_again(&state));
+        return Ok(StartAgain::sign_in(&state).into_response());
     };
     let Some(method) = chosen(&methods, q.method.as_deref(), default) else {
-        return Ok(start_again(&state));
+        return Ok(StartAgain::sign_in(&state).into_response());
     };
     if method.kind == tessera_core::Kind::SecurityKey {
         let to = format!("/sign-in/security-key?method={}", method.id);
@@ -219,7 +205,7 @@ pub async fn verify_form(
     // The default asks the way the person chose with it: an app whose way is its code
     // shows the code field rather than sending a notification.
     let code_first = q.method.is_none()
-        && tessera_core::method::way::first_way(method, &state.tessera.policy().await?)
+        && tessera_core::method::way::first_way(method, &*state.tessera.policy().await?)
             == Some(tessera_core::method::way::Way::Code);
     if method.kind == tessera_core::Kind::AuthenticatorApp && !code_first {
         let to = format!("/sign-in/notification?method={}", method.id);
@@ -240,13 +226,11 @@ pub async fn verify(
     page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
-    jar: CookieJar,
+    flow: Result<SignInFlow, StartAgain>,
     form: Result<crate::csrf::CsrfForm<CodeForm>, ApiError>,
 ) -> Result<Response, WebError> {
     let form = posted(form)?;
-    let Some(flow) = flow_of(&jar, &state) else {
-        return Ok(start_again(&state));
-    };
+    let SignInFlow(flow) = flow?;
     let result = match form.method_id.trim().parse::<MethodId>() {
         Ok(method_id) => {
             state
@@ -268,10 +252,10 @@ pub async fn verify(
     };
     // Say what went wrong on the same form, unless the flow itself is over.
     let Some((methods, default)) = flow_methods(&state, flow).await? else {
-        return Ok(start_again(&state));
+        return Ok(StartAgain::sign_in(&state).into_response());
     };
     let Some(method) = chosen(&methods, Some(&form.method_id), default) else {
-        return Ok(start_again(&state));
+        return Ok(StartAgain::sign_in(&state).into_response());
     };
     Ok(verify_page(&page, &methods, method, Some(error)))
 }
@@ -286,13 +270,10 @@ struct OtherTemplate<'a> {
 pub async fn other(
     page: Page,
     State(state): State<AppState>,
-    jar: CookieJar,
+    SignInFlow(flow): SignInFlow,
 ) -> Result<Response, WebError> {
-    let Some(flow) = flow_of(&jar, &state) else {
-        return Ok(start_again(&state));
-    };
     let Some((methods, default)) = flow_methods(&state, flow).await? else {
-        return Ok(start_again(&state));
+        return Ok(StartAgain::sign_in(&state).into_response());
     };
     let methods = methods
         .iter()
@@ -307,7 +288,7 @@ pub async fn other(
 /// The registration wizard: a registration session's only page besides adding a method.
 pub async fn register(mut page: Page, State(state): State<AppState>) -> Result<Response, WebError> {
     match page.auth(&state).await? {
-        None => Ok(start_again(&state)),
+        None => Ok(StartAgain::sign_in(&state).into_response()),
         Some(auth) if auth.session.kind == tessera_core::SessionKind::Full => {
             Ok(Redirect::to("/security-info").into_response())
         }

@@ -5,6 +5,7 @@
 
 mod abuse;
 mod activity;
+mod adding_methods;
 mod admin;
 mod admin_input;
 mod admin_pages;
@@ -18,6 +19,7 @@ mod email;
 mod gateway;
 mod import;
 mod language;
+mod openapi;
 mod ops;
 mod outbox_pages;
 mod password_guesses;

@@ -8,7 +8,7 @@ use tessera_core::session::SessionKind;
 use tessera_core::store::admin::{AuditFilter, AuditPage, HardwareToken};
 
 use crate::harness::{
-    Db, account, at, count, event, method, on_both, seeded, seeded_method, session,
+    Db, accept_ungated, account, at, count, event, method, on_both, seeded, seeded_method, session,
 };
 
 #[tokio::test]
@@ -236,15 +236,14 @@ async fn a_new_pass_replaces_the_old_and_lapsed_or_used_ones_are_purged() {
             .await
             .expect("issue");
         // Bob's lapsed at 100; Alice's is current but used.
-        let used = store
-            .record_success(
-                second.id,
-                Some(1),
-                at(50),
-                &event(Some(alice.id), AuditAction::CodeAccepted),
-            )
-            .await
-            .expect("use");
+        let used = accept_ungated(
+            store,
+            second.id,
+            Some(1),
+            at(50),
+            &event(Some(alice.id), AuditAction::CodeAccepted),
+        )
+        .await;
         assert!(used);
         let unused = pass(alice.id, 7200);
         assert_eq!(

@@ -12,6 +12,7 @@ use tessera_core::audit::{AuditAction, AuditEvent};
 use tessera_core::flow::{FlowState, SignInFlow};
 use tessera_core::method::{Kind, Method, MethodData, MethodStatus};
 use tessera_core::session::{Session, SessionKind};
+use tessera_core::store::{Acceptance, Accepted};
 use tessera_core::{AccountId, AuditId, FlowId, MethodId, SessionId, Store};
 use tessera_store::{SqlStore, sqlite_url};
 use time::OffsetDateTime;
@@ -238,6 +239,26 @@ pub async fn count(store: &dyn Store, account: AccountId, action: AuditAction) -
         .iter()
         .filter(|e| e.action == action)
         .count()
+}
+
+/// A matching response with no attempt gate (as a code checked after `begin_attempt`):
+/// whether it was accepted, `false` on a replayed step.
+pub async fn accept_ungated(
+    store: &dyn Store,
+    method: MethodId,
+    step: Option<i64>,
+    now: OffsetDateTime,
+    audit: &AuditEvent,
+) -> bool {
+    let acceptance = Acceptance {
+        method,
+        step,
+        now,
+        gate: None,
+        step_up: None,
+        audit: std::slice::from_ref(audit),
+    };
+    store.accept(&acceptance).await.expect("accept") == Accepted::Yes
 }
 
 #[test]

@@ -6,7 +6,9 @@ use tessera_core::session::SessionKind;
 use tessera_core::store::{Acceptance, Accepted};
 use uuid::Uuid;
 
-use crate::harness::{Db, at, count, event, on_both, seeded, seeded_method, session};
+use crate::harness::{
+    Db, accept_ungated, at, count, event, on_both, seeded, seeded_method, session,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_attempts_let_exactly_the_threshold_through() {
@@ -148,12 +150,7 @@ async fn success_clears_the_count_and_refuses_a_replayed_step() {
             .await
             .expect("attempt");
 
-        assert!(
-            store
-                .record_success(method.id, Some(100), at(2), &accepted())
-                .await
-                .expect("success")
-        );
+        assert!(accept_ungated(store, method.id, Some(100), at(2), &accepted()).await);
         let stored = store.method(method.id).await.expect("get").expect("there");
         assert_eq!(stored.failures, 0);
         assert_eq!(stored.locked_until, None);
@@ -166,10 +163,7 @@ async fn success_clears_the_count_and_refuses_a_replayed_step() {
             .expect("attempt");
         for replay in [100, 99] {
             assert!(
-                !store
-                    .record_success(method.id, Some(replay), at(3), &accepted())
-                    .await
-                    .expect("success"),
+                !accept_ungated(store, method.id, Some(replay), at(3), &accepted()).await,
                 "step {replay}"
             );
         }
@@ -179,12 +173,7 @@ async fn success_clears_the_count_and_refuses_a_replayed_step() {
         assert_eq!(count(store, alice.id, AuditAction::CodeAccepted).await, 1);
 
         // Kinds without steps always succeed and keep the last step.
-        assert!(
-            store
-                .record_success(method.id, None, at(4), &accepted())
-                .await
-                .expect("success")
-        );
+        assert!(accept_ungated(store, method.id, None, at(4), &accepted()).await);
         let stored = store.method(method.id).await.expect("get").expect("there");
         assert_eq!((stored.failures, stored.last_step), (0, Some(100)));
         assert_eq!(count(store, alice.id, AuditAction::CodeAccepted).await, 2);
@@ -202,15 +191,13 @@ async fn one_step_is_accepted_once_under_a_race() {
                 let store = db.store.clone();
                 let audit = event(Some(alice.id), AuditAction::CodeAccepted);
                 tokio::spawn(async move {
-                    store
-                        .record_success(method.id, Some(7), at(1), &audit)
-                        .await
+                    accept_ungated(store.as_ref(), method.id, Some(7), at(1), &audit).await
                 })
             })
             .collect();
         let mut accepted = 0;
         for racer in racers {
-            if racer.await.expect("task").expect("record_success") {
+            if racer.await.expect("task") {
                 accepted += 1;
             }
         }

@@ -6,7 +6,7 @@
 //! TESSERA_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo test -p tessera-store
 //! ```
 
-// A failing test should stop at the line that failed, with its message.
+// Helpers outside `#[test]` functions are not covered by clippy.toml's `allow-*-in-tests`.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 mod accounts;
