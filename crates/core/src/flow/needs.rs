@@ -200,13 +200,14 @@ impl Tessera {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ids::{AccountId, MethodId};
     use crate::method::{MethodData, MethodStatus};
     use crate::random::OsRandom;
 
-    fn method(kind: Kind, status: MethodStatus) -> Method {
+    /// A method of `kind` for the flow tests (the wizard's too).
+    pub(crate) fn method(kind: Kind, status: MethodStatus) -> Method {
         Method {
             id: MethodId::new(&OsRandom),
             account_id: AccountId::new(&OsRandom),

@@ -98,31 +98,10 @@ impl Wizard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{AccountId, MethodId};
-    use crate::method::{MethodData, MethodStatus};
-    use crate::random::OsRandom;
+    use crate::method::MethodStatus;
 
     fn active(kind: Kind) -> Method {
-        Method {
-            id: MethodId::new(&OsRandom),
-            account_id: AccountId::new(&OsRandom),
-            kind,
-            status: MethodStatus::Active,
-            name: None,
-            data: MethodData::Totp {
-                digits: 6,
-                step_secs: 30,
-            },
-            sealed_secret: None,
-            created_at: time::OffsetDateTime::UNIX_EPOCH,
-            last_used_at: None,
-            expires_at: None,
-            last_step: None,
-            failures: 0,
-            locked_until: None,
-            registered_by: None,
-            way: None,
-        }
+        crate::flow::needs::tests::method(kind, MethodStatus::Active)
     }
 
     fn at(step: Step, current: u32, total: u32) -> Wizard {
