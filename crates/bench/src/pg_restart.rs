@@ -15,7 +15,8 @@ use tessera_bench::load::{self, Step};
 use tessera_bench::node::{self, Node, NodeSpec, TempDir};
 use tessera_bench::scenario;
 use tessera_bench::seed::{self, PgDatabase};
-use tessera_core::{Clock, MethodId, Store, SystemClock};
+use tessera_core::store::methods::MethodStore;
+use tessera_core::{Clock, MethodId, SystemClock};
 use tessera_store::SqlStore;
 
 /// The server answers 503 after 30 s; anything slower hung.

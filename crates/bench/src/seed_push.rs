@@ -14,13 +14,15 @@ use ed25519_dalek::{Signer, SigningKey};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use tessera_core::audit::{AuditAction, AuditEvent, RequestContext};
+use tessera_core::flow::effect::{Activation, Effect};
 use tessera_core::method::authenticator_app::{self as app, Decision};
 use tessera_core::method::{Enrollment, KindContext, Purpose};
+use tessera_core::store::accounts::AccountStore;
 use tessera_core::store::push::{
-    DeviceActivation, KeyAlgorithm, PushAnswer, PushEffect, PushRequest, PushStatus, PushStore,
+    DeviceActivation, KeyAlgorithm, PushAnswer, PushRequest, PushStatus, PushStore,
 };
 use tessera_core::{
-    Clock, KeyRing, MethodId, OsRandom, Policy, PushRequestId, Store, SystemClock, random, secret,
+    Clock, KeyRing, MethodId, OsRandom, Policy, PushRequestId, SystemClock, random, secret,
 };
 use tessera_store::SqlStore;
 use time::Duration;
@@ -252,12 +254,20 @@ async fn activate_one(
         request: test.id,
         status: PushStatus::Approved,
         at: now,
-        effects: vec![PushEffect::ActivateMethod {
-            method: method.id,
-            // The seeded code method stays the default.
-            make_default: false,
-            notes: Vec::new(),
-        }],
+        effects: vec![
+            Effect::Activate(Activation {
+                method: method.id,
+                step: None,
+                now,
+                // The seeded code method stays the default.
+                make_default: false,
+                by: None,
+            }),
+            Effect::MethodUsed {
+                method: method.id,
+                at: now,
+            },
+        ],
     };
     let audit = [
         audit(AuditAction::PushApproved).method(method.id),

@@ -5,7 +5,8 @@ use crate::config::Config;
 use crate::data_dir;
 use crate::failure::{Failure, Outcome, chain};
 use std::sync::Arc;
-use tessera_core::{OsRandom, Store, SystemClock, Tessera};
+use tessera_core::store::accounts::AccountStore;
+use tessera_core::{OsRandom, SystemClock, Tessera};
 use tessera_server::BlockingPasswords;
 use tessera_store::SqlStore;
 

@@ -5,9 +5,10 @@ use crate::account::{Account, AccountStatus};
 use crate::audit::{AuditAction, AuditEvent, RequestContext, RequestLanguage};
 use crate::clock::Clock;
 use crate::error::{Error, NotAllowed, Result};
+use crate::flow::effect::Effect;
 use crate::ids::{AccountId, FlowId, SessionId};
 use crate::lockout::{self, AttemptGate, Counter};
-use crate::method::{self, KindContext, Method, Verified};
+use crate::method::{KindContext, Method, Verified};
 use crate::password::PasswordHasher;
 use crate::policy::Policy;
 use crate::random::Random;
@@ -263,28 +264,6 @@ impl Tessera {
         IssuedSession { token, session }
     }
 
-    /// Checks a code against a method under the lock-out rule. A match reserves nothing:
-    /// checking a TOTP code costs nothing, and the caller's `accept_code` passes the lock-out
-    /// gate in the same commit that records the step. A wrong code reserves an attempt (and
-    /// is refused as locked when the gate is shut) and is recorded here, so no more wrong
-    /// answers are ever given than the threshold allows. Counted on `counter` (see
-    /// `lockout`).
-    pub(crate) async fn check_code_for(
-        &self,
-        method: &Method,
-        counter: Counter,
-        code: &str,
-        ctx: &RequestContext,
-        policy: &Policy,
-    ) -> Result<Verified> {
-        match method::verify(method, code, &self.kind_context())? {
-            Some(verified) => Ok(verified),
-            None => Err(self
-                .refuse_unreserved(method, counter, ctx, policy, AuditAction::CodeRejected)
-                .await),
-        }
-    }
-
     /// The lock-out gate before an answer is checked (see `lockout`): counts the attempt as a
     /// failure in advance, or refuses while the method is locked.
     pub(crate) async fn reserve_attempt(
@@ -338,7 +317,7 @@ impl Tessera {
     }
 
     /// A failed answer for which no attempt was reserved: reserves one, then records it.
-    async fn refuse_unreserved(
+    pub(crate) async fn refuse_unreserved(
         &self,
         method: &Method,
         counter: Counter,
@@ -409,7 +388,7 @@ impl Tessera {
         ctx: &RequestContext,
         policy: &Policy,
     ) -> Result<()> {
-        self.accept_response(method, verified, None, ctx, policy)
+        self.accept_response(method, verified, &[], Vec::new(), ctx, policy)
             .await
     }
 
@@ -424,57 +403,64 @@ impl Tessera {
         ctx: &RequestContext,
         policy: &Policy,
     ) -> Result<()> {
-        self.accept_counted(method, counter, verified, None, ctx, policy)
+        self.accept_counted(method, counter, verified, &[], Vec::new(), ctx, policy)
             .await
     }
 
-    /// As [`Tessera::accept_code`]; with `step_up`, the session's second factor is marked in
-    /// the same commit.
+    /// As [`Tessera::accept_code`], with what the response proves (`effects`: the sign-in
+    /// flow it completes, the step-up session it marks) and their `audit` events in the same
+    /// commit. When an effect that must apply does not, nothing changes: `Expired`.
     pub(crate) async fn accept_response(
         &self,
         method: &Method,
         verified: Verified,
-        step_up: Option<SessionId>,
+        effects: &[Effect],
+        audit: Vec<AuditEvent>,
         ctx: &RequestContext,
         policy: &Policy,
     ) -> Result<()> {
-        self.accept_counted(method, Counter::Method, verified, step_up, ctx, policy)
-            .await
+        self.accept_counted(
+            method,
+            Counter::Method,
+            verified,
+            effects,
+            audit,
+            ctx,
+            policy,
+        )
+        .await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn accept_counted(
         &self,
         method: &Method,
         counter: Counter,
         verified: Verified,
-        step_up: Option<SessionId>,
+        effects: &[Effect],
+        then: Vec<AuditEvent>,
         ctx: &RequestContext,
         policy: &Policy,
     ) -> Result<()> {
-        let account = Some(method.account_id);
         let mut audit = vec![
-            self.audit(ctx, account, AuditAction::CodeAccepted)
+            self.audit(ctx, Some(method.account_id), AuditAction::CodeAccepted)
                 .method(method.id),
         ];
-        if step_up.is_some() {
-            audit.push(
-                self.audit(ctx, account, AuditAction::StepUpSucceeded)
-                    .method(method.id),
-            );
-        }
+        audit.extend(then);
         let gated = !verified.reserved && counter == Counter::Method;
         let acceptance = Acceptance {
             method: method.id,
             step: verified.step,
             now: self.now(),
             gate: gated.then_some(policy.lockout_threshold),
-            step_up,
+            effects,
             audit: &audit,
         };
         match self.store.accept(&acceptance).await? {
             Accepted::Yes => Ok(()),
             Accepted::Locked { until } => Err(self.locked(method, until, ctx, policy).await),
             Accepted::Replayed => Err(self.replayed(method, counter, verified, ctx, policy).await),
+            Accepted::Stale => Err(Error::Expired),
         }
     }
 

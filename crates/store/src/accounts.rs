@@ -1,8 +1,10 @@
 //! Accounts.
 
+use async_trait::async_trait;
 use tessera_core::account::Account;
 use tessera_core::audit::{AuditEvent, RequestLanguage};
 use tessera_core::store::StoreResult;
+use tessera_core::store::accounts::AccountStore;
 use tessera_core::{AccountId, MethodId};
 
 use crate::rows::{AccountRow, flag, secs};
@@ -35,71 +37,103 @@ const UPDATE: &str = "UPDATE accounts SET display_name = $2, display_name_lower 
 const REMEMBER_CHOSEN: &str = "UPDATE accounts SET locale = $2 WHERE id = $1";
 const REMEMBER_BROWSER: &str = "UPDATE accounts SET browser_locale = $2 WHERE id = $1";
 
-const SET_DEFAULT: &str = "UPDATE accounts SET default_method_id = $2 WHERE id = $1";
-
 fn method_text(id: Option<MethodId>) -> Option<String> {
     id.map(|id| id.to_string())
 }
 
-pub(crate) async fn insert(
-    store: &SqlStore,
-    account: &Account,
-    event: &AuditEvent,
-) -> StoreResult<()> {
-    let mut tx = store.begin_write().await?;
-    sqlx::query(INSERT)
-        .bind(account.id.to_string())
-        .bind(account.username.as_str())
-        .bind(account.display_name.as_str())
-        .bind(account.display_name.to_lowercase())
-        .bind(account.password_hash.as_str())
-        .bind(account.locale.as_deref())
-        .bind(account.status.as_str())
-        .bind(flag(account.is_admin))
-        .bind(account.email.as_deref())
-        .bind(method_text(account.default_method))
-        .bind(secs(account.created_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-    audit::insert(&mut *tx, event).await?;
-    tx.commit().await.map_err(db_err)
-}
+#[async_trait]
+impl AccountStore for SqlStore {
+    async fn insert_account(&self, account: &Account, event: &AuditEvent) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(INSERT)
+            .bind(account.id.to_string())
+            .bind(account.username.as_str())
+            .bind(account.display_name.as_str())
+            .bind(account.display_name.to_lowercase())
+            .bind(account.password_hash.as_str())
+            .bind(account.locale.as_deref())
+            .bind(account.status.as_str())
+            .bind(flag(account.is_admin))
+            .bind(account.email.as_deref())
+            .bind(method_text(account.default_method))
+            .bind(secs(account.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        audit::insert(&mut *tx, event).await?;
+        tx.commit().await.map_err(db_err)
+    }
 
-pub(crate) async fn by_id(store: &SqlStore, id: AccountId) -> StoreResult<Option<Account>> {
-    sqlx::query_as::<_, AccountRow>(SELECT_BY_ID)
-        .bind(id.to_string())
-        .fetch_optional(store.pool())
-        .await
-        .map_err(db_err)?
-        .map(Account::try_from)
-        .transpose()
-}
+    async fn account(&self, id: AccountId) -> StoreResult<Option<Account>> {
+        sqlx::query_as::<_, AccountRow>(SELECT_BY_ID)
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?
+            .map(Account::try_from)
+            .transpose()
+    }
 
-pub(crate) async fn by_username(store: &SqlStore, username: &str) -> StoreResult<Option<Account>> {
-    sqlx::query_as::<_, AccountRow>(SELECT_BY_USERNAME)
-        .bind(username)
-        .fetch_optional(store.pool())
-        .await
-        .map_err(db_err)?
-        .map(Account::try_from)
-        .transpose()
-}
+    async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>> {
+        sqlx::query_as::<_, AccountRow>(SELECT_BY_USERNAME)
+            .bind(username)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?
+            .map(Account::try_from)
+            .transpose()
+    }
 
-pub(crate) async fn list(
-    store: &SqlStore,
-    search: Option<&str>,
-    limit: u32,
-) -> StoreResult<Vec<Account>> {
-    sqlx::query_as::<_, AccountRow>(SEARCH)
-        .bind(contains_pattern(search.unwrap_or("")))
-        .bind(i64::from(limit))
-        .fetch_all(store.pool())
-        .await
-        .map_err(db_err)?
-        .into_iter()
-        .map(Account::try_from)
-        .collect()
+    async fn list_accounts(&self, search: Option<&str>, limit: u32) -> StoreResult<Vec<Account>> {
+        sqlx::query_as::<_, AccountRow>(SEARCH)
+            .bind(contains_pattern(search.unwrap_or("")))
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(Account::try_from)
+            .collect()
+    }
+
+    async fn update_account(
+        &self,
+        account: &Account,
+        event: Option<&AuditEvent>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(UPDATE)
+            .bind(account.id.to_string())
+            .bind(account.display_name.as_str())
+            .bind(account.display_name.to_lowercase())
+            .bind(account.password_hash.as_str())
+            .bind(account.locale.as_deref())
+            .bind(account.status.as_str())
+            .bind(flag(account.is_admin))
+            .bind(account.email.as_deref())
+            .bind(method_text(account.default_method))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if let Some(event) = event {
+            audit::insert(&mut *tx, event).await?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn remember_locale(&self, id: AccountId, language: &RequestLanguage) -> StoreResult<()> {
+        let (sql, tag) = match language {
+            RequestLanguage::Chosen(tag) => (REMEMBER_CHOSEN, tag),
+            RequestLanguage::Browser(tag) => (REMEMBER_BROWSER, tag),
+        };
+        sqlx::query(sql)
+            .bind(id.to_string())
+            .bind(tag.as_str())
+            .execute(self.writer())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
 }
 
 /// `%…%` around the lowercased text, its own `%`, `_` and `\` taken literally.
@@ -114,66 +148,6 @@ fn contains_pattern(search: &str) -> String {
     }
     pattern.push('%');
     pattern
-}
-
-pub(crate) async fn update(
-    store: &SqlStore,
-    account: &Account,
-    event: Option<&AuditEvent>,
-) -> StoreResult<()> {
-    let mut tx = store.begin_write().await?;
-    sqlx::query(UPDATE)
-        .bind(account.id.to_string())
-        .bind(account.display_name.as_str())
-        .bind(account.display_name.to_lowercase())
-        .bind(account.password_hash.as_str())
-        .bind(account.locale.as_deref())
-        .bind(account.status.as_str())
-        .bind(flag(account.is_admin))
-        .bind(account.email.as_deref())
-        .bind(method_text(account.default_method))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-    if let Some(event) = event {
-        audit::insert(&mut *tx, event).await?;
-    }
-    tx.commit().await.map_err(db_err)
-}
-
-pub(crate) async fn remember_locale(
-    store: &SqlStore,
-    id: AccountId,
-    language: &RequestLanguage,
-) -> StoreResult<()> {
-    let (sql, tag) = match language {
-        RequestLanguage::Chosen(tag) => (REMEMBER_CHOSEN, tag),
-        RequestLanguage::Browser(tag) => (REMEMBER_BROWSER, tag),
-    };
-    sqlx::query(sql)
-        .bind(id.to_string())
-        .bind(tag.as_str())
-        .execute(store.writer())
-        .await
-        .map_err(db_err)?;
-    Ok(())
-}
-
-pub(crate) async fn set_default_method(
-    store: &SqlStore,
-    account: AccountId,
-    method: Option<MethodId>,
-    event: &AuditEvent,
-) -> StoreResult<()> {
-    let mut tx = store.begin_write().await?;
-    sqlx::query(SET_DEFAULT)
-        .bind(account.to_string())
-        .bind(method_text(method))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-    audit::insert(&mut *tx, event).await?;
-    tx.commit().await.map_err(db_err)
 }
 
 #[cfg(test)]

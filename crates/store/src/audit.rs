@@ -1,12 +1,13 @@
-//! The audit log (append-only) and the policy, a single JSON value in `settings`.
+//! The audit log, append-only.
 
+use async_trait::async_trait;
 use sqlx::{Any, Executor};
+use tessera_core::AccountId;
 use tessera_core::audit::AuditEvent;
-use tessera_core::policy::Policy;
 use tessera_core::store::StoreResult;
-use tessera_core::{AccountId, StoreError};
+use tessera_core::store::audit::AuditStore;
 
-use crate::rows::{AuditRow, secs, to_json};
+use crate::rows::{AuditRow, secs};
 use crate::{SqlStore, db_err};
 
 const INSERT: &str = "INSERT INTO audit_events \
@@ -17,10 +18,24 @@ const INSERT: &str = "INSERT INTO audit_events \
 const OF_ACCOUNT: &str = "SELECT id, at, account_id, action, method_id, ip, user_agent, detail \
      FROM audit_events WHERE account_id = $1 ORDER BY at DESC, seq DESC LIMIT $2";
 
-const POLICY_KEY: &str = "policy";
-const SETTING: &str = "SELECT value FROM settings WHERE key = $1";
-const SAVE_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) \
-     ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+#[async_trait]
+impl AuditStore for SqlStore {
+    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
+        insert(self.writer(), event).await
+    }
+
+    async fn audit_of(&self, account: AccountId, limit: u32) -> StoreResult<Vec<AuditEvent>> {
+        sqlx::query_as::<_, AuditRow>(OF_ACCOUNT)
+            .bind(account.to_string())
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(AuditEvent::try_from)
+            .collect()
+    }
+}
 
 /// Appends one event, on the pool or inside the caller's transaction.
 pub(crate) async fn insert<'c, E>(exec: E, event: &AuditEvent) -> StoreResult<()>
@@ -40,47 +55,4 @@ where
         .await
         .map_err(db_err)?;
     Ok(())
-}
-
-pub(crate) async fn of_account(
-    store: &SqlStore,
-    account: AccountId,
-    limit: u32,
-) -> StoreResult<Vec<AuditEvent>> {
-    sqlx::query_as::<_, AuditRow>(OF_ACCOUNT)
-        .bind(account.to_string())
-        .bind(i64::from(limit))
-        .fetch_all(store.pool())
-        .await
-        .map_err(db_err)?
-        .into_iter()
-        .map(AuditEvent::try_from)
-        .collect()
-}
-
-pub(crate) async fn policy(store: &SqlStore) -> StoreResult<Option<Policy>> {
-    let json: Option<String> = sqlx::query_scalar(SETTING)
-        .bind(POLICY_KEY)
-        .fetch_optional(store.pool())
-        .await
-        .map_err(db_err)?;
-    json.map(|j| serde_json::from_str(&j).map_err(|_| StoreError::Corrupt("settings.policy")))
-        .transpose()
-}
-
-pub(crate) async fn save_policy(
-    store: &SqlStore,
-    policy: &Policy,
-    audit: &AuditEvent,
-) -> StoreResult<()> {
-    let json = to_json(policy)?;
-    let mut tx = store.begin_write().await?;
-    sqlx::query(SAVE_SETTING)
-        .bind(POLICY_KEY)
-        .bind(json)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-    insert(&mut *tx, audit).await?;
-    tx.commit().await.map_err(db_err)
 }

@@ -1,18 +1,19 @@
 //! Group commit on SQLite for accepted responses (a verified code: the used step, the reset
-//! failure count, a step-up mark and the audit events).
+//! failure count, its effects such as the sign-in flow it completes, and the audit events).
 //!
 //! SQLite commits one writer transaction at a time, each ending in an fsync of the WAL, and
 //! the fsync was half of what a verification cost. Acceptances that arrive while the writer is
 //! busy wait here and go into the next transaction together, each in a savepoint of its own,
 //! so a burst pays one fsync. Nobody is answered before the commit that holds their change,
-//! and one acceptance failing rolls back only its own savepoint. Each acceptance still
+//! and one acceptance failing or refused rolls back only its own savepoint. Each acceptance still
 //! decides on the rows as the ones before it in the batch left them, exactly as one
 //! transaction after another would.
 
 use sqlx::{Acquire, AnyPool};
 use tessera_core::audit::AuditEvent;
+use tessera_core::flow::effect::Effect;
 use tessera_core::store::{Acceptance, Accepted, StoreResult};
-use tessera_core::{MethodId, SessionId, StoreError};
+use tessera_core::{MethodId, StoreError};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
@@ -40,7 +41,7 @@ struct Owned {
     step: Option<i64>,
     now: OffsetDateTime,
     gate: Option<u32>,
-    step_up: Option<SessionId>,
+    effects: Vec<Effect>,
     audit: Vec<AuditEvent>,
 }
 
@@ -51,7 +52,7 @@ impl Owned {
             step: a.step,
             now: a.now,
             gate: a.gate,
-            step_up: a.step_up,
+            effects: a.effects.to_vec(),
             audit: a.audit.to_vec(),
         }
     }
@@ -62,7 +63,7 @@ impl Owned {
             step: self.step,
             now: self.now,
             gate: self.gate,
-            step_up: self.step_up,
+            effects: &self.effects,
             audit: &self.audit,
         }
     }
@@ -143,16 +144,20 @@ async fn commit(writer: &AnyPool, batch: Vec<Job>) {
     }
 }
 
-/// One acceptance in its own savepoint.
+/// One acceptance in its own savepoint, kept only when it was accepted.
 async fn one(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     acceptance: &Acceptance<'_>,
 ) -> StoreResult<Accepted> {
     let mut savepoint = tx.begin().await.map_err(db_err)?;
     match lockout::accept_in(&mut savepoint, acceptance).await {
-        Ok(accepted) => {
+        Ok(Accepted::Yes) => {
             savepoint.commit().await.map_err(db_err)?;
-            Ok(accepted)
+            Ok(Accepted::Yes)
+        }
+        Ok(refused) => {
+            savepoint.rollback().await.map_err(db_err)?;
+            Ok(refused)
         }
         Err(e) => {
             savepoint.rollback().await.map_err(db_err)?;

@@ -8,17 +8,18 @@ use async_trait::async_trait;
 use sqlx::{Any, Executor};
 use tessera_core::audit::AuditEvent;
 use tessera_core::challenge::{ChallengeState, ChallengeStatus, SentChallenge};
+use tessera_core::flow::effect::Effect;
 use tessera_core::message::{Channel, Message, MessageStatus};
+use tessera_core::method::Method;
 use tessera_core::method::way::Way;
-use tessera_core::method::{Method, MethodStatus};
 use tessera_core::store::StoreResult;
-use tessera_core::store::delivery::{Activation, Approval, DeliveryStore, SendCounts};
+use tessera_core::store::delivery::{Activation, DeliveryStore, SendCounts};
 use tessera_core::{AccountId, ChallengeId, MessageId, MethodId, StoreError};
 use time::OffsetDateTime;
 
 use crate::outbox::{self, insert_messages};
 use crate::rows::{corrupt, id, secs, time};
-use crate::{SqlStore, audit, db_err, methods};
+use crate::{SqlStore, audit, db_err, effects, methods};
 
 const CHALLENGE_COLUMNS: &str = "c.id, c.method_id, c.account_id, c.purpose, c.binding, \
      c.channel, c.code_mac, c.status, c.failures, c.created_at, c.expires_at, c.resend_after, \
@@ -28,44 +29,30 @@ const INSERT_CHALLENGE: &str = "INSERT INTO challenges (id, method_id, account_i
      binding, channel, code_mac, status, failures, created_at, expires_at, resend_after, \
      message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 
-const SUPERSEDE: &str = "UPDATE challenges SET status = 'superseded' \
-     WHERE method_id = $1 AND purpose = $2 AND binding = $3 AND status = 'open'";
+const SUPERSEDE: &str = "UPDATE challenges SET status = $4 \
+     WHERE method_id = $1 AND purpose = $2 AND binding = $3 AND status = $5";
 
-/// The newest first; within one second, the open one before those it superseded.
+/// The newest first; within one second, the open one before those it superseded (`$4`).
 const LATEST: &str = "SELECT c.id, c.method_id, c.account_id, c.purpose, c.binding, \
      c.channel, c.code_mac, c.status, c.failures, c.created_at, c.expires_at, c.resend_after, \
      c.message_id, o.status AS delivery \
      FROM challenges c LEFT JOIN outbox o ON o.id = c.message_id \
      WHERE c.method_id = $1 AND c.purpose = $2 AND c.binding = $3 \
-     ORDER BY c.created_at DESC, CASE WHEN c.status = 'superseded' THEN 1 ELSE 0 END \
+     ORDER BY c.created_at DESC, CASE WHEN c.status = $4 THEN 1 ELSE 0 END \
      LIMIT 1";
 
+/// A wrong code; the one that reaches `$2` kills the challenge (`$3`).
 const FAILED: &str = "UPDATE challenges SET failures = failures + 1, \
-     status = CASE WHEN failures + 1 >= $2 THEN 'dead' ELSE status END \
-     WHERE id = $1 AND status = 'open' RETURNING failures";
+     status = CASE WHEN failures + 1 >= $2 THEN $3 ELSE status END \
+     WHERE id = $1 AND status = $4 RETURNING failures";
 
-const USE: &str = "UPDATE challenges SET status = 'used' \
-     WHERE id = $1 AND status = 'open' AND expires_at > $2";
+/// Open (`$4`) → used or approved (`$3`), while current.
+const USE: &str = "UPDATE challenges SET status = $3 \
+     WHERE id = $1 AND status = $4 AND expires_at > $2";
 
-const APPROVE: &str = "UPDATE challenges SET status = 'approved' \
-     WHERE id = $1 AND status = 'open' AND expires_at > $2 AND code_mac IS NULL \
-     RETURNING id";
-
-const APPROVE_FLOW: &str = "UPDATE sign_in_flows SET state = 'approved' \
-     WHERE id = $1 AND account_id = $2 AND state = 'mfa_required' AND expires_at > $3";
-
-const APPROVE_STEP_UP: &str =
-    "UPDATE sessions SET second_factor_at = $3 WHERE id = $1 AND account_id = $2";
-
-const METHOD_USED: &str = "UPDATE methods SET failures = 0, locked_until = NULL, \
-     last_used_at = $2 WHERE id = $1";
-
-const ACTIVATE_CONFIRMED: &str = "UPDATE methods SET status = 'active', expires_at = NULL, \
-     failures = 0, locked_until = NULL WHERE id = $1 AND status = 'pending' \
-     AND (expires_at IS NULL OR expires_at > $2)";
-
-const DEFAULT_IF_NONE: &str = "UPDATE accounts SET default_method_id = $2 \
-     WHERE id = $1 AND default_method_id IS NULL";
+/// As `USE`, for a call that asks for # (no code).
+const APPROVE: &str = "UPDATE challenges SET status = $3 \
+     WHERE id = $1 AND status = $4 AND expires_at > $2 AND code_mac IS NULL";
 
 #[derive(sqlx::FromRow)]
 struct ChallengeRow {
@@ -149,6 +136,8 @@ async fn supersede_and_insert(
         .bind(challenge.method_id.to_string())
         .bind(challenge.purpose.as_str())
         .bind(challenge.binding.as_str())
+        .bind(ChallengeStatus::Superseded.as_str())
+        .bind(ChallengeStatus::Open.as_str())
         .execute(&mut **tx)
         .await
         .map_err(db_err)?;
@@ -196,6 +185,7 @@ impl DeliveryStore for SqlStore {
             .bind(method.to_string())
             .bind(purpose.to_string())
             .bind(binding.to_string())
+            .bind(ChallengeStatus::Superseded.as_str())
             .fetch_optional(self.pool())
             .await
             .map_err(db_err)?;
@@ -223,6 +213,8 @@ impl DeliveryStore for SqlStore {
         let failures: Option<i64> = sqlx::query_scalar(FAILED)
             .bind(cid.to_string())
             .bind(i64::from(max))
+            .bind(ChallengeStatus::Dead.as_str())
+            .bind(ChallengeStatus::Open.as_str())
             .fetch_optional(self.writer())
             .await
             .map_err(db_err)?;
@@ -233,6 +225,8 @@ impl DeliveryStore for SqlStore {
         Ok(sqlx::query(USE)
             .bind(cid.to_string())
             .bind(secs(now))
+            .bind(ChallengeStatus::Used.as_str())
+            .bind(ChallengeStatus::Open.as_str())
             .execute(self.writer())
             .await
             .map_err(db_err)?
@@ -244,80 +238,28 @@ impl DeliveryStore for SqlStore {
         &self,
         cid: ChallengeId,
         now: OffsetDateTime,
+        effects: &[Effect],
         event: &AuditEvent,
-        notes: &[Message],
-    ) -> StoreResult<Approval> {
-        let Some(challenge) = self.challenge(cid).await? else {
-            return Ok(Approval::Refused);
-        };
+    ) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
-        let approved: Option<String> = sqlx::query_scalar(APPROVE)
+        let approved = sqlx::query(APPROVE)
             .bind(cid.to_string())
             .bind(secs(now))
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if approved.is_none() {
-            tx.rollback().await.map_err(db_err)?;
-            return Ok(Approval::Refused);
-        }
-        let account = challenge.account_id.to_string();
-        let method = challenge.method_id.to_string();
-        let applied = match challenge.purpose.as_str() {
-            "sign_in" => sqlx::query(APPROVE_FLOW)
-                .bind(challenge.binding.as_str())
-                .bind(account.as_str())
-                .bind(secs(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .rows_affected(),
-            "step_up" => sqlx::query(APPROVE_STEP_UP)
-                .bind(challenge.binding.as_str())
-                .bind(account.as_str())
-                .bind(secs(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .rows_affected(),
-            "register" => {
-                let activated = sqlx::query(ACTIVATE_CONFIRMED)
-                    .bind(method.as_str())
-                    .bind(secs(now))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?
-                    .rows_affected();
-                if activated > 0 {
-                    sqlx::query(DEFAULT_IF_NONE)
-                        .bind(account.as_str())
-                        .bind(method.as_str())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                    insert_messages(&mut tx, notes).await?;
-                }
-                activated
-            }
-            _ => 0,
-        };
-        if applied == 0 {
-            // What the call was for is over (the flow expired or completed meanwhile).
-            tx.rollback().await.map_err(db_err)?;
-            return Ok(Approval::Refused);
-        }
-        sqlx::query(METHOD_USED)
-            .bind(method.as_str())
-            .bind(secs(now))
+            .bind(ChallengeStatus::Approved.as_str())
+            .bind(ChallengeStatus::Open.as_str())
             .execute(&mut *tx)
             .await
-            .map_err(db_err)?;
+            .map_err(db_err)?
+            .rows_affected();
+        // Not open any more, or what the call was for is over (the flow expired or completed
+        // meanwhile): nothing changes.
+        if approved == 0 || !effects::apply(&mut tx, effects).await? {
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        }
         audit::insert(&mut *tx, event).await?;
-        self.commit_waking(tx, !notes.is_empty()).await?;
-        Ok(Approval::Approved(SentChallenge {
-            status: ChallengeStatus::Approved,
-            ..challenge
-        }))
+        self.commit_waking(tx, Effect::any_notes(effects)).await?;
+        Ok(true)
     }
 
     async fn send_counts(
@@ -376,30 +318,12 @@ impl DeliveryStore for SqlStore {
         event: &AuditEvent,
         notes: &[Message],
     ) -> StoreResult<bool> {
-        let Activation {
-            method: mid,
-            step,
-            now,
-            make_default,
-            by,
-        } = *activation;
+        let effects = [Effect::Activate(*activation), Effect::Notes(notes.to_vec())];
         let mut tx = self.begin_write().await?;
-        let account: Option<String> = sqlx::query_scalar(methods::ACTIVATE)
-            .bind(mid.to_string())
-            .bind(step)
-            .bind(secs(now))
-            .bind(MethodStatus::Active.as_str())
-            .bind(MethodStatus::Pending.as_str())
-            .bind(by.map(|s| s.to_string()))
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let Some(account) = account else {
+        if !effects::apply(&mut tx, &effects).await? {
             tx.rollback().await.map_err(db_err)?;
             return Ok(false);
-        };
-        methods::activated_on(&mut tx, &account, mid, make_default).await?;
-        insert_messages(&mut tx, notes).await?;
+        }
         audit::insert(&mut *tx, event).await?;
         self.commit_waking(tx, !notes.is_empty()).await?;
         Ok(true)

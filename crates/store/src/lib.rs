@@ -1,6 +1,10 @@
 //! Tessera's storage: one [`Store`](tessera_core::Store) over SQLite (the embedded default)
 //! and PostgreSQL (several server nodes on one database).
 //!
+//! Each module implements one role of the port for [`SqlStore`] (`accounts`, `methods` with
+//! `lockout`, `sessions` for sign-in flows and sessions, `audit`, `policy`, `delivery`, …);
+//! [`Store`](tessera_core::Store) itself, the ping and the purge, is implemented here.
+//!
 //! Both run through sqlx's `Any` driver with one SQL text: `$1` placeholders, TEXT uuids,
 //! BIGINT unix seconds, BLOB/BYTEA. Where the two differ (how a write transaction begins,
 //! how to ask whether a table exists) [`Dialect`] says so.
@@ -16,13 +20,13 @@ mod audit;
 mod bulk;
 mod commit_group;
 mod delivery;
+mod effects;
 mod lockout;
 mod methods;
 mod migrate;
 mod outbox;
 mod password_guesses;
 mod policy;
-mod port;
 mod push;
 mod push_devices;
 mod push_wakeups;
@@ -37,11 +41,13 @@ mod webauthn;
 use std::path::Path;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::error::DatabaseError;
 use sqlx::{Any, AnyPool, Executor, Transaction};
-use tessera_core::StoreError;
 use tessera_core::store::StoreResult;
+use tessera_core::{Store, StoreError};
+use time::OffsetDateTime;
 
 pub use bulk::SeedRow;
 
@@ -184,6 +190,21 @@ impl SqlStore {
 
     pub(crate) fn dialect(&self) -> Dialect {
         self.dialect
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(self.pool())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn purge_expired(&self, now: OffsetDateTime) -> StoreResult<u64> {
+        sessions::purge_expired(self, now).await
     }
 }
 

@@ -8,12 +8,13 @@
 use sqlx::AnyConnection;
 use tessera_core::MethodId;
 use tessera_core::audit::AuditEvent;
+use tessera_core::flow::effect::Effect;
 use tessera_core::lockout::AttemptGate;
 use tessera_core::store::{Acceptance, Accepted, StoreResult};
 use time::OffsetDateTime;
 
 use crate::rows::{lock_end, secs};
-use crate::{SqlStore, audit, db_err, sessions};
+use crate::{SqlStore, audit, db_err, effects};
 
 /// Goes ahead (counting the failure in advance) when unlocked and under the threshold, or
 /// when a lock has lapsed (the count restarts at this attempt).
@@ -104,16 +105,28 @@ const GATE_STATE: &str = "SELECT failures, locked_until FROM methods WHERE id = 
 /// On SQLite through the commit group (see `commit_group`), on PostgreSQL in a transaction
 /// of its own: PostgreSQL already flushes concurrent commits together.
 pub(crate) async fn accept(store: &SqlStore, acceptance: &Acceptance<'_>) -> StoreResult<Accepted> {
-    if let Some(group) = store.commit_group() {
-        return group.accept(acceptance).await;
+    let accepted = match store.commit_group() {
+        Some(group) => group.accept(acceptance).await?,
+        None => {
+            let mut tx = store.begin_write().await?;
+            let accepted = accept_in(&mut tx, acceptance).await?;
+            match accepted {
+                Accepted::Yes => tx.commit().await,
+                _ => tx.rollback().await,
+            }
+            .map_err(db_err)?;
+            accepted
+        }
+    };
+    if accepted == Accepted::Yes && Effect::any_notes(acceptance.effects) {
+        store.outbox_wake().notify_one();
     }
-    let mut tx = store.begin_write().await?;
-    let accepted = accept_in(&mut tx, acceptance).await?;
-    tx.commit().await.map_err(db_err)?;
     Ok(accepted)
 }
 
-/// The acceptance's statements, in the caller's transaction; a refusal changes nothing.
+/// The acceptance's statements, in the caller's transaction, which the caller commits only
+/// on `Accepted::Yes`: anything else must change nothing (an effect that must apply may
+/// find its row moved on after the method's row was updated).
 pub(crate) async fn accept_in(
     conn: &mut AnyConnection,
     acceptance: &Acceptance<'_>,
@@ -142,8 +155,8 @@ pub(crate) async fn accept_in(
             .map_err(db_err)?;
         return refused(acceptance, state);
     }
-    if let Some(session) = acceptance.step_up {
-        sessions::mark_second_factor_in(&mut *conn, session, acceptance.now).await?;
+    if !effects::apply(&mut *conn, acceptance.effects).await? {
+        return Ok(Accepted::Stale);
     }
     for event in acceptance.audit {
         audit::insert(&mut *conn, event).await?;

@@ -1,14 +1,18 @@
-//! Methods (security info): registration, activation, the default, deletion.
+//! Methods (security info): registration, activation, the default, deletion. The code
+//! attempts against one are `lockout`'s.
 
+use async_trait::async_trait;
 use tessera_core::audit::AuditEvent;
+use tessera_core::lockout::AttemptGate;
 use tessera_core::method::{Method, MethodStatus};
 use tessera_core::session::SessionKind;
 use tessera_core::store::StoreResult;
+use tessera_core::store::methods::{Acceptance, Accepted, MethodStore};
 use tessera_core::{AccountId, MethodId};
 use time::OffsetDateTime;
 
 use crate::rows::{MethodRow, secs, secs_opt, to_json};
-use crate::{SqlStore, audit, db_err};
+use crate::{SqlStore, audit, db_err, lockout};
 
 pub(crate) const INSERT: &str = "INSERT INTO methods \
      (id, account_id, kind, status, name, data, sealed_secret, created_at, last_used_at, \
@@ -53,15 +57,144 @@ pub(crate) const MOVE_DEFAULT: &str = "UPDATE accounts SET default_method_id = $
 const DELETE_EXPIRED_PENDING: &str =
     "DELETE FROM methods WHERE status = $1 AND expires_at IS NOT NULL AND expires_at <= $2";
 
-pub(crate) async fn insert(
-    store: &SqlStore,
-    method: &Method,
-    event: &AuditEvent,
-) -> StoreResult<()> {
-    let mut tx = store.begin_write().await?;
-    insert_on(&mut *tx, method).await?;
-    audit::insert(&mut *tx, event).await?;
-    tx.commit().await.map_err(db_err)
+#[async_trait]
+impl MethodStore for SqlStore {
+    async fn insert_method(&self, method: &Method, event: &AuditEvent) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        insert_on(&mut *tx, method).await?;
+        audit::insert(&mut *tx, event).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn method(&self, id: MethodId) -> StoreResult<Option<Method>> {
+        sqlx::query_as::<_, MethodRow>(SELECT_BY_ID)
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?
+            .map(Method::try_from)
+            .transpose()
+    }
+
+    async fn methods_of(&self, account: AccountId) -> StoreResult<Vec<Method>> {
+        sqlx::query_as::<_, MethodRow>(SELECT_OF_ACCOUNT)
+            .bind(account.to_string())
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(Method::try_from)
+            .collect()
+    }
+
+    async fn activate_method(
+        &self,
+        id: MethodId,
+        step: Option<i64>,
+        now: OffsetDateTime,
+        make_default: bool,
+        event: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let account: Option<String> = sqlx::query_scalar(ACTIVATE)
+            .bind(id.to_string())
+            .bind(step)
+            .bind(secs(now))
+            .bind(MethodStatus::Active.as_str())
+            .bind(MethodStatus::Pending.as_str())
+            .bind(None::<String>)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let Some(account) = account else {
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        };
+        activated_on(&mut tx, &account, id, make_default).await?;
+        audit::insert(&mut *tx, event).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn delete_method(
+        &self,
+        account: AccountId,
+        id: MethodId,
+        new_default: Option<MethodId>,
+        event: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let deleted = sqlx::query(DELETE)
+            .bind(id.to_string())
+            .bind(account.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        if deleted == 0 {
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        }
+        sqlx::query(MOVE_DEFAULT)
+            .bind(id.to_string())
+            .bind(account.to_string())
+            .bind(new_default.map(|m| m.to_string()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        audit::insert(&mut *tx, event).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn delete_expired_pending(&self, now: OffsetDateTime) -> StoreResult<u64> {
+        Ok(sqlx::query(DELETE_EXPIRED_PENDING)
+            .bind(MethodStatus::Pending.as_str())
+            .bind(secs(now))
+            .execute(self.writer())
+            .await
+            .map_err(db_err)?
+            .rows_affected())
+    }
+    async fn set_default_method(
+        &self,
+        account: AccountId,
+        method: Option<MethodId>,
+        event: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(SET_DEFAULT)
+            .bind(account.to_string())
+            .bind(method.map(|id| id.to_string()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        audit::insert(&mut *tx, event).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn begin_attempt(
+        &self,
+        id: MethodId,
+        now: OffsetDateTime,
+        threshold: u32,
+    ) -> StoreResult<AttemptGate> {
+        lockout::begin_attempt(self, id, now, threshold).await
+    }
+
+    async fn record_failure(
+        &self,
+        id: MethodId,
+        threshold: u32,
+        lock_until: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> StoreResult<Option<OffsetDateTime>> {
+        lockout::record_failure(self, id, threshold, lock_until, event).await
+    }
+
+    async fn accept(&self, acceptance: &Acceptance<'_>) -> StoreResult<Accepted> {
+        lockout::accept(self, acceptance).await
+    }
 }
 
 /// Inserts a method inside the caller's transaction (a kind that stores more with it).
@@ -92,56 +225,6 @@ where
     Ok(())
 }
 
-pub(crate) async fn by_id(store: &SqlStore, id: MethodId) -> StoreResult<Option<Method>> {
-    sqlx::query_as::<_, MethodRow>(SELECT_BY_ID)
-        .bind(id.to_string())
-        .fetch_optional(store.pool())
-        .await
-        .map_err(db_err)?
-        .map(Method::try_from)
-        .transpose()
-}
-
-pub(crate) async fn of_account(store: &SqlStore, account: AccountId) -> StoreResult<Vec<Method>> {
-    sqlx::query_as::<_, MethodRow>(SELECT_OF_ACCOUNT)
-        .bind(account.to_string())
-        .fetch_all(store.pool())
-        .await
-        .map_err(db_err)?
-        .into_iter()
-        .map(Method::try_from)
-        .collect()
-}
-
-pub(crate) async fn activate(
-    store: &SqlStore,
-    id: MethodId,
-    step: Option<i64>,
-    now: OffsetDateTime,
-    make_default: bool,
-    event: &AuditEvent,
-) -> StoreResult<bool> {
-    let mut tx = store.begin_write().await?;
-    let account: Option<String> = sqlx::query_scalar(ACTIVATE)
-        .bind(id.to_string())
-        .bind(step)
-        .bind(secs(now))
-        .bind(MethodStatus::Active.as_str())
-        .bind(MethodStatus::Pending.as_str())
-        .bind(None::<String>)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
-    let Some(account) = account else {
-        tx.rollback().await.map_err(db_err)?;
-        return Ok(false);
-    };
-    activated_on(&mut tx, &account, id, make_default).await?;
-    audit::insert(&mut *tx, event).await?;
-    tx.commit().await.map_err(db_err)?;
-    Ok(true)
-}
-
 /// What follows a method's activation in the same transaction: the default when asked, and
 /// the end of every other registration session of its account.
 pub(crate) async fn activated_on(
@@ -166,48 +249,4 @@ pub(crate) async fn activated_on(
         .await
         .map_err(db_err)?;
     Ok(())
-}
-
-pub(crate) async fn delete(
-    store: &SqlStore,
-    account: AccountId,
-    id: MethodId,
-    new_default: Option<MethodId>,
-    event: &AuditEvent,
-) -> StoreResult<bool> {
-    let mut tx = store.begin_write().await?;
-    let deleted = sqlx::query(DELETE)
-        .bind(id.to_string())
-        .bind(account.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .rows_affected();
-    if deleted == 0 {
-        tx.rollback().await.map_err(db_err)?;
-        return Ok(false);
-    }
-    sqlx::query(MOVE_DEFAULT)
-        .bind(id.to_string())
-        .bind(account.to_string())
-        .bind(new_default.map(|m| m.to_string()))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-    audit::insert(&mut *tx, event).await?;
-    tx.commit().await.map_err(db_err)?;
-    Ok(true)
-}
-
-pub(crate) async fn delete_expired_pending(
-    store: &SqlStore,
-    now: OffsetDateTime,
-) -> StoreResult<u64> {
-    Ok(sqlx::query(DELETE_EXPIRED_PENDING)
-        .bind(MethodStatus::Pending.as_str())
-        .bind(secs(now))
-        .execute(store.writer())
-        .await
-        .map_err(db_err)?
-        .rows_affected())
 }

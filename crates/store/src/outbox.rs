@@ -34,29 +34,30 @@ const COUNT_DESTINATION: &str = "SELECT COUNT(*), MIN(created_at) FROM outbox \
 const COUNT_GLOBAL: &str = "SELECT COUNT(*), MIN(created_at) FROM outbox \
      WHERE topic = 'code' AND created_at > $1";
 
-const CLAIM_SQLITE: &str = "UPDATE outbox SET status = 'sending', lease_until = $2, \
+/// Claims due messages queued (`$5`) or whose lease lapsed while sending (`$4`).
+const CLAIM_SQLITE: &str = "UPDATE outbox SET status = $4, lease_until = $2, \
      attempts = attempts + 1 \
-     WHERE id IN (SELECT id FROM outbox WHERE status IN ('queued', 'sending') \
+     WHERE id IN (SELECT id FROM outbox WHERE status IN ($5, $4) \
          AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) \
          ORDER BY next_attempt_at LIMIT $3) \
-     AND status IN ('queued', 'sending') AND (lease_until IS NULL OR lease_until <= $1) \
+     AND status IN ($5, $4) AND (lease_until IS NULL OR lease_until <= $1) \
      RETURNING id, account_id, channel, topic, destination, extension, locale, payload, \
      challenge_id, status, attempts, next_attempt_at, created_at, sent_at, note";
 
-const CLAIM_POSTGRES: &str = "UPDATE outbox SET status = 'sending', lease_until = $2, \
+const CLAIM_POSTGRES: &str = "UPDATE outbox SET status = $4, lease_until = $2, \
      attempts = attempts + 1 \
-     WHERE id IN (SELECT id FROM outbox WHERE status IN ('queued', 'sending') \
+     WHERE id IN (SELECT id FROM outbox WHERE status IN ($5, $4) \
          AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) \
          ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
-     AND status IN ('queued', 'sending') AND (lease_until IS NULL OR lease_until <= $1) \
+     AND status IN ($5, $4) AND (lease_until IS NULL OR lease_until <= $1) \
      RETURNING id, account_id, channel, topic, destination, extension, locale, payload, \
      challenge_id, status, attempts, next_attempt_at, created_at, sent_at, note";
 
 const SENT: &str = "UPDATE outbox SET status = $2, sent_at = $3, lease_until = NULL, \
      note = $4, payload = CASE WHEN $5 = 1 THEN payload ELSE NULL END WHERE id = $1";
-const RETRY: &str = "UPDATE outbox SET status = 'queued', lease_until = NULL, \
+const RETRY: &str = "UPDATE outbox SET status = $4, lease_until = NULL, \
      next_attempt_at = $2, note = $3 WHERE id = $1";
-const GAVE_UP: &str = "UPDATE outbox SET status = 'failed', lease_until = NULL, payload = NULL, \
+const GAVE_UP: &str = "UPDATE outbox SET status = $3, lease_until = NULL, payload = NULL, \
      note = $2 WHERE id = $1";
 
 #[derive(sqlx::FromRow)]
@@ -110,7 +111,7 @@ impl TryFrom<MessageRow> for Message {
 
 /// Queues messages inside the caller's transaction.
 pub(crate) async fn insert_messages(
-    tx: &mut sqlx::Transaction<'static, Any>,
+    conn: &mut sqlx::AnyConnection,
     messages: &[Message],
 ) -> StoreResult<()> {
     for m in messages {
@@ -130,7 +131,7 @@ pub(crate) async fn insert_messages(
             .bind(secs(m.created_at))
             .bind(secs_opt(m.sent_at))
             .bind(m.note.as_deref())
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await
             .map_err(db_err)?;
     }
@@ -213,6 +214,8 @@ pub(crate) async fn claim_messages(
         .bind(secs(now))
         .bind(secs(lease_until))
         .bind(i64::from(limit))
+        .bind(MessageStatus::Sending.as_str())
+        .bind(MessageStatus::Queued.as_str())
         .fetch_all(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -254,6 +257,7 @@ pub(crate) async fn message_retry(
         .bind(mid.to_string())
         .bind(secs(next_at))
         .bind(note.to_string())
+        .bind(MessageStatus::Queued.as_str())
         .execute(store.writer())
         .await
         .map_err(db_err)?;
@@ -268,6 +272,7 @@ pub(crate) async fn message_failed(
     sqlx::query(GAVE_UP)
         .bind(mid.to_string())
         .bind(note.to_string())
+        .bind(MessageStatus::Failed.as_str())
         .execute(store.writer())
         .await
         .map_err(db_err)?;

@@ -1,25 +1,21 @@
-//! What the policy enforces at sign-in: the registration interrupt after a second factor, and
-//! the skips of it a person used (migration 0005).
+//! The policy, a single JSON value in `settings`, and what it enforces at sign-in: the skips
+//! of the registration interrupt a person used (migration 0005).
 
 use async_trait::async_trait;
 use tessera_core::audit::AuditEvent;
-use tessera_core::flow::FlowState;
-use tessera_core::session::Session;
+use tessera_core::flow::effect::{Effect, FlowMove};
+use tessera_core::policy::Policy;
 use tessera_core::store::StoreResult;
 use tessera_core::store::policy::PolicyStore;
-use tessera_core::{AccountId, FlowId, SessionId, StoreError};
+use tessera_core::{AccountId, StoreError};
 
-use crate::rows::secs;
-use crate::sessions::insert_session_on;
-use crate::{SqlStore, audit, db_err};
+use crate::rows::to_json;
+use crate::{SqlStore, audit, db_err, effects};
 
-/// The flow's one way on: whoever moves it from `$2` wins, every rival changes no row.
-const MOVE_FLOW: &str = "UPDATE sign_in_flows SET state = $3 WHERE id = $1 AND state = $2";
-
-/// On to registration, which gets the flow's own lifetime anew: `$4` is the end of the
-/// registration session, which ends with the flow.
-const TO_REGISTRATION: &str = "UPDATE sign_in_flows SET state = $3, expires_at = $4 \
-     WHERE id = $1 AND state = $2";
+const POLICY_KEY: &str = "policy";
+const SETTING: &str = "SELECT value FROM settings WHERE key = $1";
+const SAVE_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) \
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 const SKIPS: &str = "SELECT skips FROM registration_skips WHERE account_id = $1";
 
@@ -29,35 +25,29 @@ const COUNT_SKIP: &str = "INSERT INTO registration_skips (account_id, skips) VAL
      WHERE registration_skips.skips < $2 \
      RETURNING skips";
 
-const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id = $1";
-
 #[async_trait]
 impl PolicyStore for SqlStore {
-    async fn continue_to_registration(
-        &self,
-        flow: FlowId,
-        from: FlowState,
-        session: &Session,
-        event: &AuditEvent,
-    ) -> StoreResult<bool> {
+    async fn policy(&self) -> StoreResult<Option<Policy>> {
+        let json: Option<String> = sqlx::query_scalar(SETTING)
+            .bind(POLICY_KEY)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?;
+        json.map(|j| serde_json::from_str(&j).map_err(|_| StoreError::Corrupt("settings.policy")))
+            .transpose()
+    }
+
+    async fn save_policy(&self, policy: &Policy, event: &AuditEvent) -> StoreResult<()> {
+        let json = to_json(policy)?;
         let mut tx = self.begin_write().await?;
-        let moved = sqlx::query(TO_REGISTRATION)
-            .bind(flow.to_string())
-            .bind(from.as_str())
-            .bind(FlowState::Registration.as_str())
-            .bind(secs(session.expires_at))
+        sqlx::query(SAVE_SETTING)
+            .bind(POLICY_KEY)
+            .bind(json)
             .execute(&mut *tx)
             .await
-            .map_err(db_err)?
-            .rows_affected();
-        if moved == 0 {
-            tx.rollback().await.map_err(db_err)?;
-            return Ok(false);
-        }
-        insert_session_on(&mut *tx, session).await?;
+            .map_err(db_err)?;
         audit::insert(&mut *tx, event).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(true)
+        tx.commit().await.map_err(db_err)
     }
 
     async fn registration_skips(&self, account: AccountId) -> StoreResult<u32> {
@@ -72,26 +62,17 @@ impl PolicyStore for SqlStore {
 
     async fn skip_registration(
         &self,
-        flow: FlowId,
+        change: &FlowMove,
         account: AccountId,
         allowed: u32,
-        session: &Session,
-        revoke: SessionId,
         event: &AuditEvent,
     ) -> StoreResult<bool> {
         if allowed == 0 {
             return Ok(false);
         }
         let mut tx = self.begin_write().await?;
-        let moved = sqlx::query(MOVE_FLOW)
-            .bind(flow.to_string())
-            .bind(FlowState::Registration.as_str())
-            .bind(FlowState::Completed.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .rows_affected();
-        let counted: Option<i64> = if moved == 0 {
+        let moved = effects::apply(&mut tx, &[Effect::MoveFlow(change.clone())]).await?;
+        let counted: Option<i64> = if !moved {
             None
         } else {
             sqlx::query_scalar(COUNT_SKIP)
@@ -105,12 +86,6 @@ impl PolicyStore for SqlStore {
             tx.rollback().await.map_err(db_err)?;
             return Ok(false);
         }
-        insert_session_on(&mut *tx, session).await?;
-        sqlx::query(DELETE_SESSION)
-            .bind(revoke.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
         audit::insert(&mut *tx, event).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(true)

@@ -3,26 +3,25 @@
 //!
 //! Each decision is one conditional statement whose row count decides: an activation spends
 //! the code only while it is unspent and current, an answer moves a request only out of
-//! `pending`, and the flow, session or method it touches only from the state it expects; a
-//! change that does not apply rolls the whole answer back.
+//! `pending`, and its effects (core's, applied by `effects`) touch the flow, session or
+//! method only from the state core expects; an effect that must apply and does not rolls the
+//! whole answer back.
 
 use async_trait::async_trait;
 use sqlx::{Any, Transaction};
-use tessera_core::account::AccountStatus;
 use tessera_core::audit::AuditEvent;
-use tessera_core::flow::FlowState;
-use tessera_core::method::{Method, MethodStatus};
+use tessera_core::flow::effect::Effect;
+use tessera_core::method::Method;
 use tessera_core::store::StoreResult;
-use tessera_core::store::delivery::DeliveryStore;
 use tessera_core::store::push::{
-    Device, DeviceActivation, PushAnswer, PushEffect, PushRefused, PushRequest, PushStatus,
-    PushStore, PushSubscription, binding_key, device_key,
+    Device, DeviceActivation, PushAnswer, PushRefused, PushRequest, PushStatus, PushStore,
+    PushSubscription, binding_key, device_key,
 };
 use tessera_core::{MethodId, PushRequestId, StoreError};
 use time::{Duration, OffsetDateTime};
 
 use crate::rows::{id, secs, time};
-use crate::{Dialect, SqlStore, audit, db_err, methods, push_devices, push_wakeups};
+use crate::{Dialect, SqlStore, audit, db_err, effects, push_devices, push_wakeups};
 
 /// Serializes the requests of one account on PostgreSQL (SQLite has one writer anyway), so
 /// two at once cannot both slip under the limit.
@@ -54,25 +53,6 @@ const SELECT_REQUEST: &str = "SELECT id, method_id, account_id, purpose, binding
 const ANSWER: &str = "UPDATE push_requests SET status = $2, answered_at = $3 \
      WHERE id = $1 AND status = $4 AND expires_at > $3 \
      RETURNING method_id, binding";
-
-const METHOD_USED: &str = "UPDATE methods SET failures = 0, locked_until = NULL, \
-     last_used_at = $2 WHERE id = $1";
-
-const APPROVE_FLOW: &str = "UPDATE sign_in_flows SET state = $3 \
-     WHERE id = $1 AND state = $4 AND expires_at > $2";
-
-const DENY_FLOW: &str = "UPDATE sign_in_flows SET state = $2 WHERE id = $1 AND state = $3";
-
-const MARK_SECOND_FACTOR: &str = "UPDATE sessions SET second_factor_at = $2 WHERE id = $1";
-
-const ACTIVATE_METHOD: &str = "UPDATE methods SET status = $3, expires_at = NULL, \
-     failures = 0, locked_until = NULL, last_used_at = $2 \
-     WHERE id = $1 AND status = $4 AND (expires_at IS NULL OR expires_at > $2) \
-     RETURNING account_id";
-
-const DISABLE_ACCOUNT: &str = "UPDATE accounts SET status = $2 WHERE id = $1";
-
-const END_SESSIONS: &str = "DELETE FROM sessions WHERE account_id = $1";
 
 /// Claims the wake-up of new requests, only for a device that asked for wake-ups.
 const CLAIM_WAKEUP: &str = "UPDATE push_requests SET woken = 1 \
@@ -189,89 +169,6 @@ impl SqlStore {
             .await
             .map_err(db_err)?;
         Ok(())
-    }
-
-    /// Applies one effect of an answer; false when one that must apply did not.
-    async fn apply(
-        tx: &mut Transaction<'static, Any>,
-        effect: &PushEffect,
-        now: i64,
-    ) -> StoreResult<bool> {
-        let changed = |r: sqlx::any::AnyQueryResult| r.rows_affected() > 0;
-        Ok(match effect {
-            PushEffect::MethodUsed(id) => {
-                sqlx::query(METHOD_USED)
-                    .bind(id.to_string())
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_err)?;
-                true
-            }
-            PushEffect::ApproveFlow(flow) => changed(
-                sqlx::query(APPROVE_FLOW)
-                    .bind(flow.to_string())
-                    .bind(now)
-                    .bind(FlowState::Approved.as_str())
-                    .bind(FlowState::MfaRequired.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_err)?,
-            ),
-            PushEffect::DenyFlow(flow) => {
-                sqlx::query(DENY_FLOW)
-                    .bind(flow.to_string())
-                    .bind(FlowState::Denied.as_str())
-                    .bind(FlowState::MfaRequired.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_err)?;
-                true
-            }
-            PushEffect::MarkSecondFactor(session) => changed(
-                sqlx::query(MARK_SECOND_FACTOR)
-                    .bind(session.to_string())
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_err)?,
-            ),
-            PushEffect::ActivateMethod {
-                method,
-                make_default,
-                ..
-            } => {
-                let account: Option<String> = sqlx::query_scalar(ACTIVATE_METHOD)
-                    .bind(method.to_string())
-                    .bind(now)
-                    .bind(MethodStatus::Active.as_str())
-                    .bind(MethodStatus::Pending.as_str())
-                    .fetch_optional(&mut **tx)
-                    .await
-                    .map_err(db_err)?;
-                match account {
-                    None => false,
-                    Some(account) => {
-                        methods::activated_on(&mut *tx, &account, *method, *make_default).await?;
-                        true
-                    }
-                }
-            }
-            PushEffect::BlockAccount(account) => {
-                sqlx::query(DISABLE_ACCOUNT)
-                    .bind(account.to_string())
-                    .bind(AccountStatus::Disabled.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_err)?;
-                sqlx::query(END_SESSIONS)
-                    .bind(account.to_string())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_err)?;
-                true
-            }
-        })
     }
 }
 
@@ -434,11 +331,9 @@ impl PushStore for SqlStore {
             tx.rollback().await.map_err(db_err)?;
             return Ok(false);
         };
-        for effect in &answer.effects {
-            if !Self::apply(&mut tx, effect, now).await? {
-                tx.rollback().await.map_err(db_err)?;
-                return Ok(false);
-            }
+        if !effects::apply(&mut tx, &answer.effects).await? {
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(false);
         }
         for event in events {
             audit::insert(&mut *tx, event).await?;
@@ -446,16 +341,9 @@ impl PushStore for SqlStore {
         let method: MethodId = id(&method, "push_requests.method_id")?;
         let keys = [binding_key(&binding), device_key(method)];
         self.notify(&mut tx, &keys).await?;
-        tx.commit().await.map_err(db_err)?;
+        self.commit_waking(tx, Effect::any_notes(&answer.effects))
+            .await?;
         self.woken(&keys);
-        // The notes of an activation go to the outbox once it is committed.
-        for effect in &answer.effects {
-            if let PushEffect::ActivateMethod { notes, .. } = effect
-                && !notes.is_empty()
-            {
-                self.enqueue_messages(notes).await?;
-            }
-        }
         Ok(true)
     }
 

@@ -1,24 +1,26 @@
 //! Sign-in flows and sessions, and the purge of both when they expire.
 
+use async_trait::async_trait;
 use tessera_core::audit::AuditEvent;
-use tessera_core::flow::{FlowState, SignInFlow};
+use tessera_core::flow::SignInFlow;
+use tessera_core::flow::effect::{Effect, FlowMove};
+use tessera_core::message::MessageStatus;
 use tessera_core::method::MethodStatus;
 use tessera_core::session::Session;
 use tessera_core::store::StoreResult;
+use tessera_core::store::flows::SignInFlowStore;
+use tessera_core::store::sessions::SessionStore;
 use tessera_core::{AccountId, FlowId, SessionId};
 use time::OffsetDateTime;
 
 use crate::rows::{FlowRow, SessionRow, secs, secs_opt};
-use crate::{SqlStore, audit, db_err};
+use crate::{SqlStore, audit, db_err, effects};
 
 const INSERT_FLOW: &str = "INSERT INTO sign_in_flows (id, account_id, state, created_at, expires_at) \
      VALUES ($1, $2, $3, $4, $5)";
 
 const SELECT_FLOW: &str =
     "SELECT id, account_id, state, created_at, expires_at FROM sign_in_flows WHERE id = $1";
-
-/// The flow's one way out: whoever moves it from `$2` wins, every rival changes no row.
-const COMPLETE_FLOW: &str = "UPDATE sign_in_flows SET state = $3 WHERE id = $1 AND state = $2";
 
 const INSERT_SESSION: &str = "INSERT INTO sessions \
      (id, token_hash, account_id, kind, flow_id, created_at, expires_at, last_seen_at, \
@@ -45,8 +47,7 @@ const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at <= $1";
 const PURGE_CHALLENGES: &str = "DELETE FROM challenges WHERE expires_at <= $1";
 /// Finished messages stay a month for "did the text go out?" (`tessera outbox`); their
 /// payload was dropped when they finished.
-const PURGE_OUTBOX: &str =
-    "DELETE FROM outbox WHERE status IN ('sent', 'kept', 'failed') AND created_at <= $1";
+const PURGE_OUTBOX: &str = "DELETE FROM outbox WHERE status IN ($2, $3, $4) AND created_at <= $1";
 const PURGE_PUSH_REQUESTS: &str = "DELETE FROM push_requests WHERE expires_at <= $1";
 /// How long after they lapse challenges and push requests are kept.
 const KEEP_LAPSED: i64 = 24 * 3600;
@@ -55,61 +56,42 @@ const KEEP_MESSAGES: i64 = 30 * 24 * 3600;
 const PURGE_PENDING_METHODS: &str =
     "DELETE FROM methods WHERE status = $2 AND expires_at IS NOT NULL AND expires_at <= $1";
 
-pub(crate) async fn insert_flow(store: &SqlStore, flow: &SignInFlow) -> StoreResult<()> {
-    sqlx::query(INSERT_FLOW)
-        .bind(flow.id.to_string())
-        .bind(flow.account_id.to_string())
-        .bind(flow.state.as_str())
-        .bind(secs(flow.created_at))
-        .bind(secs(flow.expires_at))
-        .execute(store.writer())
-        .await
-        .map_err(db_err)?;
-    Ok(())
-}
-
-pub(crate) async fn flow(store: &SqlStore, id: FlowId) -> StoreResult<Option<SignInFlow>> {
-    sqlx::query_as::<_, FlowRow>(SELECT_FLOW)
-        .bind(id.to_string())
-        .fetch_optional(store.pool())
-        .await
-        .map_err(db_err)?
-        .map(SignInFlow::try_from)
-        .transpose()
-}
-
-pub(crate) async fn complete_flow(
-    store: &SqlStore,
-    id: FlowId,
-    from: FlowState,
-    session: &Session,
-    revoke: Option<SessionId>,
-    event: &AuditEvent,
-) -> StoreResult<bool> {
-    let mut tx = store.begin_write().await?;
-    let moved = sqlx::query(COMPLETE_FLOW)
-        .bind(id.to_string())
-        .bind(from.as_str())
-        .bind(FlowState::Completed.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .rows_affected();
-    if moved == 0 {
-        tx.rollback().await.map_err(db_err)?;
-        return Ok(false);
-    }
-    insert_session_on(&mut *tx, session).await?;
-    if let Some(revoke) = revoke {
-        sqlx::query(DELETE_SESSION)
-            .bind(revoke.to_string())
-            .execute(&mut *tx)
+#[async_trait]
+impl SignInFlowStore for SqlStore {
+    async fn insert_flow(&self, flow: &SignInFlow) -> StoreResult<()> {
+        sqlx::query(INSERT_FLOW)
+            .bind(flow.id.to_string())
+            .bind(flow.account_id.to_string())
+            .bind(flow.state.as_str())
+            .bind(secs(flow.created_at))
+            .bind(secs(flow.expires_at))
+            .execute(self.writer())
             .await
             .map_err(db_err)?;
+        Ok(())
     }
-    audit::insert(&mut *tx, event).await?;
-    tx.commit().await.map_err(db_err)?;
-    Ok(true)
+
+    async fn flow(&self, id: FlowId) -> StoreResult<Option<SignInFlow>> {
+        sqlx::query_as::<_, FlowRow>(SELECT_FLOW)
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?
+            .map(SignInFlow::try_from)
+            .transpose()
+    }
+
+    async fn move_flow(&self, change: &FlowMove, event: &AuditEvent) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        let effects = [Effect::MoveFlow(change.clone())];
+        if !effects::apply(&mut tx, &effects).await? {
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        }
+        audit::insert(&mut *tx, event).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
 }
 
 pub(crate) async fn insert_session_on<'c, E>(exec: E, session: &Session) -> StoreResult<()>
@@ -132,95 +114,82 @@ where
     Ok(())
 }
 
-pub(crate) async fn insert_session(store: &SqlStore, session: &Session) -> StoreResult<()> {
-    insert_session_on(store.writer(), session).await
-}
-
-pub(crate) async fn session_by_token_hash(
-    store: &SqlStore,
-    hash: &[u8],
-) -> StoreResult<Option<Session>> {
-    sqlx::query_as::<_, SessionRow>(SELECT_SESSION_BY_HASH)
-        .bind(hash)
-        .fetch_optional(store.pool())
-        .await
-        .map_err(db_err)?
-        .map(Session::try_from)
-        .transpose()
-}
-
-pub(crate) async fn touch_session(
-    store: &SqlStore,
-    id: SessionId,
-    now: OffsetDateTime,
-) -> StoreResult<()> {
-    sqlx::query(TOUCH_SESSION)
-        .bind(id.to_string())
-        .bind(secs(now))
-        .execute(store.writer())
-        .await
-        .map_err(db_err)?;
-    Ok(())
-}
-
 /// Inside a caller's transaction: a step-up records its code and the session in one commit.
+/// False when there is no such session.
 pub(crate) async fn mark_second_factor_in<'c, E>(
     exec: E,
     id: SessionId,
     at: OffsetDateTime,
-) -> StoreResult<()>
+) -> StoreResult<bool>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    sqlx::query(MARK_SECOND_FACTOR)
+    let marked = sqlx::query(MARK_SECOND_FACTOR)
         .bind(id.to_string())
         .bind(secs(at))
         .execute(exec)
         .await
-        .map_err(db_err)?;
-    Ok(())
-}
-
-pub(crate) async fn mark_second_factor(
-    store: &SqlStore,
-    id: SessionId,
-    at: OffsetDateTime,
-) -> StoreResult<()> {
-    mark_second_factor_in(store.writer(), id, at).await
-}
-
-pub(crate) async fn delete_session(
-    store: &SqlStore,
-    id: SessionId,
-    event: Option<&AuditEvent>,
-) -> StoreResult<()> {
-    let mut tx = store.begin_write().await?;
-    sqlx::query(DELETE_SESSION)
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-    if let Some(event) = event {
-        audit::insert(&mut *tx, event).await?;
-    }
-    tx.commit().await.map_err(db_err)
-}
-
-pub(crate) async fn delete_sessions_of(
-    store: &SqlStore,
-    account: AccountId,
-    event: &AuditEvent,
-) -> StoreResult<u64> {
-    let mut tx = store.begin_write().await?;
-    let deleted = sqlx::query(DELETE_SESSIONS_OF)
-        .bind(account.to_string())
-        .execute(&mut *tx)
-        .await
         .map_err(db_err)?
         .rows_affected();
-    audit::insert(&mut *tx, event).await?;
-    tx.commit().await.map_err(db_err)?;
-    Ok(deleted)
+    Ok(marked > 0)
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn insert_session(&self, session: &Session) -> StoreResult<()> {
+        insert_session_on(self.writer(), session).await
+    }
+
+    async fn session_by_token_hash(&self, hash: &[u8]) -> StoreResult<Option<Session>> {
+        sqlx::query_as::<_, SessionRow>(SELECT_SESSION_BY_HASH)
+            .bind(hash)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?
+            .map(Session::try_from)
+            .transpose()
+    }
+
+    async fn touch_session(&self, id: SessionId, now: OffsetDateTime) -> StoreResult<()> {
+        sqlx::query(TOUCH_SESSION)
+            .bind(id.to_string())
+            .bind(secs(now))
+            .execute(self.writer())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn mark_second_factor(&self, id: SessionId, at: OffsetDateTime) -> StoreResult<()> {
+        mark_second_factor_in(self.writer(), id, at).await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, id: SessionId, event: Option<&AuditEvent>) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(DELETE_SESSION)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if let Some(event) = event {
+            audit::insert(&mut *tx, event).await?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn delete_sessions_of(&self, account: AccountId, event: &AuditEvent) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let deleted = sqlx::query(DELETE_SESSIONS_OF)
+            .bind(account.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        audit::insert(&mut *tx, event).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(deleted)
+    }
 }
 
 /// Expired flows, sessions and lapsed pending registrations, in one transaction.
@@ -246,7 +215,6 @@ pub(crate) async fn purge_expired(store: &SqlStore, now: OffsetDateTime) -> Stor
     for (sql, before) in [
         (PURGE_CHALLENGES, now - KEEP_LAPSED),
         (PURGE_PUSH_REQUESTS, now - KEEP_LAPSED),
-        (PURGE_OUTBOX, now - KEEP_MESSAGES),
     ] {
         purged += sqlx::query(sql)
             .bind(before)
@@ -255,6 +223,15 @@ pub(crate) async fn purge_expired(store: &SqlStore, now: OffsetDateTime) -> Stor
             .map_err(db_err)?
             .rows_affected();
     }
+    purged += sqlx::query(PURGE_OUTBOX)
+        .bind(now - KEEP_MESSAGES)
+        .bind(MessageStatus::Sent.as_str())
+        .bind(MessageStatus::Kept.as_str())
+        .bind(MessageStatus::Failed.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
     tx.commit().await.map_err(db_err)?;
     Ok(purged)
 }

@@ -1,5 +1,6 @@
 //! The flows: sign-in (with the registration interrupt), step-up, and security info changes.
 
+pub mod effect;
 pub mod needs;
 pub mod register;
 pub mod reset;
@@ -8,6 +9,9 @@ pub mod sign_in;
 pub mod step_up;
 pub mod wizard;
 
+#[cfg(test)]
+mod tests;
+
 use crate::ids::{AccountId, FlowId};
 use time::OffsetDateTime;
 
@@ -15,6 +19,8 @@ pub use register::SecurityInfo;
 pub use sign_in::{FlowStatus, SignInOutcome};
 pub use step_up::StepUpProof;
 
+/// Every change of state goes through [`sign_in::next`], the transition function.
+///
 /// ```text
 ///   password ok ──► MfaRequired ──code──► Completed
 ///        │                 ├──approved out of band (push, call)──► Approved ──status read──► Completed

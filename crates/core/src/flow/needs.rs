@@ -8,10 +8,13 @@
 //!                                                                          └─ skip (policy allows N) ──► signed in
 //! ```
 
-use crate::audit::{AuditAction, RequestContext};
+use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, NotAllowed, Result};
-use crate::flow::FlowState;
+use crate::flow::effect::FlowMove;
+use crate::flow::sign_in::Event;
 use crate::flow::wizard::Wizard;
+use crate::flow::{FlowState, SignInFlow};
+use crate::ids::MethodId;
 use crate::method::{Kind, Method};
 use crate::policy::Policy;
 use crate::service::{Auth, IssuedSession, Tessera};
@@ -132,17 +135,14 @@ impl Tessera {
             auth.session.second_factor_at,
         );
         let audit = self.audit(ctx, Some(auth.account.id), AuditAction::RegistrationSkipped);
+        let skip = FlowMove::new(flow, FlowState::Registration, Event::RegistrationDone)
+            .ok_or(Error::Expired)?
+            .with_session(session.session.clone())
+            .revoking(auth.session.id);
         if policy.registration_skips == 0
             || !self
                 .store
-                .skip_registration(
-                    flow,
-                    auth.account.id,
-                    policy.registration_skips,
-                    &session.session,
-                    auth.session.id,
-                    &audit,
-                )
+                .skip_registration(&skip, auth.account.id, policy.registration_skips, &audit)
                 .await?
         {
             return Err(Error::NotAllowed(NotAllowed::NoSkipsLeft));
@@ -152,17 +152,29 @@ impl Tessera {
 
     /// After the second factor: a full session, or, when the policy still requires security
     /// info (enough reset methods), a registration session for the same flow that counts the
-    /// second factor as proven, so adding methods needs no further step-up.
+    /// second factor as proven, so adding methods needs no further step-up. `event` says what
+    /// moves the flow, given whether the needs are met; the caller has the move applied.
+    ///
+    /// `proof` is the method and step a response about to be accepted records: the needs
+    /// count the methods as that acceptance leaves them (a temporary access pass is spent).
     pub(crate) async fn finish_sign_in(
         &self,
-        flow: &crate::flow::SignInFlow,
-        from: FlowState,
+        flow: &SignInFlow,
         policy: &Policy,
-        audit: &crate::audit::AuditEvent,
+        audit: AuditEvent,
         ctx: &RequestContext,
-    ) -> Result<Option<IssuedSession>> {
-        let methods = self.store.methods_of(flow.account_id).await?;
+        proof: Option<(MethodId, Option<i64>)>,
+        event: impl FnOnce(bool) -> Event,
+    ) -> Result<Finish> {
+        let mut methods = self.store.methods_of(flow.account_id).await?;
+        if let Some((id, step)) = proof
+            && let Some(method) = methods.iter_mut().find(|m| m.id == id)
+        {
+            method.last_step = step.or(method.last_step);
+        }
         let needs = self.needs(policy, &methods);
+        let change =
+            FlowMove::new(flow.id, flow.state, event(needs.met())).ok_or(Error::Expired)?;
         if needs.met() {
             let session = self.new_session(
                 flow.account_id,
@@ -171,11 +183,11 @@ impl Tessera {
                 policy,
                 Some(self.now()),
             );
-            let done = self
-                .store
-                .complete_flow(flow.id, from, &session.session, None, audit)
-                .await?;
-            return Ok(done.then_some(session));
+            return Ok(Finish {
+                change: change.with_session(session.session.clone()),
+                audit,
+                session,
+            });
         }
         let session = self.new_session(
             flow.account_id,
@@ -191,12 +203,20 @@ impl Tessera {
                 AuditAction::RegistrationRequired,
             )
             .detail(serde_json::json!({ "reset_methods_missing": needs.reset_missing }));
-        let moved = self
-            .store
-            .continue_to_registration(flow.id, from, &session.session, &audit)
-            .await?;
-        Ok(moved.then_some(session))
+        Ok(Finish {
+            change: change.with_session(session.session.clone()),
+            audit,
+            session,
+        })
     }
+}
+
+/// How a sign-in ends after its second factor: the flow's move (with the new session), its
+/// audit event, and the session to hand out once the move is applied.
+pub(crate) struct Finish {
+    pub(crate) change: FlowMove,
+    pub(crate) audit: AuditEvent,
+    pub(crate) session: IssuedSession,
 }
 
 #[cfg(test)]

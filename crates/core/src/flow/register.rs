@@ -71,13 +71,7 @@ impl Tessera {
         ctx: &RequestContext,
     ) -> Result<(Method, Enrollment)> {
         proof.of(auth)?;
-        let kind = match &request {
-            RegisterRequest::AuthenticatorCode { .. } => method::Kind::AuthenticatorCode,
-            RegisterRequest::AuthenticatorApp { .. } => method::Kind::AuthenticatorApp,
-            RegisterRequest::SecurityKey { .. } => method::Kind::SecurityKey,
-            RegisterRequest::Phone(phone) => phone.kind,
-            RegisterRequest::Email { .. } => method::Kind::Email,
-        };
+        let kind = request.kind();
         let policy = self.policy().await?;
         if !policy.allows_kind(kind) {
             return Err(Error::NotAllowed(NotAllowed::KindNotAllowed));
@@ -124,10 +118,7 @@ impl Tessera {
         id: MethodId,
     ) -> Result<(Method, Enrollment)> {
         let method = self.pending_method(auth, id).await?;
-        let enrollment = match method.kind {
-            method::Kind::AuthenticatorApp => self.app_enrollment(&method).await?,
-            _ => method::enrollment(&method, &auth.account, &self.kind_context())?,
-        };
+        let enrollment = self.pending_enrollment_of(&method, &auth.account).await?;
         Ok((method, enrollment))
     }
 

@@ -85,6 +85,27 @@ impl ResetState {
     }
 }
 
+/// What happens to a reset flow (see [`next`]). Passing a gate keeps it open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetEvent {
+    /// Every gate passed and a new password chosen: this flow is done.
+    PasswordChosen,
+    /// Another reset of the same account completed: this one closes with it.
+    AnotherCompleted,
+}
+
+/// The reset flow's transition function: where `event` takes a flow in `from`, `None` when
+/// it cannot happen there. The store's one move (`complete_reset`, which also closes the
+/// account's other open flows) is this one, open to completed.
+pub fn next(from: ResetState, event: ResetEvent) -> Option<ResetState> {
+    match (from, event) {
+        (ResetState::Open, ResetEvent::PasswordChosen | ResetEvent::AnotherCompleted) => {
+            Some(ResetState::Completed)
+        }
+        (ResetState::Completed, _) => None,
+    }
+}
+
 /// A password reset in progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResetFlow {
@@ -448,5 +469,18 @@ fn rename_field(e: Error, field: &'static str) -> Error {
     match e {
         Error::BadRequest { problem, .. } => Error::BadRequest { field, problem },
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_open_reset_completes() {
+        for event in [ResetEvent::PasswordChosen, ResetEvent::AnotherCompleted] {
+            assert_eq!(next(ResetState::Open, event), Some(ResetState::Completed));
+            assert_eq!(next(ResetState::Completed, event), None);
+        }
     }
 }

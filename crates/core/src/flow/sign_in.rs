@@ -1,6 +1,7 @@
 //! Sign-in: the password, then a second factor, or the registration interrupt when the policy
 //! requires security info the account lacks.
 
+use super::effect::{Effect, FlowMove};
 use super::{FlowState, SignInFlow};
 use crate::account::{AccountStatus, normalize_username};
 use crate::audit::{AuditAction, RequestContext};
@@ -28,6 +29,53 @@ pub enum SignInOutcome {
         flow: FlowId,
         session: IssuedSession,
     },
+}
+
+/// What happens to a sign-in flow (see [`next`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// The first step was enough: the password when nothing more is asked, or a passkey.
+    NothingMoreAsked,
+    /// A second factor proven in this request (a code, a key); `needs_met` when the account
+    /// has the security info the policy requires.
+    SecondFactorProven { needs_met: bool },
+    /// A second factor proven out of band: a push approved, # pressed on a call.
+    ApprovedOutOfBand,
+    /// The push was denied on the device.
+    Denied,
+    /// The first poll of a flow approved out of band takes its session.
+    HandedOver { needs_met: bool },
+    /// The registration interrupt is over: the needs are met, or a skip was used.
+    RegistrationDone,
+}
+
+/// The state a flow starts in once the password was right: waiting for a second factor when
+/// one is asked, the registration interrupt when the policy requires security info the
+/// account lacks, and otherwise waiting too, for [`Event::NothingMoreAsked`] to end it.
+pub fn start(ask_second_factor: bool, needs_met: bool) -> FlowState {
+    if !ask_second_factor && !needs_met {
+        FlowState::Registration
+    } else {
+        FlowState::MfaRequired
+    }
+}
+
+/// The sign-in flow's transition function: where `event` takes a flow in `from`, `None` when
+/// it cannot happen there. Every change of a flow's state is built from it (as a
+/// [`FlowMove`]); the store only checks that the flow is still in
+/// `from`.
+pub fn next(from: FlowState, event: Event) -> Option<FlowState> {
+    use FlowState::*;
+    let proven = |needs_met: bool| if needs_met { Completed } else { Registration };
+    match (from, event) {
+        (MfaRequired, Event::NothingMoreAsked) => Some(Completed),
+        (MfaRequired, Event::SecondFactorProven { needs_met }) => Some(proven(needs_met)),
+        (MfaRequired, Event::ApprovedOutOfBand) => Some(Approved),
+        (MfaRequired, Event::Denied) => Some(Denied),
+        (Approved, Event::HandedOver { needs_met }) => Some(proven(needs_met)),
+        (Registration, Event::RegistrationDone) => Some(Completed),
+        _ => None,
+    }
 }
 
 #[derive(Debug)]
@@ -117,10 +165,11 @@ impl Tessera {
         // A second factor first when the policy requires one, or when it is the way to add
         // the reset methods the policy requires (adding to existing security info needs one).
         let needs = self.needs(&policy, &methods);
-        if let Some(first) = usable
+        let ask = usable
             .first()
-            .filter(|_| policy.two_step_required || !needs.met())
-        {
+            .filter(|_| policy.two_step_required || !needs.met());
+        flow.state = start(ask.is_some(), needs.met());
+        if let Some(first) = ask {
             let default_method = account
                 .default_method
                 .filter(|d| usable.iter().any(|m| m.id == *d))
@@ -132,8 +181,7 @@ impl Tessera {
                 methods: usable,
             });
         }
-        if !needs.met() {
-            flow.state = FlowState::Registration;
+        if flow.state == FlowState::Registration {
             self.store.insert_flow(&flow).await?;
             let session = self.new_session(
                 account.id,
@@ -150,17 +198,11 @@ impl Tessera {
         }
         let session = self.new_session(account.id, SessionKind::Full, None, &policy, None);
         let audit = self.audit(ctx, Some(account.id), AuditAction::SignInSucceeded);
-        flow.state = FlowState::MfaRequired;
         self.store.insert_flow(&flow).await?;
-        self.store
-            .complete_flow(
-                flow.id,
-                FlowState::MfaRequired,
-                &session.session,
-                None,
-                &audit,
-            )
-            .await?;
+        let done = FlowMove::new(flow.id, flow.state, Event::NothingMoreAsked)
+            .ok_or(Error::Expired)?
+            .with_session(session.session.clone());
+        self.store.move_flow(&done, &audit).await?;
         Ok(SignInOutcome::SignedIn(session))
     }
 
@@ -276,14 +318,28 @@ impl Tessera {
         let verified = self
             .check_response(&method, Purpose::SignIn(flow.id), response, ctx, &policy)
             .await?;
-        self.accept_code(&method, verified, ctx, &policy).await?;
         let audit = self
             .audit(ctx, Some(flow.account_id), AuditAction::SignInSucceeded)
             .method(method.id);
-        // A registration session when the policy still requires security info.
-        self.finish_sign_in(&flow, FlowState::MfaRequired, &policy, &audit, ctx)
-            .await?
-            .ok_or(Error::Expired)
+        // A registration session when the policy still requires security info. The flow moves
+        // in the commit that accepts the response: if it moved on meanwhile, neither happens
+        // (the step stays unused) and the answer is `Expired`.
+        let proof = Some((method.id, verified.step));
+        let finish = self
+            .finish_sign_in(&flow, &policy, audit, ctx, proof, |needs_met| {
+                Event::SecondFactorProven { needs_met }
+            })
+            .await?;
+        self.accept_response(
+            &method,
+            verified,
+            &[Effect::MoveFlow(finish.change)],
+            vec![finish.audit],
+            ctx,
+            &policy,
+        )
+        .await?;
+        Ok(finish.session)
     }
 
     /// Where a flow stands. A registration flow completes here, for its own session, once the
@@ -323,10 +379,13 @@ impl Tessera {
         let policy = self.policy().await?;
         let audit = self.audit(ctx, Some(flow.account_id), AuditAction::SignInSucceeded);
         // The session is a registration one when the policy still requires security info.
-        Ok(FlowStatus::SignedIn(
-            self.finish_sign_in(flow, FlowState::Approved, &policy, &audit, ctx)
-                .await?,
-        ))
+        let finish = self
+            .finish_sign_in(flow, &policy, audit, ctx, None, |needs_met| {
+                Event::HandedOver { needs_met }
+            })
+            .await?;
+        let moved = self.store.move_flow(&finish.change, &finish.audit).await?;
+        Ok(FlowStatus::SignedIn(moved.then_some(finish.session)))
     }
 
     /// Exchanges a registration session for a full one once the account has what the policy
@@ -372,16 +431,63 @@ impl Tessera {
             Some(auth.account.id),
             AuditAction::RegistrationCompleted,
         );
-        let done = self
-            .store
-            .complete_flow(
-                flow_id,
-                FlowState::Registration,
-                &session.session,
-                Some(auth.session.id),
-                &audit,
-            )
-            .await?;
+        let done = FlowMove::new(flow_id, flow.state, Event::RegistrationDone)
+            .ok_or(Error::Expired)?
+            .with_session(session.session.clone())
+            .revoking(auth.session.id);
+        let done = self.store.move_flow(&done, &audit).await?;
         Ok(done.then_some(session))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use FlowState::*;
+
+    #[test]
+    fn a_flow_starts_waiting_or_in_registration() {
+        assert_eq!(start(true, true), MfaRequired);
+        assert_eq!(start(true, false), MfaRequired);
+        assert_eq!(start(false, false), Registration);
+        assert_eq!(start(false, true), MfaRequired);
+    }
+
+    #[test]
+    fn each_event_moves_a_flow_only_from_where_it_may() {
+        let met = |needs_met| Event::SecondFactorProven { needs_met };
+        let handed = |needs_met| Event::HandedOver { needs_met };
+        let moves = [
+            (MfaRequired, Event::NothingMoreAsked, Some(Completed)),
+            (MfaRequired, met(true), Some(Completed)),
+            (MfaRequired, met(false), Some(Registration)),
+            (MfaRequired, Event::ApprovedOutOfBand, Some(Approved)),
+            (MfaRequired, Event::Denied, Some(Denied)),
+            (MfaRequired, handed(true), None),
+            (MfaRequired, Event::RegistrationDone, None),
+            (Approved, handed(true), Some(Completed)),
+            (Approved, handed(false), Some(Registration)),
+            (Approved, met(true), None),
+            (Approved, Event::Denied, None),
+            (Registration, Event::RegistrationDone, Some(Completed)),
+            (Registration, met(true), None),
+            (Registration, Event::ApprovedOutOfBand, None),
+        ];
+        for (from, event, to) in moves {
+            assert_eq!(next(from, event), to, "{from:?} on {event:?}");
+        }
+        // A flow that is over never moves again.
+        let every = [
+            Event::NothingMoreAsked,
+            met(true),
+            met(false),
+            Event::ApprovedOutOfBand,
+            Event::Denied,
+            handed(true),
+            Event::RegistrationDone,
+        ];
+        for over in [Completed, Denied] {
+            assert!(every.iter().all(|e| next(over, *e).is_none()));
+        }
     }
 }

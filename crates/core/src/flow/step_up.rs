@@ -2,8 +2,9 @@
 //! (10 minutes by default) when the account already has an active method. The check yields a
 //! [`StepUpProof`], which every change demands as an argument: forgetting it does not compile.
 
-use crate::audit::RequestContext;
+use crate::audit::{AuditAction, RequestContext};
 use crate::error::{Error, NotAllowed, Result};
+use crate::flow::effect::Effect;
 use crate::ids::{MethodId, SessionId};
 use crate::method::{Method, Purpose, Response};
 use crate::service::{Auth, Challenge, Tessera};
@@ -141,7 +142,14 @@ impl Tessera {
                 &policy,
             )
             .await?;
-        self.accept_response(&method, verified, Some(auth.session.id), ctx, &policy)
+        let marked = Effect::SecondFactor {
+            session: auth.session.id,
+            at: self.now(),
+        };
+        let audit = self
+            .audit(ctx, Some(method.account_id), AuditAction::StepUpSucceeded)
+            .method(method.id);
+        self.accept_response(&method, verified, &[marked], vec![audit], ctx, &policy)
             .await
     }
 }

@@ -95,6 +95,68 @@ impl Wizard {
     }
 }
 
+/// What a step offers: the kinds it puts first, and the others "I want to set up a different
+/// method" lists. Core decides; the page shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offers {
+    pub featured: Vec<Kind>,
+    pub others: Vec<Kind>,
+}
+
+impl Offers {
+    pub fn includes(&self, kind: Kind) -> bool {
+        self.featured.contains(&kind) || self.others.contains(&kind)
+    }
+}
+
+impl Step {
+    /// Whether `kind` can be set up on this step.
+    pub fn fits(self, policy: &Policy, kind: Kind, can_register: &dyn Fn(Kind) -> bool) -> bool {
+        can_register(kind)
+            && match self {
+                Step::SignIn => policy.allows_mfa(kind),
+                Step::Reset => policy.allows_reset(kind),
+                Step::Backup | Step::Done => policy.allows_kind(kind),
+            }
+    }
+
+    /// The step's offers: for sign-in, the authenticator app (or, failing that, any app that
+    /// shows codes, else the first sign-in kind); a phone or recovery codes after it.
+    pub fn offers(self, policy: &Policy, can_register: &dyn Fn(Kind) -> bool) -> Offers {
+        let fits: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| self.fits(policy, *k, can_register))
+            .collect();
+        let featured: Vec<Kind> = match self {
+            Step::SignIn => fits.first().copied().into_iter().collect(),
+            Step::Reset | Step::Backup => {
+                let preferred: Vec<Kind> = [Kind::PhoneMobile, Kind::RecoveryCodes]
+                    .into_iter()
+                    .filter(|k| fits.contains(k))
+                    .collect();
+                if preferred.is_empty() {
+                    fits.clone()
+                } else {
+                    preferred
+                }
+            }
+            Step::Done => Vec::new(),
+        };
+        let others = fits.into_iter().filter(|k| !featured.contains(k)).collect();
+        Offers { featured, others }
+    }
+
+    /// Why a method of `kind`, just added, did not move this step on: the step it does not
+    /// serve. `None` when it counts (or the step has nothing to say).
+    pub fn not_served_by(self, policy: &Policy, kind: Kind) -> Option<Step> {
+        match self {
+            Step::SignIn if !policy.allows_mfa(kind) => Some(Step::SignIn),
+            Step::Reset if !policy.allows_reset(kind) => Some(Step::Reset),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +250,35 @@ mod tests {
             Wizard::plan(&only_app, &[], &[app], &all),
             at(Step::Backup, 2, 2)
         );
+    }
+
+    #[test]
+    fn each_step_offers_what_the_policy_allows_for_it() {
+        let all = |_: Kind| true;
+        let policy = Policy::default();
+        let sign_in = Step::SignIn.offers(&policy, &all);
+        assert_eq!(sign_in.featured, vec![Kind::AuthenticatorApp]);
+        assert!(sign_in.others.contains(&Kind::AuthenticatorCode));
+        assert!(!sign_in.includes(Kind::Email), "email never signs in");
+
+        let reset = Step::Reset.offers(&policy, &all);
+        assert_eq!(reset.featured, vec![Kind::PhoneMobile, Kind::RecoveryCodes]);
+        assert!(!reset.others.contains(&Kind::PhoneMobile));
+
+        let no_app = |k: Kind| k != Kind::AuthenticatorApp;
+        assert_eq!(
+            Step::SignIn.offers(&policy, &no_app).featured,
+            vec![Kind::AuthenticatorCode]
+        );
+        assert_eq!(
+            Step::Done.offers(&policy, &all).featured,
+            Vec::<Kind>::new()
+        );
+
+        assert_eq!(
+            Step::SignIn.not_served_by(&policy, Kind::Email),
+            Some(Step::SignIn)
+        );
+        assert_eq!(Step::SignIn.not_served_by(&policy, Kind::PhoneMobile), None);
     }
 }

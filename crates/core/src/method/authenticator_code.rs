@@ -4,12 +4,16 @@
 //! `algorithm=` in the URI). The seed is 160 random bits, sealed at rest. One step of clock
 //! skew is accepted each way; the store refuses any step at or below the last one accepted.
 
-use super::{Enrollment, Kind, KindContext, Method, MethodData, MethodStatus, Verified};
+use super::{Enrollment, Kind, KindContext, Method, MethodData, MethodStatus, Purpose, Verified};
 use crate::account::Account;
+use crate::audit::{AuditAction, RequestContext};
 use crate::error::{Error, Internal, Result};
 use crate::ids::MethodId;
+use crate::lockout::Counter;
+use crate::policy::Policy;
 use crate::random;
 use crate::secret::Aad;
+use crate::service::Tessera;
 use totp_rs::{Algorithm, Builder, Totp};
 use zeroize::Zeroizing;
 
@@ -90,6 +94,36 @@ pub fn verify(method: &Method, code: &str, ctx: &KindContext<'_>) -> Result<Opti
         step: Some(step as i64),
         reserved: false,
     }))
+}
+
+impl Tessera {
+    /// Checks a code against a method under the lock-out rule. A match reserves nothing:
+    /// checking a TOTP code costs nothing, and the caller's `accept_code` passes the lock-out
+    /// gate in the same commit that records the step. A wrong code reserves an attempt (and
+    /// is refused as locked when the gate is shut) and is recorded here, so no more wrong
+    /// answers are ever given than the threshold allows. Counted on the purpose's counter
+    /// (see `lockout`).
+    pub(crate) async fn check_authenticator_code(
+        &self,
+        method: &Method,
+        purpose: Purpose,
+        code: &str,
+        ctx: &RequestContext,
+        policy: &Policy,
+    ) -> Result<Verified> {
+        match verify(method, code, &self.kind_context())? {
+            Some(verified) => Ok(verified),
+            None => Err(self
+                .refuse_unreserved(
+                    method,
+                    Counter::from(purpose),
+                    ctx,
+                    policy,
+                    AuditAction::CodeRejected,
+                )
+                .await),
+        }
+    }
 }
 
 fn unseal(method: &Method, ctx: &KindContext<'_>) -> Result<Zeroizing<Vec<u8>>> {

@@ -1,8 +1,10 @@
-//! Security info: one module per kind of method, the same verbs for each, and this one
-//! dispatch point. A kind that is added here never touches the sign-in or step-up flows.
+//! Security info: one module per kind of method, the same verbs for each, and one dispatch
+//! point (`dispatch.rs`). A kind that is added here never touches the sign-in or step-up
+//! flows. This module holds the types every kind shares.
 
 pub mod authenticator_app;
 pub mod authenticator_code;
+mod dispatch;
 pub mod email;
 pub mod notify;
 pub mod phone;
@@ -12,16 +14,12 @@ pub mod security_questions;
 pub mod sent_code;
 pub mod temporary_access_pass;
 pub mod way;
-pub mod webauthn;
 
-use crate::account::Account;
-use crate::audit::RequestContext;
-use crate::error::{Error, NotAllowed, Problem, Result};
+pub use dispatch::{detail, enrollment, register_begin, verify};
+
 use crate::ids::{AccountId, FlowId, MethodId, SessionId};
-use crate::policy::Policy;
 use crate::random::Random;
 use crate::secret::KeyRing;
-use crate::service::Tessera;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -299,6 +297,19 @@ impl Purpose {
         }
     }
 
+    /// The purpose a stored challenge or push request was made for: the inverse of
+    /// [`Purpose::as_str`] and [`Purpose::binding`].
+    pub fn parse(purpose: &str, binding: &str) -> Option<Purpose> {
+        let b = binding;
+        match purpose {
+            "sign_in" => b.parse().ok().map(Purpose::SignIn),
+            "step_up" => b.parse().ok().map(Purpose::StepUp),
+            "register" => b.parse().ok().map(Purpose::Register),
+            "reset" => b.parse().ok().map(Purpose::Reset),
+            _ => None,
+        }
+    }
+
     /// The id of what the challenge is bound to.
     pub fn binding(&self) -> String {
         match self {
@@ -349,82 +360,6 @@ impl Challenge {
     }
 }
 
-/// The one dispatch point from flows to kinds.
-impl Tessera {
-    /// Starts a challenge on a method: sends a text, places a call, creates a push request,
-    /// or returns WebAuthn options. Authenticator codes need nothing.
-    pub(crate) async fn start_challenge(
-        &self,
-        method: &Method,
-        purpose: Purpose,
-        ctx: &RequestContext,
-    ) -> Result<Challenge> {
-        let _ = (purpose, ctx);
-        match method.kind {
-            Kind::AuthenticatorCode => Ok(Challenge::nothing_sent(method)),
-            Kind::AuthenticatorApp => self.push_challenge(method, purpose, ctx).await,
-            Kind::RecoveryCodes => Ok(Challenge::nothing_sent(method)),
-            Kind::TemporaryAccessPass => Ok(Challenge::nothing_sent(method)),
-            Kind::SecurityQuestions => self.security_questions_challenge(method, purpose).await,
-            Kind::SecurityKey => self.security_key_challenge(method, purpose).await,
-            Kind::PhoneMobile | Kind::PhoneAlternate | Kind::PhoneOffice | Kind::Email => {
-                self.send_challenge(method, purpose, None, ctx).await
-            }
-        }
-    }
-
-    /// Checks a response to a method under the lock-out rule (a reset's under its own
-    /// counters: see `lockout`). The caller records the success (`accept_code`, or activation
-    /// while registering), which refuses a replayed step.
-    pub(crate) async fn check_response(
-        &self,
-        method: &Method,
-        purpose: Purpose,
-        response: &Response,
-        ctx: &RequestContext,
-        policy: &Policy,
-    ) -> Result<Verified> {
-        match (method.kind, response) {
-            (Kind::AuthenticatorCode, Response::Code(code)) => {
-                self.check_code_for(method, purpose.into(), code, ctx, policy)
-                    .await
-            }
-            (Kind::AuthenticatorApp, Response::Code(code)) => {
-                self.app_code(method, purpose, code, ctx, policy).await
-            }
-            (Kind::TemporaryAccessPass, Response::Code(code)) => {
-                self.check_temporary_access_pass(method, purpose, code, ctx, policy)
-                    .await
-            }
-            (Kind::RecoveryCodes, Response::Code(code)) => {
-                self.check_recovery_code(method, purpose, code, ctx, policy)
-                    .await
-            }
-            (
-                Kind::PhoneMobile | Kind::PhoneAlternate | Kind::PhoneOffice | Kind::Email,
-                Response::Code(code),
-            ) => {
-                self.check_sent_code(method, purpose, code, ctx, policy)
-                    .await
-            }
-            (Kind::SecurityKey, Response::WebAuthn(answer)) => {
-                self.security_key_check(method, purpose, answer, ctx, policy)
-                    .await
-            }
-            (Kind::SecurityQuestions, Response::Answers(answers)) => {
-                self.check_security_answers(method, purpose, answers, ctx, policy)
-                    .await
-            }
-            _ => Err(Error::bad("response", Problem::Invalid)),
-        }
-    }
-}
-
-/// What a label shows of a method's details: the masked number or address.
-pub fn detail(method: &Method) -> Option<String> {
-    phone::label(method).or_else(|| email::label(method))
-}
-
 /// A code that matched; `step` is the TOTP step, which must never be accepted again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verified {
@@ -433,53 +368,6 @@ pub struct Verified {
     /// checked first, as it costs nothing, and passes the lock-out gate when it is recorded:
     /// one write instead of two on the hot path.
     pub reserved: bool,
-}
-
-pub fn register_begin(
-    request: RegisterRequest,
-    account: &Account,
-    id: MethodId,
-    ctx: &KindContext<'_>,
-    pending_for: time::Duration,
-) -> Result<(Method, Enrollment)> {
-    match request {
-        RegisterRequest::AuthenticatorCode { name } => {
-            authenticator_code::register_begin(name, account, id, ctx, pending_for)
-        }
-        RegisterRequest::AuthenticatorApp { name } => {
-            authenticator_app::register_begin(name, account, id, ctx, pending_for)
-        }
-        RegisterRequest::Phone(request) => {
-            phone::register_begin(request, account, id, ctx, pending_for)
-        }
-        RegisterRequest::Email { address } => {
-            email::register_begin(&address, account, id, ctx, pending_for)
-        }
-        RegisterRequest::SecurityKey { name } => {
-            security_key::register_begin(name, account, id, ctx, pending_for)
-        }
-    }
-}
-
-/// Shows a pending registration's enrollment again (the page was reloaded).
-pub fn enrollment(method: &Method, account: &Account, ctx: &KindContext<'_>) -> Result<Enrollment> {
-    match method.kind {
-        Kind::AuthenticatorCode => authenticator_code::enrollment(method, account, ctx),
-        Kind::PhoneMobile | Kind::PhoneAlternate | Kind::PhoneOffice => phone::enrollment(method),
-        Kind::Email => email::enrollment(method),
-        Kind::SecurityKey => security_key::enrollment(method, ctx),
-        _ => Err(Error::NotAllowed(NotAllowed::KindUnavailable)),
-    }
-}
-
-/// Checks a code against a method. `Ok(None)` is a wrong code.
-pub fn verify(method: &Method, code: &str, ctx: &KindContext<'_>) -> Result<Option<Verified>> {
-    match method.kind {
-        Kind::AuthenticatorCode | Kind::AuthenticatorApp => {
-            authenticator_code::verify(method, code, ctx)
-        }
-        _ => Err(Error::NotAllowed(NotAllowed::MethodNotUsable)),
-    }
 }
 
 /// A code as typed: spaces and dashes dropped; digits only, of a sane length.

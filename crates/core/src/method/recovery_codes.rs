@@ -198,7 +198,7 @@ impl Tessera {
 
     /// Checks a recovery code under the lock-out rule and uses it up: each code works once.
     /// The person is told through their other channels, with how many are left.
-    pub(crate) async fn check_recovery_code(
+    pub(crate) async fn check_recovery_codes(
         &self,
         method: &Method,
         purpose: Purpose,

@@ -334,7 +334,7 @@ impl Tessera {
         Ok(challenge)
     }
 
-    pub(crate) async fn security_questions_challenge(
+    pub(crate) async fn challenge_security_questions(
         &self,
         method: &Method,
         purpose: Purpose,
@@ -346,7 +346,7 @@ impl Tessera {
     }
 
     /// Checks answers to the questions this reset asked, under the lock-out rule.
-    pub(crate) async fn check_security_answers(
+    pub(crate) async fn check_security_questions(
         &self,
         method: &Method,
         purpose: Purpose,

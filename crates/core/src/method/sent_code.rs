@@ -12,12 +12,15 @@ use crate::account::Account;
 use crate::audit::{AuditAction, AuditEvent, RequestContext, RequestLanguage};
 use crate::challenge::{self, ChallengeState, ChallengeStatus, SentChallenge};
 use crate::error::{Error, NotAllowed, Problem, Result};
+use crate::flow::FlowState;
+use crate::flow::effect::{Activation, Effect, FlowMove};
+use crate::flow::sign_in::Event;
 use crate::ids::{ChallengeId, MethodId};
 use crate::message::{Body, Channel, Envelope, Message, MessageStatus, SecurityEvent, Topic};
 use crate::policy::{Policy, VoiceMode};
 use crate::random;
 use crate::service::{Auth, Tessera};
-use crate::store::delivery::{Approval, SendCount};
+use crate::store::delivery::SendCount;
 use time::{Duration, OffsetDateTime};
 
 /// Kinds whose challenges are sent.
@@ -96,8 +99,19 @@ fn over(count: SendCount, limit: u32) -> bool {
 }
 
 impl Tessera {
-    /// Sends a new code (or places a call) for `purpose`.
-    pub(crate) async fn send_challenge(
+    /// The challenge of a phone or an email address: a new code by the way it was
+    /// registered for.
+    pub(crate) async fn challenge_sent_code(
+        &self,
+        method: &Method,
+        purpose: Purpose,
+        ctx: &RequestContext,
+    ) -> Result<Challenge> {
+        self.send_code(method, purpose, None, ctx).await
+    }
+
+    /// Sends a new code (or places a call) for `purpose`, by `via` when the person chose.
+    pub(crate) async fn send_code(
         &self,
         method: &Method,
         purpose: Purpose,
@@ -120,23 +134,6 @@ impl Tessera {
             sent_to: super::detail(method),
             ..Challenge::nothing_sent(method)
         })
-    }
-
-    /// Starts a challenge, choosing the channel (a text or a call) for kinds that send.
-    pub(crate) async fn start_challenge_via(
-        &self,
-        method: &Method,
-        purpose: Purpose,
-        via: Option<Channel>,
-        ctx: &RequestContext,
-    ) -> Result<Challenge> {
-        match via {
-            None => self.start_challenge(method, purpose, ctx).await,
-            Some(via) if sends_codes(method.kind) => {
-                self.send_challenge(method, purpose, Some(via), ctx).await
-            }
-            Some(_) => Err(Error::bad("delivery", Problem::Invalid)),
-        }
     }
 
     /// A new challenge and its message, after every limit agreed.
@@ -384,16 +381,8 @@ impl Tessera {
             return Ok(false);
         };
         let now = self.now();
-        let notes = match (
-            challenge.purpose.as_str(),
-            self.store.method(challenge.method_id).await?,
-            self.store.account(challenge.account_id).await?,
-        ) {
-            ("register", Some(method), Some(account)) => {
-                self.notifications(&account, &method, SecurityEvent::MethodAdded, ctx)
-                    .await?
-            }
-            _ => Vec::new(),
+        let Some(effects) = self.call_effects(&challenge, ctx).await? else {
+            return Ok(false);
         };
         let mut audit = audit(&challenge).method(challenge.method_id);
         if let Some(detail) = audit.detail.as_object_mut() {
@@ -401,12 +390,60 @@ impl Tessera {
         } else {
             audit.detail = serde_json::json!({ "purpose": challenge.purpose });
         }
-        Ok(matches!(
-            self.store
-                .approve_challenge(id, now, &audit, &notes)
-                .await?,
-            Approval::Approved(_)
-        ))
+        Ok(self
+            .store
+            .approve_challenge(id, now, &effects, &audit)
+            .await?)
+    }
+
+    /// What a call answered with # proves, by the purpose of its challenge: the sign-in flow
+    /// approved, the step-up session marked, or the registration activated (the default when
+    /// the account has none) with notes to the person's other channels. `None` when nothing
+    /// can come of it (a reset's gates are not passed by calls; a method gone).
+    async fn call_effects(
+        &self,
+        challenge: &SentChallenge,
+        ctx: &RequestContext,
+    ) -> Result<Option<Vec<Effect>>> {
+        let now = self.now();
+        let used = Effect::MethodUsed {
+            method: challenge.method_id,
+            at: now,
+        };
+        let purpose = Purpose::parse(&challenge.purpose, &challenge.binding);
+        Ok(match purpose {
+            Some(Purpose::SignIn(flow)) => {
+                FlowMove::new(flow, FlowState::MfaRequired, Event::ApprovedOutOfBand)
+                    .map(|approved| vec![Effect::MoveFlow(approved.if_current_at(now)), used])
+            }
+            Some(Purpose::StepUp(session)) => {
+                Some(vec![Effect::SecondFactor { session, at: now }, used])
+            }
+            Some(Purpose::Register(_)) => {
+                let (Some(method), Some(account)) = (
+                    self.store.method(challenge.method_id).await?,
+                    self.store.account(challenge.account_id).await?,
+                ) else {
+                    return Ok(None);
+                };
+                let notes = self
+                    .notifications(&account, &method, SecurityEvent::MethodAdded, ctx)
+                    .await?;
+                let activation = Activation {
+                    method: method.id,
+                    step: None,
+                    now,
+                    make_default: account.default_method.is_none(),
+                    by: None,
+                };
+                Some(vec![
+                    Effect::Activate(activation),
+                    used,
+                    Effect::Notes(notes),
+                ])
+            }
+            Some(Purpose::Reset(_)) | None => None,
+        })
     }
 
     /// The newest challenge of one of the person's methods for `purpose`, so a page can
@@ -445,7 +482,7 @@ impl Tessera {
         if !sends_codes(method.kind) {
             return Err(Error::bad("id", Problem::Invalid));
         }
-        self.send_challenge(&method, Purpose::Register(method.id), via, ctx)
+        self.send_code(&method, Purpose::Register(method.id), via, ctx)
             .await
     }
 }

@@ -4,7 +4,8 @@
 use super::StoreResult;
 use crate::audit::AuditEvent;
 use crate::challenge::{ChallengeState, SentChallenge};
-use crate::ids::{AccountId, ChallengeId, MessageId, MethodId, SessionId};
+use crate::flow::effect::Effect;
+use crate::ids::{AccountId, ChallengeId, MessageId, MethodId};
 use crate::message::Message;
 use crate::method::Method;
 use crate::method::way::Way;
@@ -26,28 +27,8 @@ pub struct SendCounts {
     pub global: SendCount,
 }
 
-/// What a call's # approved, so the caller can tell the person.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Approval {
-    /// The challenge was open and is now approved (and its purpose's effect applied).
-    Approved(SentChallenge),
-    /// Unknown, expired, already answered, or not a call that asks for #.
-    Refused,
-}
-
 /// A pending method proven: what [`DeliveryStore::activate_method_noting`] records.
-#[derive(Debug, Clone, Copy)]
-pub struct Activation {
-    pub method: MethodId,
-    /// The TOTP step that proved it; a step at or below the last accepted one changes nothing.
-    pub step: Option<i64>,
-    pub now: OffsetDateTime,
-    /// Whether it becomes the account's default.
-    pub make_default: bool,
-    /// The session that proved it, which becomes the one that registered it (every other
-    /// registration session of the account ends).
-    pub by: Option<SessionId>,
-}
+pub use crate::flow::effect::Activation;
 
 #[async_trait]
 pub trait DeliveryStore: Send + Sync {
@@ -87,17 +68,18 @@ pub trait DeliveryStore: Send + Sync {
     /// Open → used, if it is still open and current. False when another request won.
     async fn use_challenge(&self, id: ChallengeId, now: OffsetDateTime) -> StoreResult<bool>;
 
-    /// Open → approved for a call answered with #, and in the same transaction its effect:
-    /// a sign-in flow waiting for it becomes approved, a step-up marks the session, a
-    /// registration activates the method (default when the account has none) and queues
-    /// `notes`. The method's failure count clears.
+    /// Open → approved for a call answered with # (open, current at `now`, a call that asks
+    /// for #), and in the same transaction the `effects` core decided from its purpose (a
+    /// sign-in flow approved, a step-up session marked, a registration activated with its
+    /// notes). False, with nothing changed, when the challenge was not open or an effect that
+    /// must apply did not (what the call was for is over).
     async fn approve_challenge(
         &self,
         id: ChallengeId,
         now: OffsetDateTime,
+        effects: &[Effect],
         audit: &AuditEvent,
-        notes: &[Message],
-    ) -> StoreResult<Approval>;
+    ) -> StoreResult<bool>;
 
     /// Code messages sent to `account`, to `destination` since `hour_ago`, and by everyone
     /// since `minute_ago`. The first two leave a password reset's codes out: those have a
@@ -151,7 +133,7 @@ pub trait DeliveryStore: Send + Sync {
     /// are found by the next poll.
     async fn wait_for_messages(&self, max: std::time::Duration);
 
-    /// [`Store::activate_method`](super::Store::activate_method), queueing `notes` with it.
+    /// [`MethodStore::activate_method`](super::methods::MethodStore::activate_method), queueing `notes` with it.
     async fn activate_method_noting(
         &self,
         activation: &Activation,
@@ -159,7 +141,7 @@ pub trait DeliveryStore: Send + Sync {
         notes: &[Message],
     ) -> StoreResult<bool>;
 
-    /// [`Store::delete_method`](super::Store::delete_method), queueing `notes` with it.
+    /// [`MethodStore::delete_method`](super::methods::MethodStore::delete_method), queueing `notes` with it.
     async fn delete_method_noting(
         &self,
         account: AccountId,
@@ -169,7 +151,7 @@ pub trait DeliveryStore: Send + Sync {
         notes: &[Message],
     ) -> StoreResult<bool>;
 
-    /// [`Store::set_default_method`](super::Store::set_default_method), queueing `notes`;
+    /// [`MethodStore::set_default_method`](super::methods::MethodStore::set_default_method), queueing `notes`;
     /// with a `way`, the method asks that way first from now on.
     async fn set_default_method_noting(
         &self,

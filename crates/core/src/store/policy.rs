@@ -1,39 +1,30 @@
-//! Storage for what the policy enforces at sign-in: moving a signed-in flow on to the
-//! registration interrupt, and the skips of it a person has used.
+//! Storage for the policy itself, and for what it enforces at sign-in: the skips of the
+//! registration interrupt a person has used.
 
 use super::StoreResult;
 use crate::audit::AuditEvent;
-use crate::flow::FlowState;
-use crate::ids::{AccountId, FlowId, SessionId};
-use crate::session::Session;
+use crate::flow::effect::FlowMove;
+use crate::ids::AccountId;
+use crate::policy::Policy;
 use async_trait::async_trait;
 
 #[async_trait]
 pub trait PolicyStore: Send + Sync {
-    /// Moves the flow from `from` to `Registration` and inserts `session` (a registration
-    /// session of that flow), in one transaction. False (nothing changed) when the flow was
-    /// not in `from`.
-    async fn continue_to_registration(
-        &self,
-        flow: FlowId,
-        from: FlowState,
-        session: &Session,
-        audit: &AuditEvent,
-    ) -> StoreResult<bool>;
+    /// `None` until an admin first saves one (the default applies).
+    async fn policy(&self) -> StoreResult<Option<Policy>>;
+    async fn save_policy(&self, policy: &Policy, audit: &AuditEvent) -> StoreResult<()>;
 
     /// How many times the account skipped the registration interrupt.
     async fn registration_skips(&self, account: AccountId) -> StoreResult<u32>;
 
-    /// In one transaction: counts a skip when fewer than `allowed` were used, moves the flow
-    /// from `Registration` to `Completed`, inserts `session` and deletes `revoke`. False
-    /// (nothing changed) when no skip is left or the flow is not waiting for registration.
+    /// In one transaction: counts a skip when fewer than `allowed` were used and applies
+    /// `change` (the flow out of registration, a full session for the registration one).
+    /// False (nothing changed) when no skip is left or the flow was not in `change.from`.
     async fn skip_registration(
         &self,
-        flow: FlowId,
+        change: &FlowMove,
         account: AccountId,
         allowed: u32,
-        session: &Session,
-        revoke: SessionId,
         audit: &AuditEvent,
     ) -> StoreResult<bool>;
 }

@@ -12,8 +12,8 @@
 
 use super::StoreResult;
 use crate::audit::AuditEvent;
-use crate::ids::{AccountId, FlowId, MethodId, PushRequestId, SessionId};
-use crate::message::Message;
+use crate::flow::effect::Effect;
+use crate::ids::{AccountId, MethodId, PushRequestId};
 use async_trait::async_trait;
 use std::future::Future;
 use std::pin::Pin;
@@ -162,36 +162,14 @@ impl PushRequest {
     }
 }
 
-/// What answering a request does besides recording the answer.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PushEffect {
-    /// The method proved itself: its failure count clears and `last_used_at` moves.
-    MethodUsed(MethodId),
-    /// A sign-in flow waiting for a second factor becomes approved (must apply).
-    ApproveFlow(FlowId),
-    /// A sign-in flow waiting for a second factor becomes denied (if it still waits).
-    DenyFlow(FlowId),
-    /// A session's second factor is fresh (step-up; must apply).
-    MarkSecondFactor(SessionId),
-    /// A pending registration becomes active (must apply), and the default when asked;
-    /// `notes` tell the person's other channels.
-    ActivateMethod {
-        method: MethodId,
-        make_default: bool,
-        notes: Vec<Message>,
-    },
-    /// The account is disabled and its sessions end (a reported request, when the policy
-    /// says so).
-    BlockAccount(AccountId),
-}
-
-/// An answer to a request, and what it does.
+/// An answer to a request, and what it does (applied in the same transaction; see
+/// [`Effect`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PushAnswer {
     pub request: PushRequestId,
     pub status: PushStatus,
     pub at: OffsetDateTime,
-    pub effects: Vec<PushEffect>,
+    pub effects: Vec<Effect>,
 }
 
 /// Why a request was not inserted.

@@ -71,9 +71,13 @@ pub async fn add_method(
             address: req.address.clone().unwrap_or_default(),
         },
         // Active at once, replacing the person's earlier set or answers.
-        Kind::RecoveryCodes | Kind::SecurityQuestions => {
+        Kind::RecoveryCodes => {
+            let response = super::recovery_codes::add_via_methods(&state, &auth, &ctx).await?;
+            return Ok((StatusCode::CREATED, ApiJson(response)));
+        }
+        Kind::SecurityQuestions => {
             let response =
-                super::recovery_codes::add_via_methods(&state, &auth, &ctx, kind, req).await?;
+                super::security_questions::add_via_methods(&state, &auth, &ctx, req).await?;
             return Ok((StatusCode::CREATED, ApiJson(response)));
         }
         _ => return Err(Error::NotAllowed(NotAllowed::KindUnavailable).into()),
@@ -83,20 +87,7 @@ pub async fn add_method(
         .tessera
         .register_begin(&auth, request, proof, &ctx)
         .await?;
-    let mut response = AddMethodResponse {
-        id: method.id.to_string(),
-        kind: method.kind,
-        status: method.status.as_str(),
-        secret: None,
-        otpauth_uri: None,
-        qr_svg: None,
-        webauthn: None,
-        activation: None,
-        sent_to: None,
-        delivery: None,
-        codes: None,
-        questions: None,
-    };
+    let mut response = AddMethodResponse::from(&method);
     match enrollment {
         Enrollment::Totp {
             secret_base32,

@@ -85,52 +85,20 @@ pub async fn generate(
     ))
 }
 
-/// `POST /me/security-info/methods` with `recovery_codes` or `security_questions`: both are
-/// active at once (there is nothing to prove), so the answer carries the codes or questions.
+/// `POST /me/security-info/methods` with `recovery_codes`: the set is active at once (there
+/// is nothing to prove), so the answer carries the codes.
 pub async fn add_via_methods(
     state: &AppState,
     auth: &tessera_core::service::Auth,
     ctx: &tessera_core::RequestContext,
-    kind: tessera_core::Kind,
-    req: super::types::AddMethodRequest,
 ) -> Result<super::types::AddMethodResponse, ApiError> {
     let proof = state.tessera.step_up_proof(auth).await?;
-    let (method, codes, questions) = if kind == tessera_core::Kind::RecoveryCodes {
-        let (method, codes) = state
-            .tessera
-            .generate_recovery_codes(auth, proof, ctx)
-            .await?;
-        let codes = codes.iter().map(|c| c.to_string()).collect();
-        (method, Some(codes), None)
-    } else {
-        let answers: Vec<(String, String)> = req
-            .answers
-            .unwrap_or_default()
-            .into_iter()
-            .map(|a| (a.id, a.answer))
-            .collect();
-        let method = state
-            .tessera
-            .register_security_questions(auth, &answers, proof, ctx)
-            .await?;
-        let questions = tessera_core::method::security_questions::registered(&method)
-            .into_iter()
-            .map(|a| a.question.clone())
-            .collect();
-        (method, None, Some(questions))
-    };
+    let (method, codes) = state
+        .tessera
+        .generate_recovery_codes(auth, proof, ctx)
+        .await?;
     Ok(super::types::AddMethodResponse {
-        id: method.id.to_string(),
-        kind: method.kind,
-        status: method.status.as_str(),
-        secret: None,
-        otpauth_uri: None,
-        qr_svg: None,
-        webauthn: None,
-        activation: None,
-        sent_to: None,
-        delivery: None,
-        codes,
-        questions,
+        codes: Some(codes.iter().map(|c| c.to_string()).collect()),
+        ..super::types::AddMethodResponse::from(&method)
     })
 }

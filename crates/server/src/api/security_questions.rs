@@ -26,6 +26,35 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin_retire))
 }
 
+/// `POST /me/security-info/methods` with `security_questions`: the answers are active at
+/// once (there is nothing to prove), so the answer carries the questions answered.
+pub async fn add_via_methods(
+    state: &AppState,
+    auth: &tessera_core::service::Auth,
+    ctx: &tessera_core::RequestContext,
+    req: super::types::AddMethodRequest,
+) -> Result<super::types::AddMethodResponse, ApiError> {
+    let proof = state.tessera.step_up_proof(auth).await?;
+    let answers: Vec<(String, String)> = req
+        .answers
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| (a.id, a.answer))
+        .collect();
+    let method = state
+        .tessera
+        .register_security_questions(auth, &answers, proof, ctx)
+        .await?;
+    let questions = security_questions::registered(&method)
+        .into_iter()
+        .map(|a| a.question.clone())
+        .collect();
+    Ok(super::types::AddMethodResponse {
+        questions: Some(questions),
+        ..super::types::AddMethodResponse::from(&method)
+    })
+}
+
 /// A question's text in the page's language.
 pub fn question_text(id: &str, tr: &Tr, custom: &[CustomQuestion]) -> String {
     if security_questions::is_builtin(id) {

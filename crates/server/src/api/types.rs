@@ -252,6 +252,26 @@ pub struct AddMethodResponse {
     pub questions: Option<Vec<String>>,
 }
 
+impl From<&Method> for AddMethodResponse {
+    /// The method as added, with nothing of its enrollment yet.
+    fn from(method: &Method) -> Self {
+        Self {
+            id: method.id.to_string(),
+            kind: method.kind,
+            status: method.status.as_str(),
+            secret: None,
+            otpauth_uri: None,
+            qr_svg: None,
+            webauthn: None,
+            activation: None,
+            sent_to: None,
+            delivery: None,
+            codes: None,
+            questions: None,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CodeRequest {
     pub code: String,

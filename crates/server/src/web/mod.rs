@@ -15,9 +15,10 @@ mod admin;
 mod app_passwords;
 mod assets;
 mod authenticator_app;
+mod authenticator_code;
 mod code_field;
 mod default_method;
-mod enroll;
+mod email;
 mod flow_cookie;
 mod hardware_token;
 mod language;
@@ -33,6 +34,7 @@ mod reset;
 mod security_info;
 mod security_key;
 mod security_questions;
+mod sent_code;
 mod sign_in;
 mod step_up;
 mod view;
@@ -72,14 +74,6 @@ pub fn router() -> Router<AppState> {
         .route("/security-info", get(security_info::overview))
         .route("/security-info/add", get(security_info::add))
         .route(
-            "/security-info/add/authenticator-code",
-            get(enroll::begin_form).post(enroll::begin),
-        )
-        .route(
-            "/security-info/methods/{id}/verify",
-            get(enroll::finish_form).post(enroll::finish),
-        )
-        .route(
             "/security-info/methods/{id}/delete",
             get(security_info::delete_form).post(security_info::delete),
         )
@@ -97,7 +91,10 @@ pub fn router() -> Router<AppState> {
         .merge(app_passwords::router())
         .merge(hardware_token::router())
         .merge(password::router())
+        .merge(authenticator_code::router())
         .merge(phone::router())
+        .merge(email::router())
+        .merge(sent_code::router())
         .merge(reset::router())
         .merge(registration::router())
         .merge(security_questions::router())

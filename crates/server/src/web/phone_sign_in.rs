@@ -4,7 +4,7 @@
 //! the # is heard it says so).
 
 use super::flow_cookie::{SignInFlow, StartAgain};
-use super::phone::{Sent, SentTemplate, describe};
+use super::sent_code::{Sent, SentTemplate, describe};
 use super::{Page, WebError, html, posted, session_cookies};
 use crate::AppState;
 use crate::csrf::CsrfForm;
@@ -137,7 +137,7 @@ pub async fn sign_in_send(
     State(state): State<AppState>,
     Context(ctx): Context,
     flow: Result<SignInFlow, StartAgain>,
-    form: Result<CsrfForm<super::phone::CodeForm>, ApiError>,
+    form: Result<CsrfForm<super::sent_code::CodeForm>, ApiError>,
 ) -> Result<Response, WebError> {
     let form = posted(form)?;
     let SignInFlow(flow) = flow?;
@@ -161,7 +161,7 @@ pub async fn sign_in_continue(
     State(state): State<AppState>,
     Context(ctx): Context,
     flow: Result<SignInFlow, StartAgain>,
-    form: Result<CsrfForm<super::phone::CodeForm>, ApiError>,
+    form: Result<CsrfForm<super::sent_code::CodeForm>, ApiError>,
 ) -> Result<Response, WebError> {
     let form = posted(form)?;
     let SignInFlow(flow) = flow?;

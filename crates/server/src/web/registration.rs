@@ -29,7 +29,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::cookie::CookieJar;
 use tessera_core::flow::needs::Registration;
-use tessera_core::flow::wizard::{Step, Wizard};
+use tessera_core::flow::wizard::{Offers, Step, Wizard};
 use tessera_core::policy::Policy;
 use tessera_core::service::Auth;
 use tessera_core::{Error, Kind, SessionKind};
@@ -155,57 +155,17 @@ struct OtherTemplate<'a> {
     offers: Vec<Offer>,
 }
 
-/// Whether the person can set up `kind` on this step.
-fn fits(state: &AppState, policy: &Policy, step: Step, kind: Kind) -> bool {
-    state.tessera.can_register(kind)
-        && match step {
-            Step::SignIn => policy.allows_mfa(kind),
-            Step::Reset => policy.allows_reset(kind),
-            Step::Backup | Step::Done => policy.allows_kind(kind),
-        }
-}
-
-/// The kinds a step puts first: the authenticator app (or, failing that, any app that shows
-/// codes, else the first sign-in kind) for sign-in; a phone or recovery codes after it.
-fn featured(state: &AppState, policy: &Policy, step: Step) -> Vec<Kind> {
-    let fits = |k: Kind| fits(state, policy, step, k);
-    match step {
-        Step::SignIn => Kind::ALL
-            .into_iter()
-            .find(|k| fits(*k))
-            .into_iter()
-            .collect(),
-        Step::Reset | Step::Backup => {
-            let preferred: Vec<Kind> = [Kind::PhoneMobile, Kind::RecoveryCodes]
-                .into_iter()
-                .filter(|k| fits(*k))
-                .collect();
-            if preferred.is_empty() {
-                Kind::ALL.into_iter().filter(|k| fits(*k)).collect()
-            } else {
-                preferred
-            }
-        }
-        Step::Done => Vec::new(),
-    }
-}
-
-/// The kinds "I want to set up a different method" lists: the step's others.
-fn others(state: &AppState, policy: &Policy, step: Step) -> Vec<Kind> {
-    let first = featured(state, policy, step);
-    Kind::ALL
-        .into_iter()
-        .filter(|k| fits(state, policy, step, *k) && !first.contains(k))
-        .collect()
+/// The step's offers, as core decides them on this server.
+fn offers(state: &AppState, policy: &Policy, step: Step) -> Offers {
+    step.offers(policy, &|k| state.tessera.can_register(k))
 }
 
 /// Why the last method added did not move the wizard on, if it did not.
 fn not_counted(registration: &Registration, policy: &Policy, tr: &Tr) -> Option<String> {
     let last = registration.added.last()?;
-    let key = match registration.wizard.step {
-        Step::SignIn if !policy.allows_mfa(last.kind) => "wizard-not-for-sign-in",
-        Step::Reset if !policy.allows_reset(last.kind) => "wizard-not-for-reset",
-        _ => return None,
+    let key = match registration.wizard.step.not_served_by(policy, last.kind)? {
+        Step::Reset => "wizard-not-for-reset",
+        _ => "wizard-not-for-sign-in",
     };
     Some(tr.with(key, "method", kind_name(last.kind, tr)))
 }
@@ -220,7 +180,8 @@ pub async fn page(mut page: Page, state: &AppState, auth: &Auth) -> Result<Respo
     }
     page.wizard = bar(wizard, &page.tr, false);
     let tr = &page.tr;
-    let first = featured(state, &policy, wizard.step);
+    let offers = offers(state, &policy, wizard.step);
+    let first = &offers.featured;
     let mut template = StepTemplate {
         page: &page,
         intro: wizard.current == 1 && registration.added.is_empty(),
@@ -231,12 +192,12 @@ pub async fn page(mut page: Page, state: &AppState, auth: &Auth) -> Result<Respo
         next: None,
         offers: Vec::new(),
         other_app: false,
-        other_method: !others(state, &policy, wizard.step).is_empty(),
+        other_method: !offers.others.is_empty(),
         skip_step: wizard.step == Step::Backup,
         skips: (registration.skips_left > 0 && wizard.step != Step::Backup)
             .then(|| tr.with("register-skips-left", "count", registration.skips_left)),
     };
-    let code_fits = fits(state, &policy, wizard.step, Kind::AuthenticatorCode);
+    let code_fits = offers.includes(Kind::AuthenticatorCode);
     match (wizard.step, first.first()) {
         (Step::SignIn, Some(Kind::AuthenticatorApp)) => {
             let url = policy.authenticator_app_url.trim();
@@ -257,7 +218,7 @@ pub async fn page(mut page: Page, state: &AppState, auth: &Auth) -> Result<Respo
         (Step::SignIn, Some(Kind::AuthenticatorCode)) => {
             template.heading = tr.get("add-code-title");
             template.paragraphs = vec![tr.get("add-code-intro"), tr.get("add-code-next")];
-            template.next = Some(Next::Post(super::enroll::BEGIN_PATH));
+            template.next = Some(Next::Post(super::authenticator_code::BEGIN_PATH));
         }
         (Step::SignIn, Some(kind)) => {
             let o = offer(*kind, tr);
@@ -317,7 +278,8 @@ pub async fn other(mut page: Page, State(state): State<AppState>) -> Result<Resp
     }
     let policy = state.tessera.policy().await?;
     page.wizard = bar(registration.wizard, &page.tr, false);
-    let offers = others(&state, &policy, registration.wizard.step)
+    let offers = offers(&state, &policy, registration.wizard.step)
+        .others
         .into_iter()
         .map(|k| offer(k, &page.tr))
         .collect();

@@ -3,11 +3,11 @@ use tessera_core::audit::AuditAction;
 use tessera_core::{MethodId, StoreError};
 use uuid::Uuid;
 
-use crate::harness::{Db, account, at, count, event, on_both, seeded};
+use crate::harness::{Db, account, at, count, event, on_all, seeded};
 
 #[tokio::test]
 async fn account_round_trips_and_updates_all_but_its_identity() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let mut alice = account("alice@example.org");
         alice.locale = Some("nl".to_string());
@@ -83,7 +83,7 @@ async fn account_round_trips_and_updates_all_but_its_identity() {
 
 #[tokio::test]
 async fn taken_username_is_a_conflict_and_writes_nothing() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let first = seeded(store, "bob").await;
         let second = account("bob");
@@ -109,7 +109,7 @@ async fn taken_username_is_a_conflict_and_writes_nothing() {
 
 #[tokio::test]
 async fn accounts_list_by_username_and_search_both_names() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         for (username, display) in [
             ("carol", "Carol Zola"),
@@ -154,7 +154,7 @@ async fn accounts_list_by_username_and_search_both_names() {
 
 #[tokio::test]
 async fn a_remembered_language_changes_only_its_own_column() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let mut alice = seeded(store, "alice@example.org").await;
         let browser = tessera_core::RequestLanguage::Browser("nl".into());

@@ -8,12 +8,12 @@ use tessera_core::session::SessionKind;
 use tessera_core::store::admin::{AuditFilter, AuditPage, HardwareToken};
 
 use crate::harness::{
-    Db, accept_ungated, account, at, count, event, method, on_both, seeded, seeded_method, session,
+    Db, accept_ungated, account, at, count, event, method, on_all, seeded, seeded_method, session,
 };
 
 #[tokio::test]
 async fn a_temporary_password_is_marked_until_changed_and_ends_sessions() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let new = account("newcomer");
         store
@@ -121,7 +121,7 @@ async fn a_temporary_password_is_marked_until_changed_and_ends_sessions() {
 
 #[tokio::test]
 async fn revoking_methods_clears_the_default_and_sessions() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let bob = seeded(store, "bob").await;
@@ -183,7 +183,7 @@ fn pass(account: tessera_core::AccountId, expires: i64) -> tessera_core::Method 
 
 #[tokio::test]
 async fn a_new_pass_replaces_the_old_and_lapsed_or_used_ones_are_purged() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let bob = seeded(store, "bob").await;
@@ -298,7 +298,7 @@ async fn a_new_pass_replaces_the_old_and_lapsed_or_used_ones_are_purged() {
 
 #[tokio::test]
 async fn a_hardware_token_serial_is_assigned_once() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let bob = seeded(store, "bob").await;
@@ -374,7 +374,7 @@ async fn a_hardware_token_serial_is_assigned_once() {
 
 #[tokio::test]
 async fn the_audit_log_filters_and_pages_both_ways() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let bob = seeded(store, "bob").await;

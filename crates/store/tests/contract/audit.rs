@@ -7,11 +7,11 @@ use tessera_core::session::SessionKind;
 use tessera_core::{AuditId, MethodId};
 use uuid::Uuid;
 
-use crate::harness::{Db, at, count, event, flow, on_both, seeded, seeded_method, session};
+use crate::harness::{Db, at, count, event, flow, on_all, seeded, seeded_method, session};
 
 #[tokio::test]
 async fn audit_reads_newest_first_then_latest_written() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let bob = seeded(store, "bob").await;
@@ -70,7 +70,7 @@ async fn audit_reads_newest_first_then_latest_written() {
 
 #[tokio::test]
 async fn the_policy_round_trips_with_its_audit() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let admin = seeded(store, "admin").await;
         assert_eq!(store.policy().await.expect("policy"), None);
@@ -98,7 +98,7 @@ async fn the_policy_round_trips_with_its_audit() {
 
 #[tokio::test]
 async fn purge_removes_what_expired() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let now = at(1000);

@@ -1,7 +1,7 @@
 //! Sent challenges and the outbox: a challenge commits with its message, a newer one
 //! supersedes it, and workers never hold one message at the same time.
 
-use crate::harness::{Db, at, event, on_both, seeded, seeded_method};
+use crate::harness::{Db, at, event, on_all, seeded, seeded_method};
 use tessera_core::audit::AuditAction;
 use tessera_core::challenge::{ChallengeStatus, SentChallenge};
 use tessera_core::message::{Body, Channel, Envelope, Message, MessageStatus, Topic};
@@ -52,7 +52,7 @@ fn message(keys: &KeyRing, c: &SentChallenge, to: &str) -> Message {
 
 #[tokio::test]
 async fn a_newer_challenge_supersedes_and_a_used_one_stays_used() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let s = db.store.as_ref();
         let keys = KeyRing::generate(&OsRandom);
         let a = seeded(s, "dora@example.org").await;
@@ -115,7 +115,7 @@ async fn a_newer_challenge_supersedes_and_a_used_one_stays_used() {
 
 #[tokio::test]
 async fn workers_claim_each_message_once_and_retries_wait() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let s = db.store.as_ref();
         let keys = KeyRing::generate(&OsRandom);
         let a = seeded(s, "walt@example.org").await;
@@ -187,7 +187,7 @@ async fn workers_claim_each_message_once_and_retries_wait() {
 
 #[tokio::test]
 async fn housekeeping_forgets_lapsed_challenges_and_old_finished_messages() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let s = db.store.as_ref();
         let keys = KeyRing::generate(&OsRandom);
         let a = seeded(s, "olga@example.org").await;

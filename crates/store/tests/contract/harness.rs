@@ -9,9 +9,12 @@ use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 use tessera_core::account::{Account, AccountStatus};
 use tessera_core::audit::{AuditAction, AuditEvent};
+use tessera_core::flow::effect::FlowMove;
+use tessera_core::flow::sign_in::Event;
 use tessera_core::flow::{FlowState, SignInFlow};
 use tessera_core::method::{Kind, Method, MethodData, MethodStatus};
 use tessera_core::session::{Session, SessionKind};
+use tessera_core::store::memory::MemoryStore;
 use tessera_core::store::{Acceptance, Accepted};
 use tessera_core::{AccountId, AuditId, FlowId, MethodId, SessionId, Store};
 use tessera_store::{SqlStore, sqlite_url};
@@ -20,11 +23,36 @@ use uuid::Uuid;
 
 pub const POSTGRES_URL_VAR: &str = "TESSERA_TEST_POSTGRES_URL";
 
-/// A store under test, and the URL that opens it again.
+/// A store under test, and the URL that opens it again ([`MEMORY_URL`] for the memory store,
+/// which no URL opens again).
 #[derive(Clone)]
 pub struct Db {
     pub store: Arc<dyn Store>,
     pub url: String,
+}
+
+/// What [`Db::url`] says on the memory store.
+pub const MEMORY_URL: &str = "memory:";
+
+/// Runs `test` on core's in-memory store, then as [`on_both`] does. A failure names the store.
+///
+/// For every test of the port's behaviour. A test that opens the database again by its URL,
+/// runs SQL of its own, or tests what only a database has (migrations, durability, several
+/// nodes) runs [`on_both`] instead.
+pub async fn on_all<F, Fut>(test: F)
+where
+    F: Fn(Db) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    // A task, as on the databases, so a failed assertion comes back here to be named.
+    let outcome = tokio::spawn(test(Db {
+        store,
+        url: MEMORY_URL.to_string(),
+    }))
+    .await;
+    rethrow("memory", outcome);
+    on_both(test).await;
 }
 
 /// Runs `test` on SQLite, then on PostgreSQL when configured. A failure names the database.
@@ -255,10 +283,36 @@ pub async fn accept_ungated(
         step,
         now,
         gate: None,
-        step_up: None,
+        effects: &[],
         audit: std::slice::from_ref(audit),
     };
     store.accept(&acceptance).await.expect("accept") == Accepted::Yes
+}
+
+/// The move that completes a flow from `from` with `session`, ending `revoke`.
+pub fn completing(
+    flow: FlowId,
+    from: FlowState,
+    session: &Session,
+    revoke: Option<SessionId>,
+) -> FlowMove {
+    FlowMove {
+        flow,
+        from,
+        to: FlowState::Completed,
+        current_at: None,
+        expires_at: None,
+        session: Some(session.clone()),
+        revoke,
+    }
+}
+
+/// The move on to registration after a second factor, with the registration `session`.
+pub fn to_registration(flow: FlowId, session: &Session) -> FlowMove {
+    let proven = Event::SecondFactorProven { needs_met: false };
+    FlowMove::new(flow, FlowState::MfaRequired, proven)
+        .expect("a waiting flow moves on to registration")
+        .with_session(session.clone())
 }
 
 #[test]

@@ -1,5 +1,6 @@
 use tessera_core::MethodId;
 use tessera_core::audit::AuditAction;
+use tessera_core::flow::effect::Effect;
 use tessera_core::lockout::AttemptGate;
 use tessera_core::method::MethodStatus;
 use tessera_core::session::SessionKind;
@@ -7,12 +8,12 @@ use tessera_core::store::{Acceptance, Accepted};
 use uuid::Uuid;
 
 use crate::harness::{
-    Db, accept_ungated, at, count, event, on_both, seeded, seeded_method, session,
+    Db, accept_ungated, at, count, event, on_all, seeded, seeded_method, session,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_attempts_let_exactly_the_threshold_through() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let alice = seeded(db.store.as_ref(), "alice").await;
         let method = seeded_method(db.store.as_ref(), alice.id, MethodStatus::Active, 0).await;
         let attempts: Vec<_> = (0..64)
@@ -42,7 +43,7 @@ async fn parallel_attempts_let_exactly_the_threshold_through() {
 
 #[tokio::test]
 async fn the_failure_that_reaches_the_threshold_locks_and_the_lock_lapses() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let method = seeded_method(store, alice.id, MethodStatus::Active, 0).await;
@@ -101,7 +102,7 @@ async fn the_failure_that_reaches_the_threshold_locks_and_the_lock_lapses() {
 
 #[tokio::test]
 async fn at_the_threshold_without_a_lock_attempts_are_refused() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let method = seeded_method(store, alice.id, MethodStatus::Active, 0).await;
@@ -136,7 +137,7 @@ async fn at_the_threshold_without_a_lock_attempts_are_refused() {
 
 #[tokio::test]
 async fn success_clears_the_count_and_refuses_a_replayed_step() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let method = seeded_method(store, alice.id, MethodStatus::Active, 0).await;
@@ -183,7 +184,7 @@ async fn success_clears_the_count_and_refuses_a_replayed_step() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_step_is_accepted_once_under_a_race() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let alice = seeded(db.store.as_ref(), "alice").await;
         let method = seeded_method(db.store.as_ref(), alice.id, MethodStatus::Active, 0).await;
         let racers: Vec<_> = (0..8)
@@ -214,7 +215,7 @@ async fn one_step_is_accepted_once_under_a_race() {
 /// itself, and a step-up marks the session in the same commit.
 #[tokio::test]
 async fn an_unreserved_acceptance_passes_the_gate_and_marks_the_step_up() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let method = seeded_method(store, alice.id, MethodStatus::Active, 0).await;
@@ -230,7 +231,10 @@ async fn an_unreserved_acceptance_passes_the_gate_and_marks_the_step_up() {
                 step: Some(step),
                 now: at(now),
                 gate: Some(3),
-                step_up: Some(session.id),
+                effects: &[Effect::SecondFactor {
+                    session: session.id,
+                    at: at(now),
+                }],
                 audit: &audit,
             };
             store.accept(&acceptance).await.expect("accept")

@@ -1,6 +1,8 @@
-//! The store contract: each test is written once against `dyn Store` and runs on SQLite (a
-//! fresh folder per test) and, when `TESSERA_TEST_POSTGRES_URL` is set, on PostgreSQL (a
-//! fresh database per test, dropped afterwards), so tests run in parallel on both.
+//! The store contract: each test is written once against `dyn Store` and runs on core's
+//! in-memory store, on SQLite (a fresh folder per test) and, when `TESSERA_TEST_POSTGRES_URL`
+//! is set, on PostgreSQL (a fresh database per test, dropped afterwards), so tests run in
+//! parallel on all of them. Tests of what only a database has run on the two databases only
+//! (`harness::on_both`).
 //!
 //! ```text
 //! TESSERA_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test cargo test -p tessera-store

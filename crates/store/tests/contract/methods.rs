@@ -3,11 +3,11 @@ use tessera_core::method::MethodStatus;
 use tessera_core::{MethodId, StoreError};
 use uuid::Uuid;
 
-use crate::harness::{Db, at, count, event, method, on_both, seeded, seeded_method};
+use crate::harness::{Db, at, count, event, method, on_all, seeded, seeded_method};
 
 #[tokio::test]
 async fn methods_round_trip_and_list_oldest_first() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let other = seeded(store, "other").await;
@@ -64,7 +64,7 @@ async fn methods_round_trip_and_list_oldest_first() {
 
 #[tokio::test]
 async fn activation_happens_once_and_can_make_the_default() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let pending = seeded_method(store, alice.id, MethodStatus::Pending, 0).await;
@@ -124,7 +124,7 @@ async fn activation_happens_once_and_can_make_the_default() {
 
 #[tokio::test]
 async fn activation_refuses_a_lapsed_registration_or_an_old_step() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let verified = || event(Some(alice.id), AuditAction::MethodVerified);
@@ -163,7 +163,7 @@ async fn activation_refuses_a_lapsed_registration_or_an_old_step() {
 
 #[tokio::test]
 async fn deleting_the_default_moves_it() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let bob = seeded(store, "bob").await;
@@ -245,7 +245,7 @@ async fn deleting_the_default_moves_it() {
 
 #[tokio::test]
 async fn lapsed_pending_registrations_are_deleted() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let lapsed = seeded_method(store, alice.id, MethodStatus::Pending, 0).await;

@@ -1,6 +1,6 @@
 //! The outbox as admins read it: newest first, also among messages of one second.
 
-use crate::harness::{Db, at, on_both};
+use crate::harness::{Db, at, on_all};
 use tessera_core::message::{Body, Channel, Envelope, Message, Topic};
 use tessera_core::{KeyRing, MessageId, OsRandom};
 use uuid::Uuid;
@@ -33,7 +33,7 @@ fn text(keys: &KeyRing, n: u128, secs: i64) -> Message {
 
 #[tokio::test]
 async fn the_outbox_lists_messages_of_one_second_newest_first() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let s = db.store.as_ref();
         let keys = KeyRing::generate(&OsRandom);
         // Five messages in one second, queued one after another, with ids that sort in the

@@ -4,7 +4,7 @@
 use tessera_core::password_guesses::{GuessGate, GuessKey, GuessSchedule};
 use time::Duration;
 
-use crate::harness::{Db, at, on_both};
+use crate::harness::{Db, at, on_all};
 
 fn key(name: &str) -> GuessKey {
     let mut bytes = name.as_bytes().to_vec();
@@ -14,7 +14,7 @@ fn key(name: &str) -> GuessKey {
 
 #[tokio::test]
 async fn failures_earn_a_doubling_wait_that_refuses_until_it_ends() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let s = GuessSchedule::default();
         let alice = key("alice");
@@ -71,7 +71,7 @@ async fn failures_earn_a_doubling_wait_that_refuses_until_it_ends() {
 
 #[tokio::test]
 async fn a_quiet_day_forgets_the_count_and_the_purge_removes_it() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let s = GuessSchedule::default();
         let carol = key("carol");
@@ -122,7 +122,7 @@ async fn a_quiet_day_forgets_the_count_and_the_purge_removes_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_guesses_let_exactly_the_free_failures_through() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let s = GuessSchedule::default();
         let guesses: Vec<_> = (0..64)
             .map(|_| {

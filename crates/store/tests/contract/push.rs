@@ -8,18 +8,20 @@ use std::time::Duration;
 use tessera_core::account::AccountStatus;
 use tessera_core::audit::AuditAction;
 use tessera_core::flow::FlowState;
+use tessera_core::flow::effect::{Activation, Effect, FlowMove};
+use tessera_core::flow::sign_in::Event;
 use tessera_core::method::{Kind, Method, MethodStatus};
 use tessera_core::session::SessionKind;
 use tessera_core::store::push::PushStore;
 use tessera_core::store::push::{
-    Device, DeviceActivation, KeyAlgorithm, PushAnswer, PushEffect, PushRefused, PushRequest,
-    PushStatus, PushSubscription, Wake, binding_key, device_key,
+    Device, DeviceActivation, KeyAlgorithm, PushAnswer, PushRefused, PushRequest, PushStatus,
+    PushSubscription, Wake, binding_key, device_key,
 };
 use tessera_core::{AccountId, FlowId, PushRequestId, Store};
 use tessera_store::SqlStore;
 use uuid::Uuid;
 
-use crate::harness::{Db, at, count, event, flow, method, on_both, seeded, session};
+use crate::harness::{Db, at, count, event, flow, method, on_all, on_both, seeded, session};
 
 fn app_method(account: AccountId) -> Method {
     Method {
@@ -98,11 +100,19 @@ async fn active_app(store: &dyn Store, account: AccountId, credential: &[u8]) ->
         request: test.id,
         status: PushStatus::Approved,
         at: at(2),
-        effects: vec![PushEffect::ActivateMethod {
-            method: m.id,
-            make_default: true,
-            notes: Vec::new(),
-        }],
+        effects: vec![
+            Effect::Activate(Activation {
+                method: m.id,
+                step: None,
+                now: at(2),
+                make_default: true,
+                by: None,
+            }),
+            Effect::MethodUsed {
+                method: m.id,
+                at: at(2),
+            },
+        ],
     };
     assert!(store.answer_push_request(&answer, &[]).await.unwrap());
     store.method(m.id).await.unwrap().unwrap()
@@ -110,7 +120,7 @@ async fn active_app(store: &dyn Store, account: AccountId, credential: &[u8]) ->
 
 #[tokio::test]
 async fn an_activation_spends_its_code_once_and_sends_the_test_request() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let m = app_method(alice.id);
@@ -195,7 +205,7 @@ async fn an_activation_spends_its_code_once_and_sends_the_test_request() {
 
 #[tokio::test]
 async fn a_request_is_answered_once_with_its_effects_or_not_at_all() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let m = active_app(store, alice.id, b"cred").await;
@@ -226,8 +236,15 @@ async fn a_request_is_answered_once_with_its_effects_or_not_at_all() {
             status: PushStatus::Approved,
             at: at(120),
             effects: vec![
-                PushEffect::MethodUsed(m.id),
-                PushEffect::ApproveFlow(waiting.id),
+                Effect::MethodUsed {
+                    method: m.id,
+                    at: at(120),
+                },
+                Effect::MoveFlow(
+                    FlowMove::new(waiting.id, FlowState::MfaRequired, Event::ApprovedOutOfBand)
+                        .unwrap()
+                        .if_current_at(at(120)),
+                ),
             ],
         };
         let approved = || [event(Some(alice.id), AuditAction::PushApproved)];
@@ -304,7 +321,7 @@ async fn a_request_is_answered_once_with_its_effects_or_not_at_all() {
 
 #[tokio::test]
 async fn requests_per_account_are_limited_and_a_newer_one_replaces_the_older() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let m = active_app(store, alice.id, b"cred").await;
@@ -358,7 +375,7 @@ async fn requests_per_account_are_limited_and_a_newer_one_replaces_the_older() {
 
 #[tokio::test]
 async fn a_report_can_block_the_account_and_end_its_sessions() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let m = active_app(store, alice.id, b"cred").await;
@@ -377,8 +394,10 @@ async fn a_report_can_block_the_account_and_end_its_sessions() {
             status: PushStatus::Reported,
             at: at(101),
             effects: vec![
-                PushEffect::DenyFlow(waiting.id),
-                PushEffect::BlockAccount(alice.id),
+                Effect::MoveFlowIfWaiting(
+                    FlowMove::new(waiting.id, FlowState::MfaRequired, Event::Denied).unwrap(),
+                ),
+                Effect::BlockAccount(alice.id),
             ],
         };
         let audits = [event(Some(alice.id), AuditAction::PushReported)];
@@ -400,7 +419,7 @@ async fn a_report_can_block_the_account_and_end_its_sessions() {
 
 #[tokio::test]
 async fn a_wakeup_is_claimed_once() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let m = active_app(store, alice.id, b"cred").await;

@@ -13,7 +13,9 @@ use tessera_core::{AccountId, FlowId, MethodId, OsRandom};
 use time::Duration;
 use uuid::Uuid;
 
-use crate::harness::{Db, at, count, event, flow, on_both, seeded, seeded_method, session};
+use crate::harness::{
+    Db, at, completing, count, event, flow, on_all, seeded, seeded_method, session, to_registration,
+};
 
 fn reset_flow(account: Option<AccountId>, gates: u32) -> ResetFlow {
     ResetFlow {
@@ -31,7 +33,7 @@ fn reset_flow(account: Option<AccountId>, gates: u32) -> ResetFlow {
 
 #[tokio::test]
 async fn gates_are_passed_once_each_and_a_ready_flow_completes_once() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let started = || event(Some(alice.id), AuditAction::ResetStarted);
@@ -163,7 +165,7 @@ async fn gates_are_passed_once_each_and_a_ready_flow_completes_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_gates_fill_both_slots_and_the_first_asked_questions_stay() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let alice = seeded(db.store.as_ref(), "alice").await;
         let flow = reset_flow(Some(alice.id), 2);
         db.store
@@ -220,7 +222,7 @@ async fn parallel_gates_fill_both_slots_and_the_first_asked_questions_stay() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn counters_count_every_hit_and_restart_with_a_new_window() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let window = Duration::seconds(60);
         let tasks: Vec<_> = (0..40)
             .map(|_| {
@@ -267,7 +269,7 @@ async fn counters_count_every_hit_and_restart_with_a_new_window() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_recovery_code_is_used_once_and_a_new_set_replaces_the_old() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let totp = seeded_method(store, alice.id, MethodStatus::Active, 0).await;
@@ -346,7 +348,7 @@ async fn a_recovery_code_is_used_once_and_a_new_set_replaces_the_old() {
 
 #[tokio::test]
 async fn custom_questions_are_kept_and_retired() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let question = CustomQuestion {
             id: "custom-1".into(),
@@ -391,7 +393,7 @@ async fn custom_questions_are_kept_and_retired() {
 
 #[tokio::test]
 async fn skips_are_counted_up_to_the_allowance() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let skipped = || event(Some(alice.id), AuditAction::RegistrationSkipped);
@@ -404,7 +406,12 @@ async fn skips_are_counted_up_to_the_allowance() {
         let full = session(alice.id, SessionKind::Full);
         assert!(
             store
-                .skip_registration(first.id, alice.id, 1, &full, limited.id, &skipped())
+                .skip_registration(
+                    &completing(first.id, FlowState::Registration, &full, Some(limited.id)),
+                    alice.id,
+                    1,
+                    &skipped(),
+                )
                 .await
                 .expect("skip")
         );
@@ -433,7 +440,17 @@ async fn skips_are_counted_up_to_the_allowance() {
         let another = session(alice.id, SessionKind::Full);
         assert!(
             !store
-                .skip_registration(second.id, alice.id, 1, &another, limited.id, &skipped())
+                .skip_registration(
+                    &completing(
+                        second.id,
+                        FlowState::Registration,
+                        &another,
+                        Some(limited.id)
+                    ),
+                    alice.id,
+                    1,
+                    &skipped(),
+                )
                 .await
                 .expect("no skip")
         );
@@ -451,7 +468,17 @@ async fn skips_are_counted_up_to_the_allowance() {
         );
         assert!(
             store
-                .skip_registration(second.id, alice.id, 2, &another, limited.id, &skipped())
+                .skip_registration(
+                    &completing(
+                        second.id,
+                        FlowState::Registration,
+                        &another,
+                        Some(limited.id)
+                    ),
+                    alice.id,
+                    2,
+                    &skipped(),
+                )
                 .await
                 .expect("allowed")
         );
@@ -468,13 +495,13 @@ async fn skips_are_counted_up_to_the_allowance() {
         let required = || event(Some(alice.id), AuditAction::RegistrationRequired);
         assert!(
             store
-                .continue_to_registration(mfa.id, FlowState::MfaRequired, &limited, &required())
+                .move_flow(&to_registration(mfa.id, &limited), &required())
                 .await
                 .expect("on")
         );
         assert!(
             !store
-                .continue_to_registration(mfa.id, FlowState::MfaRequired, &limited, &required())
+                .move_flow(&to_registration(mfa.id, &limited), &required())
                 .await
                 .expect("again")
         );

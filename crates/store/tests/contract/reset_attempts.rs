@@ -12,7 +12,7 @@ use tessera_core::store::reset::AttemptCounter;
 use tessera_core::{AccountId, ChallengeId, KeyRing, OsRandom};
 use uuid::Uuid;
 
-use crate::harness::{Db, at, event, on_both, seeded, seeded_method};
+use crate::harness::{Db, at, event, on_all, seeded, seeded_method};
 
 fn counters(flow: &str, threshold: u32) -> [AttemptCounter; 2] {
     [
@@ -29,7 +29,7 @@ fn counters(flow: &str, threshold: u32) -> [AttemptCounter; 2] {
 
 #[tokio::test]
 async fn a_reset_counter_locks_at_its_threshold_and_starts_again_after() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let s = db.store.as_ref();
         let one = counters("one", 3);
         let forget = at(86_400);
@@ -155,7 +155,7 @@ async fn a_reset_counter_locks_at_its_threshold_and_starts_again_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_reset_guesses_cannot_slip_past_the_threshold() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let flow = counters("parallel", 10);
         let tasks: Vec<_> = (0..40)
             .map(|_| {
@@ -182,7 +182,7 @@ async fn parallel_reset_guesses_cannot_slip_past_the_threshold() {
 
 #[tokio::test]
 async fn accounts_are_sampled_from_a_point_and_around() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let s = db.store.as_ref();
         let mut ids = Vec::new();
         for name in ["a@example.org", "b@example.org", "c@example.org"] {
@@ -258,7 +258,7 @@ fn code(
 
 #[tokio::test]
 async fn the_sign_in_send_budgets_leave_reset_codes_out() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let s = db.store.as_ref();
         let keys = KeyRing::generate(&OsRandom);
         let a = seeded(s, "tess@example.org").await;

@@ -1,5 +1,6 @@
+use tessera_core::StoreError;
 use tessera_core::audit::AuditAction;
-use tessera_core::{Store, StoreError};
+use tessera_core::store::accounts::AccountStore;
 use tessera_store::SqlStore;
 
 use crate::harness::{Db, count, on_both, seeded};

@@ -1,14 +1,20 @@
 use tessera_core::audit::AuditAction;
 use tessera_core::flow::FlowState;
-use tessera_core::session::SessionKind;
+use tessera_core::flow::effect::Effect;
+use tessera_core::lockout::AttemptGate;
+use tessera_core::method::MethodStatus;
+use tessera_core::session::{Session, SessionKind};
+use tessera_core::store::{Acceptance, Accepted};
 use tessera_core::{FlowId, StoreError};
 use uuid::Uuid;
 
-use crate::harness::{Db, at, count, event, flow, on_both, seeded, session};
+use crate::harness::{
+    Db, at, completing, count, event, flow, on_all, seeded, seeded_method, session,
+};
 
 #[tokio::test]
 async fn a_flow_completes_once() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let f = flow(alice.id, FlowState::MfaRequired);
@@ -20,11 +26,8 @@ async fn a_flow_completes_once() {
         let wrong_state = session(alice.id, SessionKind::Full);
         assert!(
             !store
-                .complete_flow(
-                    f.id,
-                    FlowState::Registration,
-                    &wrong_state,
-                    None,
+                .move_flow(
+                    &completing(f.id, FlowState::Registration, &wrong_state, None),
                     &signed_in()
                 )
                 .await
@@ -34,14 +37,20 @@ async fn a_flow_completes_once() {
         let first = session(alice.id, SessionKind::Full);
         assert!(
             store
-                .complete_flow(f.id, FlowState::MfaRequired, &first, None, &signed_in())
+                .move_flow(
+                    &completing(f.id, FlowState::MfaRequired, &first, None),
+                    &signed_in()
+                )
                 .await
                 .expect("complete")
         );
         let again = session(alice.id, SessionKind::Full);
         assert!(
             !store
-                .complete_flow(f.id, FlowState::MfaRequired, &again, None, &signed_in())
+                .move_flow(
+                    &completing(f.id, FlowState::MfaRequired, &again, None),
+                    &signed_in()
+                )
                 .await
                 .expect("complete again")
         );
@@ -64,7 +73,7 @@ async fn a_flow_completes_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_completions_let_one_win() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let alice = seeded(db.store.as_ref(), "alice").await;
         let f = flow(alice.id, FlowState::MfaRequired);
         db.store.insert_flow(&f).await.expect("insert flow");
@@ -75,7 +84,7 @@ async fn racing_completions_let_one_win() {
                 let audit = event(Some(alice.id), AuditAction::SignInSucceeded);
                 tokio::spawn(async move {
                     let won = store
-                        .complete_flow(f.id, FlowState::MfaRequired, &s, None, &audit)
+                        .move_flow(&completing(f.id, FlowState::MfaRequired, &s, None), &audit)
                         .await
                         .expect("complete");
                     (won, s)
@@ -108,7 +117,7 @@ async fn racing_completions_let_one_win() {
 
 #[tokio::test]
 async fn completing_a_registration_replaces_its_session() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let f = flow(alice.id, FlowState::Registration);
@@ -131,11 +140,8 @@ async fn completing_a_registration_replaces_its_session() {
         let audit = event(Some(alice.id), AuditAction::RegistrationCompleted);
         assert!(
             store
-                .complete_flow(
-                    f.id,
-                    FlowState::Registration,
-                    &full,
-                    Some(registration.id),
+                .move_flow(
+                    &completing(f.id, FlowState::Registration, &full, Some(registration.id)),
                     &audit
                 )
                 .await
@@ -161,7 +167,7 @@ async fn completing_a_registration_replaces_its_session() {
 
 #[tokio::test]
 async fn sessions_are_found_touched_marked_and_ended() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let bob = seeded(store, "bob").await;
@@ -225,6 +231,92 @@ async fn sessions_are_found_touched_marked_and_ended() {
         }
         assert!(get(bobs.token_hash.clone()).await.is_some());
         assert_eq!(count(store, alice.id, AuditAction::SessionsEnded).await, 1);
+    })
+    .await;
+}
+
+/// A sign-in verify is one commit: the accepted step, the flow's move and its new session.
+/// When the flow is no longer waiting (another request finished it), the acceptance changes
+/// nothing at all: the step stays unused, the failure reserved for it stays counted, no
+/// session, no event. When the flow waits, all of it commits.
+#[tokio::test]
+async fn a_verify_completes_its_flow_in_the_commit_that_accepts_the_step() {
+    on_all(|db: Db| async move {
+        let store = db.store.as_ref();
+        let alice = seeded(store, "alice").await;
+        let m = seeded_method(store, alice.id, MethodStatus::Active, 0).await;
+        let signed_in = || event(Some(alice.id), AuditAction::SignInSucceeded);
+        let audit = [
+            event(Some(alice.id), AuditAction::CodeAccepted).method(m.id),
+            signed_in(),
+        ];
+        let verify = |f: FlowId, s: &Session| {
+            let effects = [Effect::MoveFlow(completing(
+                f,
+                FlowState::MfaRequired,
+                s,
+                None,
+            ))];
+            let audit = audit.clone();
+            async move {
+                let acceptance = Acceptance {
+                    method: m.id,
+                    step: Some(7),
+                    now: at(100),
+                    gate: None,
+                    effects: &effects,
+                    audit: &audit,
+                };
+                store.accept(&acceptance).await.expect("accept")
+            }
+        };
+
+        let done = flow(alice.id, FlowState::MfaRequired);
+        store.insert_flow(&done).await.expect("flow");
+        let first = session(alice.id, SessionKind::Full);
+        let finish = completing(done.id, FlowState::MfaRequired, &first, None);
+        assert!(store.move_flow(&finish, &signed_in()).await.expect("done"));
+        let gate = store.begin_attempt(m.id, at(100), 5).await.expect("gate");
+        assert_eq!(gate, AttemptGate::Open);
+        let late = session(alice.id, SessionKind::Full);
+        assert_eq!(verify(done.id, &late).await, Accepted::Stale);
+        let unchanged = store.method(m.id).await.expect("get").expect("there");
+        assert_eq!(
+            (
+                unchanged.last_step,
+                unchanged.failures,
+                unchanged.last_used_at
+            ),
+            (None, 1, None),
+            "the step is not burned"
+        );
+        let by_hash = |s: &Session| {
+            let hash = s.token_hash.clone();
+            async move { store.session_by_token_hash(&hash).await }
+        };
+        assert_eq!(by_hash(&late).await.expect("read"), None);
+        assert_eq!(count(store, alice.id, AuditAction::CodeAccepted).await, 0);
+        assert_eq!(
+            count(store, alice.id, AuditAction::SignInSucceeded).await,
+            1
+        );
+
+        let waiting = flow(alice.id, FlowState::MfaRequired);
+        store.insert_flow(&waiting).await.expect("flow");
+        let new = session(alice.id, SessionKind::Full);
+        assert_eq!(verify(waiting.id, &new).await, Accepted::Yes);
+        let used = store.method(m.id).await.expect("get").expect("there");
+        assert_eq!((used.last_step, used.failures), (Some(7), 0));
+        assert_eq!(
+            store.flow(waiting.id).await.expect("get").map(|f| f.state),
+            Some(FlowState::Completed)
+        );
+        assert!(by_hash(&new).await.expect("read").is_some());
+        assert_eq!(count(store, alice.id, AuditAction::CodeAccepted).await, 1);
+        assert_eq!(
+            count(store, alice.id, AuditAction::SignInSucceeded).await,
+            2
+        );
     })
     .await;
 }

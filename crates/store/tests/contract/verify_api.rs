@@ -7,7 +7,7 @@ use tessera_core::verify_api::ServiceCredential;
 use tessera_core::{AppPasswordId, ServiceCredentialId};
 use uuid::Uuid;
 
-use crate::harness::{Db, at, count, event, on_both, seeded};
+use crate::harness::{Db, at, count, event, on_all, seeded};
 
 fn app_password(account: tessera_core::AccountId, created: i64) -> AppPassword {
     AppPassword {
@@ -22,7 +22,7 @@ fn app_password(account: tessera_core::AccountId, created: i64) -> AppPassword {
 
 #[tokio::test]
 async fn app_passwords_stop_at_the_limit_even_when_created_at_once() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.clone();
         let alice = seeded(store.as_ref(), "alice").await;
         let mut tasks = Vec::new();
@@ -104,7 +104,7 @@ async fn app_passwords_stop_at_the_limit_even_when_created_at_once() {
 
 #[tokio::test]
 async fn service_credentials_are_found_by_hash_until_revoked() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let credential = ServiceCredential {
             id: ServiceCredentialId(Uuid::new_v4()),
@@ -169,7 +169,7 @@ async fn service_credentials_are_found_by_hash_until_revoked() {
 
 #[tokio::test]
 async fn rate_windows_count_across_concurrent_requests() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.clone();
         let mut tasks = Vec::new();
         for _ in 0..12 {

@@ -6,7 +6,7 @@ use tessera_core::method::{Kind, MethodData, MethodStatus};
 use tessera_core::store::webauthn::{Ceremony, SecurityKeyCredential};
 use tessera_core::{AccountId, MethodId, StoreError};
 
-use crate::harness::{Db, at, event, method, on_both, seeded};
+use crate::harness::{Db, at, event, method, on_all, seeded};
 
 fn ceremony(binding: &str, method: Option<MethodId>, expires: i64) -> Ceremony {
     Ceremony {
@@ -45,7 +45,7 @@ async fn pending_key(db: &Db, account: AccountId) -> MethodId {
 
 #[tokio::test]
 async fn a_ceremony_is_taken_once_and_a_new_one_replaces_the_old() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let m = pending_key(&db, alice.id).await;
@@ -119,7 +119,7 @@ async fn a_ceremony_is_taken_once_and_a_new_one_replaces_the_old() {
 
 #[tokio::test]
 async fn a_credential_is_stored_once_with_its_pending_registration_forgotten() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let bob = seeded(store, "bob").await;
@@ -173,7 +173,7 @@ async fn a_credential_is_stored_once_with_its_pending_registration_forgotten() {
 
 #[tokio::test]
 async fn a_counter_only_moves_forward() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let store = db.store.as_ref();
         let alice = seeded(store, "alice").await;
         let m = pending_key(&db, alice.id).await;

@@ -5,14 +5,16 @@ use tessera_core::policy::Policy;
 use tessera_core::session::SessionKind;
 use tessera_core::store::{Acceptance, Accepted};
 
-use crate::harness::{Db, at, count, event, flow, method, on_both, seeded, seeded_method, session};
+use crate::harness::{
+    Db, at, completing, count, event, flow, method, on_all, seeded, seeded_method, session,
+};
 
 /// Many multi-statement write transactions at once: on SQLite they queue for the one write
 /// lock (`BEGIN IMMEDIATE` plus the busy timeout) instead of failing with "database is
 /// locked"; on PostgreSQL they only wait for the rows they share.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_write_transactions_all_commit() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let alice = seeded(db.store.as_ref(), "alice").await;
         let shared = seeded_method(db.store.as_ref(), alice.id, MethodStatus::Active, 0).await;
         let writers: Vec<_> = (0..48)
@@ -29,7 +31,10 @@ async fn concurrent_write_transactions_all_commit() {
                     store.insert_flow(&f).await?;
                     let s = session(alice.id, SessionKind::Full);
                     store
-                        .complete_flow(f.id, FlowState::MfaRequired, &s, None, &audit())
+                        .move_flow(
+                            &completing(f.id, FlowState::MfaRequired, &s, None),
+                            &audit(),
+                        )
                         .await?;
                     store.save_policy(&Policy::default(), &audit()).await?;
                     store
@@ -58,7 +63,7 @@ async fn concurrent_write_transactions_all_commit() {
 /// step of a method exactly one is accepted, and only its audit event is kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_acceptances_are_decided_one_by_one() {
-    on_both(|db: Db| async move {
+    on_all(|db: Db| async move {
         let alice = seeded(db.store.as_ref(), "alice").await;
         let mut methods = Vec::new();
         for _ in 0..8 {
@@ -75,7 +80,7 @@ async fn concurrent_acceptances_are_decided_one_by_one() {
                         step: Some(7),
                         now: at(100),
                         gate: Some(10),
-                        step_up: None,
+                        effects: &[],
                         audit: &audit,
                     };
                     store.accept(&acceptance).await.map(|a| (method, a))

@@ -7,8 +7,8 @@ use super::harness::{Push, each_backend};
 use data_encoding::BASE64URL_NOPAD;
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{Value, json};
-use tessera_core::Store;
 use tessera_core::method::authenticator_app::{Decision, answer_message};
+use tessera_core::store::audit::AuditStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn activation_by_qr_payload_then_a_sign_in_approved_with_the_number() {

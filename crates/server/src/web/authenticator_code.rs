@@ -1,5 +1,7 @@
-//! Adding an authenticator app: a name (optional), then the QR code (or the secret to type
-//! in) and one code from the app, which proves the app has the secret before it counts.
+//! Adding an authenticator code (any TOTP app): a name (optional), then the QR code (or the
+//! secret to type in) and one code from the app, which proves the app has the secret before
+//! it counts. Other pending kinds that land on `/security-info/methods/{id}/verify` are sent
+//! on to their own page.
 //!
 //! The pending method lives in the store, so reloading the QR page, or answering it on
 //! another node, shows the same secret.
@@ -11,9 +13,11 @@ use crate::error::ApiError;
 use crate::qr;
 use crate::session::Context;
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use serde::Deserialize;
 use tessera_core::method::authenticator_code::{DIGITS, STEP_SECS};
 use tessera_core::method::{Enrollment, RegisterRequest};
@@ -21,6 +25,15 @@ use tessera_core::service::Auth;
 use tessera_core::{Error, Kind, MethodId, Problem};
 
 pub const BEGIN_PATH: &str = "/security-info/add/authenticator-code";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(BEGIN_PATH, get(begin_form).post(begin))
+        .route(
+            "/security-info/methods/{id}/verify",
+            get(finish_form).post(finish),
+        )
+}
 
 #[derive(Template)]
 #[template(path = "add_authenticator_code.html")]

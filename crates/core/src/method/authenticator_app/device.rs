@@ -182,7 +182,7 @@ impl Tessera {
         let (method, state) = self.app_registration(auth, id).await?;
         match state {
             AppRegistration::WaitingForApproval { .. } => {
-                self.push_challenge(&method, Purpose::Register(method.id), ctx)
+                self.challenge_authenticator_app(&method, Purpose::Register(method.id), ctx)
                     .await
             }
             AppRegistration::Active => Err(Error::bad("id", Problem::Invalid)),

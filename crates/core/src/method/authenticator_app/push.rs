@@ -17,9 +17,12 @@
 //! once. An account gets at most `push_requests_max` requests per `push_window_secs`: a
 //! flood of notifications hoping for a tired "approve" stops there (notification fatigue).
 
+use super::device::DeviceAuth;
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
-use crate::device::DeviceAuth;
 use crate::error::{Error, NotAllowed, Problem, Result};
+use crate::flow::FlowState;
+use crate::flow::effect::{Activation, Effect, FlowMove};
+use crate::flow::sign_in::Event;
 use crate::ids::{FlowId, MethodId, PushRequestId};
 use crate::lockout::Counter;
 use crate::message::SecurityEvent;
@@ -28,7 +31,7 @@ use crate::method::{Challenge, Method, MethodStatus, Purpose, Verified};
 use crate::policy::Policy;
 use crate::random;
 use crate::service::{Auth, Tessera};
-use crate::store::push::{PushAnswer, PushEffect, PushRefused, PushRequest, PushStatus};
+use crate::store::push::{PushAnswer, PushRefused, PushRequest, PushStatus};
 use time::Duration;
 
 /// A device's signed answer to a request.
@@ -44,14 +47,7 @@ pub struct SignedAnswer {
 
 /// The purpose a stored request was sent for.
 fn purpose_of(request: &PushRequest) -> Option<Purpose> {
-    let b = &request.binding;
-    match request.purpose.as_str() {
-        "sign_in" => b.parse().ok().map(Purpose::SignIn),
-        "step_up" => b.parse().ok().map(Purpose::StepUp),
-        "register" => b.parse().ok().map(Purpose::Register),
-        "reset" => b.parse().ok().map(Purpose::Reset),
-        _ => None,
-    }
+    Purpose::parse(&request.purpose, &request.binding)
 }
 
 impl Tessera {
@@ -94,7 +90,7 @@ impl Tessera {
 
     /// Sends a notification to the method's device: the challenge of an app method. The
     /// number comes back to be shown where the person signs in.
-    pub(crate) async fn push_challenge(
+    pub(crate) async fn challenge_authenticator_app(
         &self,
         method: &Method,
         purpose: Purpose,
@@ -136,7 +132,7 @@ impl Tessera {
 
     /// The app's code typed instead of approving a notification, where the policy allows.
     /// A registration is proven by approving its test notification, never by a code.
-    pub(crate) async fn app_code(
+    pub(crate) async fn check_authenticator_app(
         &self,
         method: &Method,
         purpose: Purpose,
@@ -147,7 +143,7 @@ impl Tessera {
         if matches!(purpose, Purpose::Register(_)) || !policy.code_instead_of_notification {
             return Err(Error::NotAllowed(NotAllowed::NotificationRequired));
         }
-        self.check_code_for(method, purpose.into(), code, ctx, policy)
+        self.check_authenticator_code(method, purpose, code, ctx, policy)
             .await
     }
 
@@ -261,20 +257,24 @@ impl Tessera {
             .method(method.id)
             .detail(serde_json::json!({ "purpose": request.purpose, "request": request.id }));
         let mut audit = vec![approved];
+        let used = Effect::MethodUsed {
+            method: method.id,
+            at: now,
+        };
         let effects = match purpose {
-            Purpose::SignIn(flow) => vec![
-                PushEffect::MethodUsed(method.id),
-                PushEffect::ApproveFlow(flow),
-            ],
+            Purpose::SignIn(flow) => {
+                let approved =
+                    FlowMove::new(flow, FlowState::MfaRequired, Event::ApprovedOutOfBand)
+                        .ok_or(Error::Expired)?
+                        .if_current_at(now);
+                vec![used, Effect::MoveFlow(approved)]
+            }
             Purpose::StepUp(session) => {
                 audit.push(
                     self.audit(ctx, Some(method.account_id), AuditAction::StepUpSucceeded)
                         .method(method.id),
                 );
-                vec![
-                    PushEffect::MethodUsed(method.id),
-                    PushEffect::MarkSecondFactor(session),
-                ]
+                vec![used, Effect::SecondFactor { session, at: now }]
             }
             Purpose::Register(id) => {
                 audit.push(
@@ -282,9 +282,9 @@ impl Tessera {
                         .method(id)
                         .detail(serde_json::json!({ "kind": method.kind.as_str() })),
                 );
-                vec![self.activation_effect(auth, ctx).await?]
+                self.activation_effects(auth, ctx).await?
             }
-            Purpose::Reset(_) => vec![PushEffect::MethodUsed(method.id)],
+            Purpose::Reset(_) => vec![used],
         };
         let answer = PushAnswer {
             request: request.id,
@@ -302,12 +302,12 @@ impl Tessera {
     }
 
     /// Activating an approved registration: the default when the person has no usable one,
-    /// and their other channels are told.
-    async fn activation_effect(
+    /// and their other channels are told in the same commit.
+    async fn activation_effects(
         &self,
         auth: &DeviceAuth,
         ctx: &RequestContext,
-    ) -> Result<PushEffect> {
+    ) -> Result<Vec<Effect>> {
         let methods = self.store.methods_of(auth.account.id).await?;
         let has_default = auth.account.default_method.is_some_and(|d| {
             methods
@@ -317,11 +317,21 @@ impl Tessera {
         let notes = self
             .notifications(&auth.account, &auth.method, SecurityEvent::MethodAdded, ctx)
             .await?;
-        Ok(PushEffect::ActivateMethod {
-            method: auth.method.id,
-            make_default: !has_default,
-            notes,
-        })
+        let now = self.now();
+        Ok(vec![
+            Effect::Activate(Activation {
+                method: auth.method.id,
+                step: None,
+                now,
+                make_default: !has_default,
+                by: None,
+            }),
+            Effect::MethodUsed {
+                method: auth.method.id,
+                at: now,
+            },
+            Effect::Notes(notes),
+        ])
     }
 
     async fn pass_reset_gate_by_push(
@@ -354,7 +364,10 @@ impl Tessera {
         let account = Some(auth.account.id);
         let mut effects = Vec::new();
         if let Purpose::SignIn(flow) = purpose {
-            effects.push(PushEffect::DenyFlow(flow));
+            effects.extend(
+                FlowMove::new(flow, FlowState::MfaRequired, Event::Denied)
+                    .map(Effect::MoveFlowIfWaiting),
+            );
         }
         let (status, action) = match decision {
             Decision::Report => (PushStatus::Reported, AuditAction::PushReported),
@@ -371,7 +384,7 @@ impl Tessera {
                 })),
         ];
         if status == PushStatus::Reported && policy.report_blocks_account {
-            effects.push(PushEffect::BlockAccount(auth.account.id));
+            effects.push(Effect::BlockAccount(auth.account.id));
             let by = serde_json::json!({ "by": "push_report", "request": request.id });
             audit.push(
                 self.audit(ctx, account, AuditAction::AccountDisabled)

@@ -16,6 +16,9 @@
 //!    the request (this device's, still pending, not expired) and the freshness, and accepts
 //!    one answer per request, so a replayed answer finds nothing to answer.
 
+pub mod device;
+pub mod push;
+
 use super::{Enrollment, Kind, KindContext, Method, MethodData, MethodStatus, authenticator_code};
 use crate::account::Account;
 use crate::error::{Error, Problem, Result};
@@ -94,7 +97,7 @@ pub fn register_begin(
     Ok((method, Enrollment::AppActivation { code, expires_at }))
 }
 
-/// `XXXX-XXXX-XXXX` from [`CODE_ALPHABET`].
+/// `XXXX-XXXX-XXXX` from `CODE_ALPHABET`.
 pub fn new_activation_code(rng: &dyn Random) -> String {
     let mut out = String::with_capacity(CODE_CHARS + 2);
     for i in 0..CODE_CHARS {

@@ -9,13 +9,15 @@
 //! counter that did not move forward is what a cloned key looks like: the use is refused and
 //! the clone warning goes to the audit log.
 
-use super::security_key::{self, RelyingParty, RelyingPartyError};
-use super::{Challenge, Kind, Method, Purpose, Verified};
 use crate::audit::{AuditAction, RequestContext};
 use crate::error::{Error, Internal, NotAllowed, Result, StoreError};
+use crate::flow::effect::FlowMove;
+use crate::flow::sign_in::Event;
 use crate::flow::{FlowState, SignInFlow};
 use crate::ids::FlowId;
 use crate::lockout::Counter;
+use crate::method::security_key::{self, RelyingParty, RelyingPartyError};
+use crate::method::{Challenge, Enrollment, Kind, Method, Purpose, Verified};
 use crate::policy::Policy;
 use crate::random;
 use crate::service::{IssuedSession, Tessera};
@@ -86,14 +88,14 @@ impl Tessera {
 
     /// Asks a security key for an assertion: request options for the browser, and the
     /// ceremony kept for the answer.
-    pub(crate) async fn security_key_challenge(
+    pub(crate) async fn challenge_security_key(
         &self,
         method: &Method,
         purpose: Purpose,
     ) -> Result<Challenge> {
         let rp = self.rp()?;
         if let Purpose::Register(_) = purpose {
-            let super::Enrollment::WebAuthn { options } =
+            let Enrollment::WebAuthn { options } =
                 security_key::enrollment(method, &self.kind_context())?
             else {
                 return Err(Error::Internal(Internal::WebAuthn));
@@ -126,7 +128,7 @@ impl Tessera {
     }
 
     /// Checks a security key's answer: an attestation while registering, else an assertion.
-    pub(crate) async fn security_key_check(
+    pub(crate) async fn check_security_key(
         &self,
         method: &Method,
         purpose: Purpose,
@@ -404,17 +406,10 @@ impl Tessera {
             .audit(ctx, Some(method.account_id), AuditAction::SignInSucceeded)
             .method(method.id)
             .detail(serde_json::json!({ "passkey": true }));
-        if !self
-            .store
-            .complete_flow(
-                flow.id,
-                FlowState::MfaRequired,
-                &session.session,
-                None,
-                &audit,
-            )
-            .await?
-        {
+        let done = FlowMove::new(flow.id, flow.state, Event::NothingMoreAsked)
+            .ok_or(Error::Expired)?
+            .with_session(session.session.clone());
+        if !self.store.move_flow(&done, &audit).await? {
             return Err(Error::Expired);
         }
         Ok(session)

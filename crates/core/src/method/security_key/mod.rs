@@ -17,6 +17,8 @@
 //! attestation that report is the key's own word: it keeps people to approved models, it does
 //! not stop a forged authenticator.
 
+pub mod webauthn;
+
 use super::{Enrollment, Kind, KindContext, Method, MethodData, MethodStatus};
 use crate::account::Account;
 use crate::error::{Error, Internal, NotAllowed, Problem, Result};
