@@ -141,6 +141,7 @@ fn internal_sentence(what: Internal) -> &'static str {
         }
         Internal::Totp => "the authenticator secret is not usable",
         Internal::WebAuthn => "the security key ceremony could not be prepared or stored",
+        Internal::Signing => "an OpenID Connect signing key could not be made, read or used",
     }
 }
 

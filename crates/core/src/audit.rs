@@ -108,6 +108,21 @@ pub enum AuditAction {
     ServiceVerifyAccepted,
     ServiceVerifyRejected,
     AuditExported,
+    /// OpenID Connect: an admin registered a client (`detail.client_id`).
+    OidcClientCreated,
+    OidcClientChanged,
+    OidcClientDeleted,
+    /// New signing keys; the old ones retire.
+    OidcKeysRotated,
+    /// A person was sent back to a client with an authorization code.
+    OidcAuthorized,
+    /// The token endpoint issued tokens (a code exchanged or a refresh token rotated).
+    OidcTokensIssued,
+    /// A used code or refresh token came back: what it issued was revoked.
+    OidcTokenReused,
+    /// A person granted a third-party client scopes, or took them back.
+    OidcConsentGranted,
+    OidcConsentRevoked,
 }
 
 impl AuditAction {
@@ -168,6 +183,15 @@ impl AuditAction {
             AuditAction::ServiceVerifyAccepted => "service_verify_accepted",
             AuditAction::ServiceVerifyRejected => "service_verify_rejected",
             AuditAction::AuditExported => "audit_exported",
+            AuditAction::OidcClientCreated => "oidc_client_created",
+            AuditAction::OidcClientChanged => "oidc_client_changed",
+            AuditAction::OidcClientDeleted => "oidc_client_deleted",
+            AuditAction::OidcKeysRotated => "oidc_keys_rotated",
+            AuditAction::OidcAuthorized => "oidc_authorized",
+            AuditAction::OidcTokensIssued => "oidc_tokens_issued",
+            AuditAction::OidcTokenReused => "oidc_token_reused",
+            AuditAction::OidcConsentGranted => "oidc_consent_granted",
+            AuditAction::OidcConsentRevoked => "oidc_consent_revoked",
         }
     }
 

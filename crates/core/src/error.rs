@@ -79,6 +79,8 @@ pub enum Internal {
     Totp,
     /// webauthn-rs refused to start a ceremony, or its state did not (de)serialize.
     WebAuthn,
+    /// An OpenID Connect signing key could not be made, read or used.
+    Signing,
 }
 
 /// Why a policy or permission refuses an operation.

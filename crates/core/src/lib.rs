@@ -18,6 +18,7 @@ pub mod import;
 pub mod lockout;
 pub mod message;
 pub mod method;
+pub mod oidc;
 pub mod password;
 pub mod password_change;
 pub mod password_guesses;

@@ -22,6 +22,7 @@ pub mod flows;
 #[cfg(any(test, feature = "memory-store"))]
 pub mod memory;
 pub mod methods;
+pub mod oidc;
 pub mod password_guesses;
 pub mod policy;
 pub mod push;
@@ -58,11 +59,13 @@ pub trait Store:
     + reset::ResetStore
     + security_questions::SecurityQuestionStore
     + webauthn::WebAuthnStore
+    + oidc::OidcStore
 {
     /// Answers when the database does.
     async fn ping(&self) -> StoreResult<()>;
 
     /// Deletes expired flows, sessions and pending methods, challenges and push requests a
-    /// day after they lapsed, and finished messages after a month; returns how many rows went.
+    /// day after they lapsed, finished messages after a month, and OpenID Connect requests, codes,
+    /// tokens and keys past their time (`OidcStore::purge_oidc`); returns how many rows went.
     async fn purge_expired(&self, now: OffsetDateTime) -> StoreResult<u64>;
 }

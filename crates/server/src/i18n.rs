@@ -215,6 +215,27 @@ mod tests {
         );
     }
 
+    /// Every audit action has its words on the activity pages, in both languages: the
+    /// actions are read from core's `AuditAction::as_str`.
+    #[test]
+    fn every_audit_action_is_in_the_catalogs() {
+        let source = include_str!("../../core/src/audit.rs");
+        let actions: Vec<&str> = source
+            .lines()
+            .filter(|l| l.trim_start().starts_with("AuditAction::") && l.contains("=> \""))
+            .filter_map(|l| l.split('"').nth(1))
+            .collect();
+        assert!(actions.len() > 40, "the actions were read");
+        for lang in ["en", "nl"] {
+            let tr = Tr::for_tag(lang);
+            let missing: Vec<&&str> = actions
+                .iter()
+                .filter(|a| !tr.has(&format!("action-{a}")))
+                .collect();
+            assert!(missing.is_empty(), "no words in {lang} for {missing:?}");
+        }
+    }
+
     /// The Dutch speaks to the person in one register, informal "je/jouw", and says
     /// "aanmelden", never "inloggen": the formal "u/uw" and "log in" read as another voice.
     #[test]

@@ -1,6 +1,6 @@
 //! Core's effects (`tessera_core::flow::effect`), applied in the caller's transaction: an
-//! accepted response (`lockout`), an answered push (`push`), a call answered with #
-//! (`delivery`), a flow moved on its own (`sessions`, `policy`).
+//! accepted response (`lockout`), an answered push (`push`, which may pass a reset gate), a
+//! call answered with # (`delivery`), a flow moved on its own (`sessions`, `policy`).
 //!
 //! Each effect is one conditional statement (or a few) whose row count says whether it
 //! applied. Core decided what changes and from which state; the store binds the states'
@@ -15,7 +15,7 @@ use tessera_core::{AccountId, MethodId};
 use time::OffsetDateTime;
 
 use crate::rows::{secs, secs_opt};
-use crate::{db_err, methods, outbox, sessions};
+use crate::{db_err, methods, outbox, reset, sessions};
 
 const METHOD_USED: &str = "UPDATE methods SET failures = 0, locked_until = NULL, \
      last_used_at = $2 WHERE id = $1";
@@ -55,6 +55,7 @@ async fn apply_one(conn: &mut AnyConnection, effect: &Effect) -> StoreResult<boo
         }
         Effect::Activate(activation) => activate(conn, activation).await,
         Effect::BlockAccount(account) => block_account(conn, *account).await,
+        Effect::PassResetGate(gate) => Ok(reset::pass_gate_on(conn, gate).await?.is_some()),
         Effect::Notes(notes) => {
             outbox::insert_messages(conn, notes).await?;
             Ok(!notes.is_empty())

@@ -24,6 +24,8 @@ mod effects;
 mod lockout;
 mod methods;
 mod migrate;
+mod oidc;
+mod oidc_tokens;
 mod outbox;
 mod password_guesses;
 mod policy;
@@ -204,7 +206,8 @@ impl Store for SqlStore {
     }
 
     async fn purge_expired(&self, now: OffsetDateTime) -> StoreResult<u64> {
-        sessions::purge_expired(self, now).await
+        use tessera_core::store::oidc::OidcStore;
+        Ok(sessions::purge_expired(self, now).await? + self.purge_oidc(now).await?)
     }
 }
 

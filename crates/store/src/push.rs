@@ -12,6 +12,7 @@ use sqlx::{Any, Transaction};
 use tessera_core::audit::AuditEvent;
 use tessera_core::flow::effect::Effect;
 use tessera_core::method::Method;
+use tessera_core::method::authenticator_app::push::PushMove;
 use tessera_core::store::StoreResult;
 use tessera_core::store::push::{
     Device, DeviceActivation, PushAnswer, PushRefused, PushRequest, PushStatus, PushStore,
@@ -49,7 +50,8 @@ const INSERT_REQUEST: &str = "INSERT INTO push_requests \
 const SELECT_REQUEST: &str = "SELECT id, method_id, account_id, purpose, binding, number, \
      status, app, ip, user_agent, created_at, expires_at, answered_at FROM push_requests";
 
-/// One answer per request: the first to move it out of `pending` wins.
+/// One answer per request: the first to move it out of `pending` wins; `$2` is where core's
+/// `push::next` takes it.
 const ANSWER: &str = "UPDATE push_requests SET status = $2, answered_at = $3 \
      WHERE id = $1 AND status = $4 AND expires_at > $3 \
      RETURNING method_id, binding";
@@ -143,12 +145,13 @@ impl SqlStore {
         tx: &mut Transaction<'static, Any>,
         request: &PushRequest,
     ) -> StoreResult<()> {
+        let superseded = PushMove::superseded();
         sqlx::query(SUPERSEDE)
             .bind(request.purpose.as_str())
             .bind(request.binding.as_str())
             .bind(secs(request.created_at))
-            .bind(PushStatus::Expired.as_str())
-            .bind(PushStatus::Pending.as_str())
+            .bind(superseded.to.as_str())
+            .bind(superseded.from.as_str())
             .execute(&mut **tx)
             .await
             .map_err(db_err)?;

@@ -3,9 +3,11 @@
 //! conditional statement per counter, in one transaction for all of a reset's counters.
 
 use async_trait::async_trait;
+use sqlx::AnyConnection;
 use tessera_core::account::AccountStatus;
 use tessera_core::audit::AuditEvent;
-use tessera_core::flow::reset::{ResetFlow, ResetState};
+use tessera_core::flow::effect::GatePass;
+use tessera_core::flow::reset::{ResetCompletion, ResetFlow, ResetState};
 use tessera_core::lockout::AttemptGate;
 use tessera_core::message::Message;
 use tessera_core::store::StoreResult;
@@ -25,8 +27,9 @@ const SELECT: &str = "SELECT id, account_id, username, gates_required, first_gat
      FROM reset_flows WHERE id = $1";
 
 /// The first gate, or a second that is another method; decided in one statement, so two
-/// nodes passing gates at once cannot both take the first slot.
-const PASS_GATE: &str = "UPDATE reset_flows SET \
+/// nodes passing gates at once cannot both take the first slot. The flow moves from `$3` to
+/// `$5` (core's move, which keeps it open).
+const PASS_GATE: &str = "UPDATE reset_flows SET state = $5, \
      first_gate = CASE WHEN first_gate IS NULL THEN $2 ELSE first_gate END, \
      second_gate = CASE WHEN first_gate IS NOT NULL AND first_gate <> $2 AND second_gate IS NULL \
                         THEN $2 ELSE second_gate END \
@@ -38,7 +41,7 @@ const ASK: &str = "UPDATE reset_flows SET asked_method = $2, asked_questions = $
 
 const ASKED: &str = "SELECT asked_questions FROM reset_flows WHERE id = $1 AND asked_method = $2";
 
-/// Ready: open, current, of this account, and with as many gates as it requires.
+/// Ready: where core saw it, current, of this account, and with as many gates as it requires.
 const COMPLETE: &str = "UPDATE reset_flows SET state = $4 \
      WHERE id = $1 AND account_id = $2 AND state = $5 AND expires_at > $3 \
      AND (CASE WHEN first_gate IS NULL THEN 0 ELSE 1 END \
@@ -174,6 +177,25 @@ impl TryFrom<ResetRow> for ResetFlow {
     }
 }
 
+/// Passes the gate on `conn` (inside the caller's transaction): the gates passed afterwards,
+/// `None` (nothing changed) when the flow moved on or lapsed. Also an effect of a push answer.
+pub(crate) async fn pass_gate_on(
+    conn: &mut AnyConnection,
+    gate: &GatePass,
+) -> StoreResult<Option<Vec<MethodId>>> {
+    let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(PASS_GATE)
+        .bind(gate.flow.flow.to_string())
+        .bind(gate.method.to_string())
+        .bind(gate.flow.from.as_str())
+        .bind(secs(gate.flow.at))
+        .bind(gate.flow.to.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    row.map(|(first, second)| gates(first.as_deref(), second.as_deref()))
+        .transpose()
+}
+
 impl SqlStore {
     /// Runs `sql` for each counter's key, in one transaction.
     async fn each_counter(
@@ -224,27 +246,17 @@ impl ResetStore for SqlStore {
 
     async fn pass_reset_gate(
         &self,
-        id: FlowId,
-        method: MethodId,
-        now: OffsetDateTime,
+        gate: &GatePass,
         event: &AuditEvent,
     ) -> StoreResult<Option<Vec<MethodId>>> {
         let mut tx = self.begin_write().await?;
-        let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(PASS_GATE)
-            .bind(id.to_string())
-            .bind(method.to_string())
-            .bind(ResetState::Open.as_str())
-            .bind(secs(now))
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let Some((first, second)) = row else {
+        let Some(passed) = pass_gate_on(&mut tx, gate).await? else {
             tx.rollback().await.map_err(db_err)?;
             return Ok(None);
         };
         audit::insert(&mut *tx, event).await?;
         tx.commit().await.map_err(db_err)?;
-        gates(first.as_deref(), second.as_deref()).map(Some)
+        Ok(Some(passed))
     }
 
     async fn ask_reset_questions(
@@ -280,37 +292,35 @@ impl ResetStore for SqlStore {
 
     async fn complete_reset(
         &self,
-        id: FlowId,
-        account: AccountId,
-        password_hash: &str,
-        now: OffsetDateTime,
+        done: &ResetCompletion,
         audits: &[AuditEvent],
         notes: &[Message],
     ) -> StoreResult<bool> {
+        let (moved, account) = (&done.done, done.account);
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query(COMPLETE)
-            .bind(id.to_string())
+        let completed = sqlx::query(COMPLETE)
+            .bind(moved.flow.to_string())
             .bind(account.to_string())
-            .bind(secs(now))
-            .bind(ResetState::Completed.as_str())
-            .bind(ResetState::Open.as_str())
+            .bind(secs(moved.at))
+            .bind(moved.to.as_str())
+            .bind(moved.from.as_str())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?
             .rows_affected();
-        if done == 0 {
+        if completed == 0 {
             tx.rollback().await.map_err(db_err)?;
             return Ok(false);
         }
         sqlx::query(CLOSE_OTHERS)
             .bind(account.to_string())
-            .bind(ResetState::Completed.as_str())
-            .bind(ResetState::Open.as_str())
+            .bind(done.others_to.as_str())
+            .bind(done.others_from.as_str())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
         for (sql, value) in [
-            (SET_PASSWORD, Some(password_hash)),
+            (SET_PASSWORD, Some(done.password_hash.as_str())),
             (END_SESSIONS, None),
             (CHANGE_NOT_REQUIRED, None),
         ] {

@@ -7,6 +7,7 @@
 //! only where still relevant, and never refuse. [`Effect::must_apply`] says which is which.
 
 use crate::flow::FlowState;
+use crate::flow::reset::{self, ResetEvent, ResetState};
 use crate::flow::sign_in::{self, Event};
 use crate::ids::{AccountId, FlowId, MethodId, SessionId};
 use crate::message::Message;
@@ -33,6 +34,9 @@ pub enum Effect {
     Activate(Activation),
     /// The account is disabled and its sessions end (a reported push). Applies.
     BlockAccount(AccountId),
+    /// A reset flow takes a passed gate (see [`GatePass`]). Must apply: the flow is still
+    /// open and current.
+    PassResetGate(GatePass),
     /// Messages queued in the outbox, in the same transaction (e.g. "a method was added").
     /// Applies.
     Notes(Vec<Message>),
@@ -42,7 +46,10 @@ impl Effect {
     /// Whether the transaction must roll back when this effect changes nothing.
     pub fn must_apply(&self) -> bool {
         match self {
-            Effect::MoveFlow(_) | Effect::SecondFactor { .. } | Effect::Activate(_) => true,
+            Effect::MoveFlow(_)
+            | Effect::SecondFactor { .. }
+            | Effect::Activate(_)
+            | Effect::PassResetGate(_) => true,
             Effect::MethodUsed { .. }
             | Effect::MoveFlowIfWaiting(_)
             | Effect::BlockAccount(_)
@@ -106,6 +113,52 @@ impl FlowMove {
     pub fn if_current_at(mut self, now: OffsetDateTime) -> FlowMove {
         self.current_at = Some(now);
         self
+    }
+}
+
+/// A reset flow's move from `from` to `to`, as [`reset::next`] decides it, only while the
+/// flow is current at `at`. Whoever moves the flow out of `from` first wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResetMove {
+    pub flow: FlowId,
+    pub from: ResetState,
+    pub to: ResetState,
+    pub at: OffsetDateTime,
+}
+
+impl ResetMove {
+    /// The move `event` makes from `from`; `None` when the flow has no such move.
+    pub fn new(
+        flow: FlowId,
+        from: ResetState,
+        event: ResetEvent,
+        at: OffsetDateTime,
+    ) -> Option<ResetMove> {
+        Some(ResetMove {
+            flow,
+            from,
+            to: reset::next(from, event)?,
+            at,
+        })
+    }
+}
+
+/// A gate passed on an open reset flow: it takes `method` as its first gate, or as its second
+/// when that is another method (a third, or the same twice, changes no gate but still
+/// applies). The flow's move is [`ResetEvent::GatePassed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GatePass {
+    pub flow: ResetMove,
+    pub method: MethodId,
+}
+
+impl GatePass {
+    /// `method` passed as a gate of the open flow `flow` at `at`.
+    pub fn new(flow: FlowId, method: MethodId, at: OffsetDateTime) -> Option<GatePass> {
+        Some(GatePass {
+            flow: ResetMove::new(flow, ResetState::Open, ResetEvent::GatePassed, at)?,
+            method,
+        })
     }
 }
 

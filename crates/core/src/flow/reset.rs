@@ -39,6 +39,7 @@
 
 mod limits;
 
+use super::effect::{GatePass, ResetMove};
 use super::reset_decoy;
 use crate::account::{Account, AccountStatus, normalize_username};
 use crate::audit::{AuditAction, RequestContext};
@@ -85,9 +86,11 @@ impl ResetState {
     }
 }
 
-/// What happens to a reset flow (see [`next`]). Passing a gate keeps it open.
+/// What happens to a reset flow (see [`next`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResetEvent {
+    /// A gate passed (by a typed answer, or a push approved): the flow stays open.
+    GatePassed,
     /// Every gate passed and a new password chosen: this flow is done.
     PasswordChosen,
     /// Another reset of the same account completed: this one closes with it.
@@ -95,14 +98,49 @@ pub enum ResetEvent {
 }
 
 /// The reset flow's transition function: where `event` takes a flow in `from`, `None` when
-/// it cannot happen there. The store's one move (`complete_reset`, which also closes the
-/// account's other open flows) is this one, open to completed.
+/// it cannot happen there. Every change the store makes to a flow's state is a
+/// [`ResetMove`] built from it: a gate ([`GatePass`]) and a completion
+/// ([`ResetCompletion`], which also closes the account's other open flows).
 pub fn next(from: ResetState, event: ResetEvent) -> Option<ResetState> {
     match (from, event) {
+        (ResetState::Open, ResetEvent::GatePassed) => Some(ResetState::Open),
         (ResetState::Open, ResetEvent::PasswordChosen | ResetEvent::AnotherCompleted) => {
             Some(ResetState::Completed)
         }
         (ResetState::Completed, _) => None,
+    }
+}
+
+/// What completing a reset changes, in one transaction (`ResetStore::complete_reset`): this
+/// flow's move, if it is ready (of `account`, every gate passed) and current, and the move
+/// of every other flow of the account still in `others_from`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetCompletion {
+    pub account: AccountId,
+    /// [`ResetEvent::PasswordChosen`] from open.
+    pub done: ResetMove,
+    /// [`ResetEvent::AnotherCompleted`], for the account's other flows.
+    pub others_from: ResetState,
+    pub others_to: ResetState,
+    pub password_hash: String,
+}
+
+impl ResetCompletion {
+    /// The open flow `flow` of `account` completes at `at` with the new `password_hash`.
+    pub fn new(
+        flow: FlowId,
+        account: AccountId,
+        password_hash: String,
+        at: OffsetDateTime,
+    ) -> Option<ResetCompletion> {
+        let open = ResetState::Open;
+        Some(ResetCompletion {
+            account,
+            done: ResetMove::new(flow, open, ResetEvent::PasswordChosen, at)?,
+            others_from: open,
+            others_to: next(open, ResetEvent::AnotherCompleted)?,
+            password_hash,
+        })
     }
 }
 
@@ -367,9 +405,10 @@ impl Tessera {
             .audit(ctx, Some(account.id), AuditAction::ResetGatePassed)
             .method(method.id)
             .detail(serde_json::json!({ "kind": method.kind.as_str() }));
+        let gate = GatePass::new(flow.id, method.id, self.now()).ok_or(Error::Expired)?;
         let passed = self
             .store
-            .pass_reset_gate(flow.id, method.id, self.now(), &audit)
+            .pass_reset_gate(&gate, &audit)
             .await?
             .ok_or(Error::Expired)?;
         let recovery_codes_left = match method.kind {
@@ -433,9 +472,11 @@ impl Tessera {
             },
             None => Vec::new(),
         };
+        let completion =
+            ResetCompletion::new(flow.id, account.id, hash, self.now()).ok_or(Error::Expired)?;
         if !self
             .store
-            .complete_reset(flow.id, account.id, &hash, self.now(), &audits, &notes)
+            .complete_reset(&completion, &audits, &notes)
             .await?
         {
             return Err(Error::Expired);
@@ -482,5 +523,40 @@ mod tests {
             assert_eq!(next(ResetState::Open, event), Some(ResetState::Completed));
             assert_eq!(next(ResetState::Completed, event), None);
         }
+    }
+
+    #[test]
+    fn a_gate_keeps_an_open_reset_open_and_a_completed_one_takes_none() {
+        assert_eq!(
+            next(ResetState::Open, ResetEvent::GatePassed),
+            Some(ResetState::Open)
+        );
+        assert_eq!(next(ResetState::Completed, ResetEvent::GatePassed), None);
+    }
+
+    #[test]
+    fn the_moves_core_hands_the_store_come_from_next() {
+        let flow = FlowId(uuid::Uuid::from_u128(1));
+        let method = MethodId(uuid::Uuid::from_u128(2));
+        let account = AccountId(uuid::Uuid::from_u128(3));
+        let at = OffsetDateTime::UNIX_EPOCH;
+        let gate = GatePass::new(flow, method, at).unwrap();
+        assert_eq!(
+            (gate.flow.from, gate.flow.to, gate.method),
+            (ResetState::Open, ResetState::Open, method)
+        );
+        let done = ResetCompletion::new(flow, account, "$h".into(), at).unwrap();
+        assert_eq!(
+            (done.done.from, done.done.to),
+            (ResetState::Open, ResetState::Completed)
+        );
+        assert_eq!(
+            (done.others_from, done.others_to),
+            (ResetState::Open, ResetState::Completed)
+        );
+        assert_eq!(
+            ResetMove::new(flow, ResetState::Completed, ResetEvent::GatePassed, at),
+            None
+        );
     }
 }

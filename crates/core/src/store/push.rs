@@ -14,6 +14,7 @@ use super::StoreResult;
 use crate::audit::AuditEvent;
 use crate::flow::effect::Effect;
 use crate::ids::{AccountId, MethodId, PushRequestId};
+use crate::method::authenticator_app::push::{PushEvent, next};
 use async_trait::async_trait;
 use std::future::Future;
 use std::pin::Pin;
@@ -155,15 +156,15 @@ pub struct PushRequest {
 impl PushRequest {
     /// The status as of `now`: a pending request past its time has expired.
     pub fn status_at(&self, now: OffsetDateTime) -> PushStatus {
-        match self.status {
-            PushStatus::Pending if now >= self.expires_at => PushStatus::Expired,
-            status => status,
+        match next(self.status, PushEvent::TimedOut) {
+            Some(timed_out) if now >= self.expires_at => timed_out,
+            _ => self.status,
         }
     }
 }
 
-/// An answer to a request, and what it does (applied in the same transaction; see
-/// [`Effect`]).
+/// An answer to a pending request, and what it does (applied in the same transaction; see
+/// [`Effect`]). `status` is where core's `push::next` takes a pending request on the answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PushAnswer {
     pub request: PushRequestId,

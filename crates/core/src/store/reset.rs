@@ -4,7 +4,8 @@
 
 use super::StoreResult;
 use crate::audit::AuditEvent;
-use crate::flow::reset::ResetFlow;
+use crate::flow::effect::GatePass;
+use crate::flow::reset::{ResetCompletion, ResetFlow};
 use crate::ids::{AccountId, FlowId, MethodId};
 use crate::lockout::AttemptGate;
 use crate::message::Message;
@@ -33,14 +34,15 @@ pub trait ResetStore: Send + Sync {
     async fn insert_reset_flow(&self, flow: &ResetFlow, audit: &AuditEvent) -> StoreResult<()>;
     async fn reset_flow(&self, id: FlowId) -> StoreResult<Option<ResetFlow>>;
 
-    /// Records `method` as a passed gate of an open, current flow: the first gate, or the
-    /// second when it is another method. Returns the gates passed afterwards; `None` (and
-    /// nothing changed) when the flow is not open or past `now`.
+    /// Records `gate.method` as a passed gate of the flow, if it is in `gate.flow.from` and
+    /// current at `gate.flow.at` (it moves to `gate.flow.to`): the first gate, or the second
+    /// when it is another method. Returns the gates passed afterwards; `None` (and nothing
+    /// changed) when the flow is elsewhere or past its time. (A push approval passes its gate
+    /// as an [`Effect::PassResetGate`](crate::flow::effect::Effect::PassResetGate) of the
+    /// answer instead.)
     async fn pass_reset_gate(
         &self,
-        id: FlowId,
-        method: MethodId,
-        now: OffsetDateTime,
+        gate: &GatePass,
         audit: &AuditEvent,
     ) -> StoreResult<Option<Vec<MethodId>>>;
 
@@ -53,16 +55,14 @@ pub trait ResetStore: Send + Sync {
         questions: &[String],
     ) -> StoreResult<Vec<String>>;
 
-    /// In one transaction: the flow (open, current, of `account`, every gate passed) and
-    /// every other open flow of the account become completed, the password hash is replaced,
-    /// every session of the account ends, and `audits` and `notes` are written. False (and
-    /// nothing changed) when the flow was not ready.
+    /// In one transaction: the flow makes `done.done` (from its state, current at its `at`,
+    /// of `done.account`, every gate passed), every other flow of the account in
+    /// `done.others_from` moves to `done.others_to`, the password hash is replaced, every
+    /// session of the account ends, and `audits` and `notes` are written. False (and nothing
+    /// changed) when the flow was not ready.
     async fn complete_reset(
         &self,
-        id: FlowId,
-        account: AccountId,
-        password_hash: &str,
-        now: OffsetDateTime,
+        done: &ResetCompletion,
         audits: &[AuditEvent],
         notes: &[Message],
     ) -> StoreResult<bool>;

@@ -180,6 +180,15 @@ action-password_changed = Password changed
 action-locale_changed = Language changed
 action-sessions_ended = Signed out everywhere
 action-policy_changed = Policy changed
+action-oidc_client_created = App connection created
+action-oidc_client_changed = App connection changed
+action-oidc_client_deleted = App connection deleted
+action-oidc_keys_rotated = Signing keys replaced
+action-oidc_authorized = Signed in to an app
+action-oidc_tokens_issued = App access granted
+action-oidc_token_reused = Used app token presented again: access revoked
+action-oidc_consent_granted = App allowed access
+action-oidc_consent_revoked = App access withdrawn
 
 # Error pages
 error-page-title = We couldn't do that

@@ -179,6 +179,15 @@ action-password_changed = Wachtwoord gewijzigd
 action-locale_changed = Taal gewijzigd
 action-sessions_ended = Overal afgemeld
 action-policy_changed = Beleid gewijzigd
+action-oidc_client_created = App-koppeling gemaakt
+action-oidc_client_changed = App-koppeling gewijzigd
+action-oidc_client_deleted = App-koppeling verwijderd
+action-oidc_keys_rotated = Ondertekeningssleutels vervangen
+action-oidc_authorized = Aangemeld bij een app
+action-oidc_tokens_issued = App-toegang verleend
+action-oidc_token_reused = Gebruikt app-token opnieuw aangeboden: toegang ingetrokken
+action-oidc_consent_granted = App toegang gegeven
+action-oidc_consent_revoked = App-toegang ingetrokken
 
 # Foutpagina's
 error-page-title = Dat lukte niet

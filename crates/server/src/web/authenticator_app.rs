@@ -15,9 +15,11 @@ use crate::long_poll::LongPoll;
 use crate::session::Context;
 use askama::Template;
 use axum::Json;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use tessera_core::method::RegisterRequest;
 use tessera_core::method::authenticator_app::device::AppRegistration;
@@ -26,6 +28,17 @@ use tessera_core::store::push::{PushStatus, binding_key};
 use tessera_core::{Error, Kind, MethodId};
 
 pub const ADD_PATH: &str = "/security-info/add/authenticator-app";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(ADD_PATH, get(add_form).post(add))
+        .route("/security-info/authenticator-apps/{id}", get(activate_form))
+        .route(
+            "/security-info/authenticator-apps/{id}/resend",
+            post(resend),
+        )
+        .route("/security-info/authenticator-apps/{id}/status", get(status))
+}
 
 fn app_path(id: MethodId) -> String {
     format!("/security-info/authenticator-apps/{id}")
@@ -77,7 +90,7 @@ fn add_page(
     html(status, &template)
 }
 
-pub async fn add_form(
+async fn add_form(
     mut page: Page,
     State(state): State<AppState>,
     Query(q): Query<NoticeQuery>,
@@ -100,7 +113,7 @@ pub struct AddForm {
     name: String,
 }
 
-pub async fn add(
+async fn add(
     mut page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
@@ -228,7 +241,7 @@ pub fn ended_key(status: PushStatus) -> String {
     format!("push-ended-{}", status.as_str())
 }
 
-pub async fn activate_form(
+async fn activate_form(
     mut page: Page,
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -242,7 +255,7 @@ pub async fn activate_form(
 pub struct EmptyForm {}
 
 /// Sends another test notification.
-pub async fn resend(
+async fn resend(
     mut page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
@@ -280,7 +293,7 @@ pub struct WaitQuery {
 }
 
 /// Where the registration stands, held open while it waits (for the script).
-pub async fn status(
+async fn status(
     mut page: Page,
     State(state): State<AppState>,
     Path(id): Path<String>,

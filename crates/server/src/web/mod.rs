@@ -16,6 +16,7 @@ mod app_passwords;
 mod assets;
 mod authenticator_app;
 mod authenticator_code;
+mod challenge_page;
 mod code_field;
 mod default_method;
 mod email;
@@ -27,7 +28,7 @@ mod password;
 mod phone;
 mod phone_sign_in;
 mod policy;
-mod push;
+mod push_wait;
 mod recovery_codes;
 mod registration;
 mod reset;
@@ -86,7 +87,8 @@ pub fn router() -> Router<AppState> {
         .route("/language", post(language::choose))
         .route("/static/{file}", get(assets::serve))
         .merge(security_key::router())
-        .merge(push::router())
+        .merge(push_wait::router())
+        .merge(authenticator_app::router())
         .merge(admin::router())
         .merge(app_passwords::router())
         .merge(hardware_token::router())

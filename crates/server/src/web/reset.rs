@@ -6,6 +6,7 @@
 //! are decoys that send nothing and never pass. Starting a challenge may send a text or an
 //! email, so it is a POST; the page that asks for the code is a GET that sends nothing.
 
+use super::challenge_page::ChallengePage;
 use super::flow_cookie::{ResetFlow, StartAgain};
 use super::view::MethodView;
 use super::{Page, WebError, html, ok, posted};
@@ -205,9 +206,9 @@ async fn gate_page(
     let method = match chosen {
         None => None,
         Some(m) => {
-            let ask = match m.kind {
+            let ask = match ChallengePage::of(m.kind) {
                 // Asking again returns the questions already asked, and sends nothing.
-                Kind::SecurityQuestions => {
+                ChallengePage::Questions => {
                     let challenge = state.tessera.reset_challenge(view.flow, m.id, ctx).await?;
                     let custom = state.tessera.custom_questions().await?;
                     Ask::Questions(
@@ -223,15 +224,20 @@ async fn gate_page(
                     )
                 }
                 // Each visit asks the key anew: a fresh challenge replaces the last one.
-                Kind::SecurityKey => {
+                ChallengePage::SecurityKey => {
                     let challenge = state.tessera.reset_challenge(view.flow, m.id, ctx).await?;
                     Ask::SecurityKey {
                         options: challenge.webauthn.unwrap_or_default().to_string(),
                         script: super::assets::webauthn_script(),
                     }
                 }
-                Kind::RecoveryCodes => Ask::Code { recovery: true },
-                _ => Ask::Code { recovery: false },
+                // A reset asks for the code on this page: the text, the call or the app's
+                // notification went out from `/reset/challenge`.
+                ChallengePage::Code | ChallengePage::Phone | ChallengePage::Notification => {
+                    Ask::Code {
+                        recovery: m.kind == Kind::RecoveryCodes,
+                    }
+                }
             };
             Some((MethodView::new(m, None, &page.tr), ask))
         }

@@ -4,6 +4,7 @@
 //! Between the password and the code the browser holds only the flow id (the flow cookie);
 //! the flow itself lives in the store, so any node can take the next step.
 
+use super::challenge_page::ChallengePage;
 use super::flow_cookie::{SignInFlow, StartAgain};
 use super::view::MethodView;
 use super::{Page, WebError, ok, posted, session_cookies};
@@ -189,26 +190,14 @@ pub async fn verify_form(
     let Some(method) = chosen(&methods, q.method.as_deref(), default) else {
         return Ok(StartAgain::sign_in(&state).into_response());
     };
-    if method.kind == tessera_core::Kind::SecurityKey {
-        let to = format!("/sign-in/security-key?method={}", method.id);
-        return Ok(Redirect::to(&to).into_response());
-    }
-    if matches!(
-        method.kind,
-        tessera_core::Kind::PhoneMobile
-            | tessera_core::Kind::PhoneAlternate
-            | tessera_core::Kind::PhoneOffice
-    ) {
-        let to = format!("/sign-in/phone?method={}", method.id);
-        return Ok(Redirect::to(&to).into_response());
-    }
+    let asks = ChallengePage::of(method.kind);
     // The default asks the way the person chose with it: an app whose way is its code
     // shows the code field rather than sending a notification.
-    let code_first = q.method.is_none()
+    let code_first = asks == ChallengePage::Notification
+        && q.method.is_none()
         && tessera_core::method::way::first_way(method, &*state.tessera.policy().await?)
             == Some(tessera_core::method::way::Way::Code);
-    if method.kind == tessera_core::Kind::AuthenticatorApp && !code_first {
-        let to = format!("/sign-in/notification?method={}", method.id);
+    if !code_first && let Some(to) = asks.sign_in_url(method) {
         return Ok(Redirect::to(&to).into_response());
     }
     Ok(verify_page(&page, &methods, method, None))

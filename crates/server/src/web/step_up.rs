@@ -1,6 +1,7 @@
 //! "Verify your identity": a fresh second factor before a change to security info, then
 //! back to the page that asked (`next`, a local path only).
 
+use super::challenge_page::ChallengePage;
 use super::view::MethodView;
 use super::{Page, WebError, html, posted, safe_next};
 use crate::AppState;
@@ -55,32 +56,8 @@ async fn step_up_page(
         .iter()
         .find(|m| Some(m.id) == wanted)
         .or(methods.first());
-    if let Some(key) = method.filter(|m| m.kind == tessera_core::Kind::SecurityKey) {
-        let query =
-            serde_urlencoded::to_string([("next", next.as_str()), ("method", &key.id.to_string())])
-                .unwrap_or_default();
-        return Ok(Redirect::to(&format!("/step-up/security-key?{query}")).into_response());
-    }
-    if let Some(phone) = method.filter(|m| {
-        matches!(
-            m.kind,
-            tessera_core::Kind::PhoneMobile
-                | tessera_core::Kind::PhoneAlternate
-                | tessera_core::Kind::PhoneOffice
-        )
-    }) {
-        let query = serde_urlencoded::to_string([
-            ("next", next.as_str()),
-            ("method", &phone.id.to_string()),
-        ])
-        .unwrap_or_default();
-        return Ok(Redirect::to(&format!("/step-up/phone?{query}")).into_response());
-    }
-    if let Some(app) = method.filter(|m| m.kind == tessera_core::Kind::AuthenticatorApp) {
-        let query =
-            serde_urlencoded::to_string([("next", next.as_str()), ("method", &app.id.to_string())])
-                .unwrap_or_default();
-        return Ok(Redirect::to(&format!("/step-up/notification?{query}")).into_response());
+    if let Some(to) = method.and_then(|m| ChallengePage::of(m.kind).step_up_url(m, &next)) {
+        return Ok(Redirect::to(&to).into_response());
     }
     let view = method.map(|m| MethodView::new(m, None, &page.tr));
     let intro = match (method, &view) {

@@ -46,7 +46,7 @@ fn device(method: &Method, code_hash: &[u8]) -> Device {
     }
 }
 
-fn request(method: &Method, purpose: &str, binding: &str, created: i64) -> PushRequest {
+pub fn request(method: &Method, purpose: &str, binding: &str, created: i64) -> PushRequest {
     PushRequest {
         id: PushRequestId(Uuid::new_v4()),
         method_id: method.id,
@@ -79,7 +79,7 @@ fn activation(method: &Method, credential: &[u8], at_secs: i64) -> DeviceActivat
 }
 
 /// An app method, activated, with its test request answered (so it is active).
-async fn active_app(store: &dyn Store, account: AccountId, credential: &[u8]) -> Method {
+pub async fn active_app(store: &dyn Store, account: AccountId, credential: &[u8]) -> Method {
     let m = app_method(account);
     store
         .insert_app_method(

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use tessera_core::audit::AuditAction;
 use tessera_core::flow::FlowState;
-use tessera_core::flow::reset::{ResetFlow, ResetState};
+use tessera_core::flow::effect::GatePass;
+use tessera_core::flow::reset::{ResetCompletion, ResetFlow, ResetState};
 use tessera_core::method::security_questions::CustomQuestion;
 use tessera_core::method::{MethodStatus, recovery_codes};
 use tessera_core::session::SessionKind;
@@ -17,7 +18,17 @@ use crate::harness::{
     Db, at, completing, count, event, flow, on_all, seeded, seeded_method, session, to_registration,
 };
 
-fn reset_flow(account: Option<AccountId>, gates: u32) -> ResetFlow {
+/// `method` passed as a gate of the open flow at `at_secs`.
+pub fn gate(flow: FlowId, method: MethodId, at_secs: i64) -> GatePass {
+    GatePass::new(flow, method, at(at_secs)).expect("an open flow takes a gate")
+}
+
+/// The open flow of `account` completing at `at_secs` with `hash`.
+pub fn completion(flow: FlowId, account: AccountId, hash: &str, at_secs: i64) -> ResetCompletion {
+    ResetCompletion::new(flow, account, hash.into(), at(at_secs)).expect("an open flow completes")
+}
+
+pub fn reset_flow(account: Option<AccountId>, gates: u32) -> ResetFlow {
     ResetFlow {
         id: FlowId(Uuid::new_v4()),
         account_id: account,
@@ -73,7 +84,7 @@ async fn gates_are_passed_once_each_and_a_ready_flow_completes_once() {
         let passed = |m| event(Some(alice.id), AuditAction::ResetGatePassed).method(m);
         let pass = |m: MethodId| {
             let audit = passed(m);
-            async move { store.pass_reset_gate(flow.id, m, at(10), &audit).await }
+            async move { store.pass_reset_gate(&gate(flow.id, m, 10), &audit).await }
         };
         assert_eq!(pass(a).await.expect("pass"), Some(vec![a]));
         assert_eq!(
@@ -91,7 +102,7 @@ async fn gates_are_passed_once_each_and_a_ready_flow_completes_once() {
         let ended = || [event(Some(alice.id), AuditAction::PasswordReset)];
         assert!(
             !store
-                .complete_reset(flow.id, alice.id, "$new", at(20), &ended(), &[])
+                .complete_reset(&completion(flow.id, alice.id, "$new", 20), &ended(), &[])
                 .await
                 .expect("not ready"),
             "one gate of two"
@@ -104,7 +115,7 @@ async fn gates_are_passed_once_each_and_a_ready_flow_completes_once() {
         );
         assert_eq!(
             store
-                .pass_reset_gate(flow.id, c, at(600), &passed(c))
+                .pass_reset_gate(&gate(flow.id, c, 600), &passed(c))
                 .await
                 .expect("late"),
             None,
@@ -113,10 +124,7 @@ async fn gates_are_passed_once_each_and_a_ready_flow_completes_once() {
         assert!(
             !store
                 .complete_reset(
-                    flow.id,
-                    AccountId(Uuid::new_v4()),
-                    "$x",
-                    at(20),
+                    &completion(flow.id, AccountId(Uuid::new_v4()), "$x", 20),
                     &ended(),
                     &[]
                 )
@@ -127,13 +135,13 @@ async fn gates_are_passed_once_each_and_a_ready_flow_completes_once() {
 
         assert!(
             store
-                .complete_reset(flow.id, alice.id, "$new", at(20), &ended(), &[])
+                .complete_reset(&completion(flow.id, alice.id, "$new", 20), &ended(), &[])
                 .await
                 .expect("complete")
         );
         assert!(
             !store
-                .complete_reset(flow.id, alice.id, "$again", at(21), &ended(), &[])
+                .complete_reset(&completion(flow.id, alice.id, "$again", 21), &ended(), &[])
                 .await
                 .expect("twice")
         );
@@ -178,7 +186,9 @@ async fn parallel_gates_fill_both_slots_and_the_first_asked_questions_stay() {
             .map(|m| {
                 let (store, m) = (db.store.clone(), *m);
                 let audit = event(Some(alice.id), AuditAction::ResetGatePassed).method(m);
-                tokio::spawn(async move { store.pass_reset_gate(flow.id, m, at(5), &audit).await })
+                tokio::spawn(
+                    async move { store.pass_reset_gate(&gate(flow.id, m, 5), &audit).await },
+                )
             })
             .collect();
         for t in tasks {

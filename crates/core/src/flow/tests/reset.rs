@@ -5,6 +5,7 @@ use crate::error::{Error, NotAllowed, Problem};
 use crate::flow::SignInOutcome;
 use crate::message::Channel;
 use crate::method::{Kind, Response};
+use crate::store::push::PushStatus;
 use zeroize::Zeroizing;
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
@@ -247,4 +248,46 @@ async fn a_reset_past_flow_secs_is_over() {
         Err(Error::Expired)
     ));
     password_unchanged(&w, "tom@example.org").await;
+}
+
+#[tokio::test]
+async fn an_approved_notification_passes_a_gate_unless_the_reset_closed_meanwhile() {
+    let w = World::new().await;
+    let (_, token) = w.with_totp("uma@example.org").await;
+    let device = w.add_app(&w.auth(&token).await).await;
+    let number = |challenge: crate::method::Challenge| challenge.number.unwrap();
+
+    let first = w.t.reset_begin("uma@example.org", &w.ctx).await.unwrap();
+    let shown =
+        w.t.reset_challenge(first.flow, device.id, &w.ctx)
+            .await
+            .unwrap();
+    assert_eq!(
+        device.approve(&w, number(shown)).await.unwrap(),
+        PushStatus::Approved
+    );
+    assert_eq!(
+        w.t.reset_view(first.flow).await.unwrap().gates_passed,
+        [device.id]
+    );
+
+    // A second reset waits on the app while the first completes, which closes it: its
+    // approval commits nothing, and the request stays unanswered.
+    let second = w.t.reset_begin("uma@example.org", &w.ctx).await.unwrap();
+    let shown =
+        w.t.reset_challenge(second.flow, device.id, &w.ctx)
+            .await
+            .unwrap();
+    new_password(&w, first.flow).await.unwrap();
+    assert!(matches!(
+        device.approve(&w, number(shown)).await,
+        Err(Error::Expired)
+    ));
+    let auth = w.t.device_auth(&device.credential).await.unwrap();
+    let waiting = w.t.device_requests(&auth).await.unwrap();
+    assert_eq!(waiting.len(), 1, "the request is still pending");
+    assert!(matches!(
+        w.t.reset_view(second.flow).await,
+        Err(Error::Expired)
+    ));
 }

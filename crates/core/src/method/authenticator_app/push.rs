@@ -13,6 +13,10 @@
 //!                    └──90 s pass, or a newer request for the same thing──► expired
 //! ```
 //!
+//! [`next`] is that diagram as a function; every status core gives a request comes from it
+//! (the store binds it: an answer's status, and [`PushMove::superseded`] for the older
+//! requests a new one expires).
+//!
 //! Only the newest request of a flow, session or registration can be answered, and only
 //! once. An account gets at most `push_requests_max` requests per `push_window_secs`: a
 //! flood of notifications hoping for a tired "approve" stops there (notification fatigue).
@@ -21,18 +25,86 @@ use super::device::DeviceAuth;
 use crate::audit::{AuditAction, AuditEvent, RequestContext};
 use crate::error::{Error, NotAllowed, Problem, Result};
 use crate::flow::FlowState;
-use crate::flow::effect::{Activation, Effect, FlowMove};
+use crate::flow::effect::{Activation, Effect, FlowMove, GatePass};
 use crate::flow::sign_in::Event;
 use crate::ids::{FlowId, MethodId, PushRequestId};
 use crate::lockout::Counter;
 use crate::message::SecurityEvent;
+use crate::method::Kind;
 use crate::method::authenticator_app::{self as app, Decision};
 use crate::method::{Challenge, Method, MethodStatus, Purpose, Verified};
 use crate::policy::Policy;
 use crate::random;
 use crate::service::{Auth, Tessera};
 use crate::store::push::{PushAnswer, PushRefused, PushRequest, PushStatus};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
+
+/// What happens to a push request (see [`next`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushEvent {
+    /// Approved on the device with the number shown.
+    Approved,
+    /// Approved with another number: a wrong code.
+    WrongNumber,
+    Denied,
+    /// Denied, and reported as not the person's own doing.
+    Reported,
+    /// Its time passed unanswered.
+    TimedOut,
+    /// A newer request for the same flow, session or registration was sent.
+    Superseded,
+}
+
+/// The push request's transition function: where `event` takes a request in `from`, `None`
+/// when it cannot happen there. Only a pending request moves, and only once.
+pub fn next(from: PushStatus, event: PushEvent) -> Option<PushStatus> {
+    if from != PushStatus::Pending {
+        return None;
+    }
+    Some(match event {
+        PushEvent::Approved => PushStatus::Approved,
+        PushEvent::WrongNumber => PushStatus::Failed,
+        PushEvent::Denied => PushStatus::Denied,
+        PushEvent::Reported => PushStatus::Reported,
+        PushEvent::TimedOut | PushEvent::Superseded => PushStatus::Expired,
+    })
+}
+
+/// A move the store makes on requests core does not name one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushMove {
+    pub from: PushStatus,
+    pub to: PushStatus,
+}
+
+impl PushMove {
+    /// What a new request does to the older ones of its binding still pending (only the
+    /// newest can be answered).
+    pub fn superseded() -> PushMove {
+        let from = PushStatus::Pending;
+        PushMove {
+            from,
+            // A status `next` could not supersede would stay as it is.
+            to: next(from, PushEvent::Superseded).unwrap_or(from),
+        }
+    }
+}
+
+/// The answer `event` gives `request` at `at`, with what it does; `None` when the request
+/// cannot take it any more (answered, or its time passed).
+fn answer(
+    request: &PushRequest,
+    event: PushEvent,
+    at: OffsetDateTime,
+    effects: Vec<Effect>,
+) -> Option<PushAnswer> {
+    Some(PushAnswer {
+        request: request.id,
+        status: next(request.status_at(at), event)?,
+        at,
+        effects,
+    })
+}
 
 /// A device's signed answer to a request.
 #[derive(Debug, Clone)]
@@ -241,13 +313,9 @@ impl Tessera {
         self.reserve_attempt_for(method, counter, ctx, policy)
             .await?;
         if number != request.number {
-            let failed = PushAnswer {
-                request: request.id,
-                status: PushStatus::Failed,
-                at: now,
-                effects: Vec::new(),
-            };
-            self.store.answer_push_request(&failed, &[]).await?;
+            if let Some(failed) = answer(request, PushEvent::WrongNumber, now, Vec::new()) {
+                self.store.answer_push_request(&failed, &[]).await?;
+            }
             return Err(self
                 .code_failed_for(method, counter, ctx, policy, AuditAction::PushNumberWrong)
                 .await);
@@ -284,21 +352,23 @@ impl Tessera {
                 );
                 self.activation_effects(auth, ctx).await?
             }
-            Purpose::Reset(_) => vec![used],
+            Purpose::Reset(flow) => {
+                // The gate passes with the answer, or neither happens (the flow completed
+                // or lapsed meanwhile).
+                audit.push(
+                    self.audit(ctx, Some(method.account_id), AuditAction::ResetGatePassed)
+                        .method(method.id)
+                        .detail(serde_json::json!({ "kind": Kind::AuthenticatorApp.as_str() })),
+                );
+                let gate = GatePass::new(flow, method.id, now).ok_or(Error::Expired)?;
+                vec![used, Effect::PassResetGate(gate)]
+            }
         };
-        let answer = PushAnswer {
-            request: request.id,
-            status: PushStatus::Approved,
-            at: now,
-            effects,
-        };
-        if !self.store.answer_push_request(&answer, &audit).await? {
+        let approved = answer(request, PushEvent::Approved, now, effects).ok_or(Error::Expired)?;
+        if !self.store.answer_push_request(&approved, &audit).await? {
             return Err(Error::Expired);
         }
-        if let Purpose::Reset(flow) = purpose {
-            self.pass_reset_gate_by_push(flow, method.id, ctx).await?;
-        }
-        Ok(PushStatus::Approved)
+        Ok(approved.status)
     }
 
     /// Activating an approved registration: the default when the person has no usable one,
@@ -334,24 +404,6 @@ impl Tessera {
         ])
     }
 
-    async fn pass_reset_gate_by_push(
-        &self,
-        flow: FlowId,
-        method: MethodId,
-        ctx: &RequestContext,
-    ) -> Result<()> {
-        let account = self.store.method(method).await?.map(|m| m.account_id);
-        let audit = self
-            .audit(ctx, account, AuditAction::ResetGatePassed)
-            .method(method)
-            .detail(serde_json::json!({ "kind": crate::method::Kind::AuthenticatorApp.as_str() }));
-        self.store
-            .pass_reset_gate(flow, method, self.now(), &audit)
-            .await?
-            .ok_or(Error::Expired)?;
-        Ok(())
-    }
-
     async fn deny(
         &self,
         auth: &DeviceAuth,
@@ -369,9 +421,9 @@ impl Tessera {
                     .map(Effect::MoveFlowIfWaiting),
             );
         }
-        let (status, action) = match decision {
-            Decision::Report => (PushStatus::Reported, AuditAction::PushReported),
-            _ => (PushStatus::Denied, AuditAction::PushDenied),
+        let (event, action) = match decision {
+            Decision::Report => (PushEvent::Reported, AuditAction::PushReported),
+            _ => (PushEvent::Denied, AuditAction::PushDenied),
         };
         let mut audit = vec![
             self.audit(ctx, account, action)
@@ -383,7 +435,7 @@ impl Tessera {
                     "sign_in_user_agent": request.user_agent,
                 })),
         ];
-        if status == PushStatus::Reported && policy.report_blocks_account {
+        if event == PushEvent::Reported && policy.report_blocks_account {
             effects.push(Effect::BlockAccount(auth.account.id));
             let by = serde_json::json!({ "by": "push_report", "request": request.id });
             audit.push(
@@ -395,16 +447,11 @@ impl Tessera {
                     .detail(by),
             );
         }
-        let answer = PushAnswer {
-            request: request.id,
-            status,
-            at: self.now(),
-            effects,
-        };
-        if !self.store.answer_push_request(&answer, &audit).await? {
+        let answered = answer(request, event, self.now(), effects).ok_or(Error::Expired)?;
+        if !self.store.answer_push_request(&answered, &audit).await? {
             return Err(Error::Expired);
         }
-        Ok(status)
+        Ok(answered.status)
     }
 
     /// The newest notification of a sign-in flow, for the page that waits on it.
@@ -428,5 +475,58 @@ impl Tessera {
     /// of at least one new request (so one node sends it).
     pub async fn claim_push_wakeup(&self, device: MethodId) -> Result<Option<String>> {
         Ok(self.store.claim_wakeup(device, self.now()).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [PushStatus; 6] = [
+        PushStatus::Pending,
+        PushStatus::Approved,
+        PushStatus::Denied,
+        PushStatus::Reported,
+        PushStatus::Failed,
+        PushStatus::Expired,
+    ];
+    const EVENTS: [PushEvent; 6] = [
+        PushEvent::Approved,
+        PushEvent::WrongNumber,
+        PushEvent::Denied,
+        PushEvent::Reported,
+        PushEvent::TimedOut,
+        PushEvent::Superseded,
+    ];
+
+    #[test]
+    fn a_pending_request_takes_each_answer_once() {
+        let expected = [
+            PushStatus::Approved,
+            PushStatus::Failed,
+            PushStatus::Denied,
+            PushStatus::Reported,
+            PushStatus::Expired,
+            PushStatus::Expired,
+        ];
+        for (event, to) in EVENTS.into_iter().zip(expected) {
+            assert_eq!(next(PushStatus::Pending, event), Some(to), "{event:?}");
+        }
+        for from in ALL.into_iter().filter(|s| *s != PushStatus::Pending) {
+            for event in EVENTS {
+                assert_eq!(next(from, event), None, "{from:?} on {event:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_request_expires_the_pending_ones() {
+        assert_eq!(
+            PushMove::superseded(),
+            PushMove {
+                from: PushStatus::Pending,
+                to: PushStatus::Expired
+            }
+        );
     }
 }

@@ -20,12 +20,19 @@ impl State {
             self.methods.clone(),
             self.flows.clone(),
             self.sessions.clone(),
+            self.reset_flows.clone(),
         );
         for effect in effects {
             match self.apply_effect(effect) {
                 Ok(applied) if applied || !effect.must_apply() => {}
                 outcome => {
-                    (self.accounts, self.methods, self.flows, self.sessions) = before;
+                    (
+                        self.accounts,
+                        self.methods,
+                        self.flows,
+                        self.sessions,
+                        self.reset_flows,
+                    ) = before;
                     return outcome.map(|_| false);
                 }
             }
@@ -75,6 +82,7 @@ impl State {
                 self.end_sessions(*account);
                 known
             }
+            Effect::PassResetGate(gate) => self.pass_reset_gate(gate).is_some(),
             Effect::Notes(notes) => {
                 self.check_messages(notes)?;
                 !notes.is_empty()

@@ -25,6 +25,7 @@ mod delivery;
 mod effects;
 mod flows;
 mod methods;
+mod oidc;
 mod outbox;
 mod password_guesses;
 mod policy;
@@ -46,6 +47,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 
+use super::oidc::OidcStore;
 use super::{Store, StoreResult};
 use crate::error::StoreError;
 use crate::message::MessageStatus;
@@ -135,8 +137,9 @@ impl Store for MemoryStore {
     }
 
     async fn purge_expired(&self, now: OffsetDateTime) -> StoreResult<u64> {
+        let oidc = self.purge_oidc(now).await?;
         let now = secs(now);
-        self.write(|s| {
+        let purged = self.write(|s| {
             let mut purged = 0;
             purged += drain(&mut s.flows, |f| f.expires_at <= now);
             purged += drain(&mut s.sessions, |x| x.expires_at <= now);
@@ -167,7 +170,8 @@ impl Store for MemoryStore {
                 ) && m.message.created_at <= finished_before
             });
             Ok(purged)
-        })
+        })?;
+        Ok(purged + oidc)
     }
 }
 

@@ -5,9 +5,10 @@ use super::rows::{Stored, secs};
 use super::state::{RequestRow, State};
 use crate::audit::AuditEvent;
 use crate::error::StoreError;
+use crate::method::authenticator_app::push::PushMove;
 use crate::method::{Method, MethodStatus};
 use crate::store::StoreResult;
-use crate::store::push::{Device, DeviceActivation, PushRequest, PushStatus};
+use crate::store::push::{Device, DeviceActivation, PushRequest};
 
 impl State {
     /// Refuses a request whose id is taken, or whose method or account does not exist.
@@ -23,13 +24,14 @@ impl State {
     /// answered), then inserts it.
     pub(super) fn supersede_and_insert_request(&mut self, request: &PushRequest) {
         let at = secs(request.created_at);
+        let superseded = PushMove::superseded();
         for row in self.push_requests.values_mut() {
             let r = &mut row.request;
             if r.purpose == request.purpose
                 && r.binding == request.binding
-                && r.status == PushStatus::Pending
+                && r.status == superseded.from
             {
-                r.status = PushStatus::Expired;
+                r.status = superseded.to;
                 r.answered_at = Some(at);
             }
         }

@@ -5,16 +5,43 @@ use async_trait::async_trait;
 use time::{Duration, OffsetDateTime};
 
 use super::rows::{Stored, secs};
-use super::state::RateCounter;
+use super::state::{RateCounter, State};
 use super::{MemoryStore, drain, reset_attempts};
 use crate::audit::AuditEvent;
 use crate::error::StoreError;
-use crate::flow::reset::{ResetFlow, ResetState};
+use crate::flow::effect::GatePass;
+use crate::flow::reset::{ResetCompletion, ResetFlow};
 use crate::ids::{AccountId, FlowId, MethodId};
 use crate::lockout::AttemptGate;
 use crate::message::Message;
 use crate::store::StoreResult;
 use crate::store::reset::{AttemptCounter, Hits, ResetStore};
+
+impl State {
+    /// Whether the gate's flow is where core saw it and still current.
+    fn gate_passes(&self, gate: &GatePass) -> bool {
+        let (moved, now) = (&gate.flow, secs(gate.flow.at));
+        self.reset_flows
+            .get(&moved.flow)
+            .is_some_and(|f| f.state == moved.from && f.expires_at > now)
+    }
+
+    /// Passes the gate (see [`GatePass`]): the gates passed afterwards, `None` (nothing
+    /// changed) when the flow moved on or lapsed. Also an effect of a push answer.
+    pub(super) fn pass_reset_gate(&mut self, gate: &GatePass) -> Option<Vec<MethodId>> {
+        if !self.gate_passes(gate) {
+            return None;
+        }
+        let flow = self.reset_flows.get_mut(&gate.flow.flow)?;
+        flow.state = gate.flow.to;
+        // The first gate, or a second that is another method.
+        let gates = &mut flow.gates_passed;
+        if gates.is_empty() || (gates.len() == 1 && gates[0] != gate.method) {
+            gates.push(gate.method);
+        }
+        Some(gates.clone())
+    }
+}
 
 #[async_trait]
 impl ResetStore for MemoryStore {
@@ -45,32 +72,17 @@ impl ResetStore for MemoryStore {
 
     async fn pass_reset_gate(
         &self,
-        id: FlowId,
-        method: MethodId,
-        now: OffsetDateTime,
+        gate: &GatePass,
         audit: &AuditEvent,
     ) -> StoreResult<Option<Vec<MethodId>>> {
-        let now = secs(now);
         self.write(|s| {
-            let open = s
-                .reset_flows
-                .get(&id)
-                .is_some_and(|f| f.state == ResetState::Open && f.expires_at > now);
-            if !open {
+            if !s.gate_passes(gate) {
                 return Ok(None);
             }
             s.check_audit([audit])?;
-            let Some(flow) = s.reset_flows.get_mut(&id) else {
-                return Ok(None);
-            };
-            // The first gate, or a second that is another method.
-            let gates = &mut flow.gates_passed;
-            if gates.is_empty() || (gates.len() == 1 && gates[0] != method) {
-                gates.push(method);
-            }
-            let passed = gates.clone();
+            let passed = s.pass_reset_gate(gate);
             s.append_audit([audit]);
-            Ok(Some(passed))
+            Ok(passed)
         })
     }
 
@@ -100,18 +112,16 @@ impl ResetStore for MemoryStore {
 
     async fn complete_reset(
         &self,
-        id: FlowId,
-        account: AccountId,
-        password_hash: &str,
-        now: OffsetDateTime,
+        done: &ResetCompletion,
         audits: &[AuditEvent],
         notes: &[Message],
     ) -> StoreResult<bool> {
-        let now = secs(now);
-        let done = self.write(|s| {
-            let ready = s.reset_flows.get(&id).is_some_and(|f| {
+        let (moved, account) = (&done.done, done.account);
+        let now = secs(moved.at);
+        let completed = self.write(|s| {
+            let ready = s.reset_flows.get(&moved.flow).is_some_and(|f| {
                 f.account_id == Some(account)
-                    && f.state == ResetState::Open
+                    && f.state == moved.from
                     && f.expires_at > now
                     && f.is_ready()
             });
@@ -120,14 +130,15 @@ impl ResetStore for MemoryStore {
             }
             s.check_audit(audits)?;
             s.check_messages(notes)?;
-            // This flow and every other open one of the account.
             for flow in s.reset_flows.values_mut() {
-                if flow.account_id == Some(account) && flow.state == ResetState::Open {
-                    flow.state = ResetState::Completed;
+                if flow.id == moved.flow {
+                    flow.state = moved.to;
+                } else if flow.account_id == Some(account) && flow.state == done.others_from {
+                    flow.state = done.others_to;
                 }
             }
             if let Some(a) = s.accounts.get_mut(&account) {
-                a.password_hash = password_hash.to_string();
+                a.password_hash = done.password_hash.clone();
             }
             s.end_sessions(account);
             // A password the person chose needs no change at the next sign-in.
@@ -136,8 +147,8 @@ impl ResetStore for MemoryStore {
             s.put_messages(notes);
             Ok(true)
         })?;
-        self.queued(done && !notes.is_empty());
-        Ok(done)
+        self.queued(completed && !notes.is_empty());
+        Ok(completed)
     }
 
     async fn count_hit(

@@ -65,6 +65,7 @@ pub(super) struct State {
     /// Keyed by key and window start (unix seconds).
     pub(super) verify_windows: BTreeMap<(String, i64), u64>,
     pub(super) password_guesses: BTreeMap<Vec<u8>, GuessRow>,
+    pub(super) oidc: super::oidc::Tables,
 }
 
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
-//! Approving with the authenticator app: the page shows a two-digit number and waits while
-//! the person types it in the app, for a sign-in or a step-up; when the policy allows, the
-//! app's code can be typed here instead.
+//! Approving a sign-in or a step-up with the authenticator app's notification: the page shows
+//! a two-digit number and waits while the person types it in the app; when the policy allows,
+//! the app's code can be typed here instead. (Adding the app is `authenticator_app.rs`; a
+//! reset shows the number on its own gate page.)
 //!
 //! Waiting: `/static/push.js` holds the status route open and reloads the page when the
 //! notification is answered; without JavaScript, "Continue" does the same by hand. The page
@@ -8,7 +9,7 @@
 //! to a script). A reload shows the notification already sent; only "Send another" sends
 //! again.
 
-use super::authenticator_app::{self, ended_key};
+use super::authenticator_app::ended_key;
 use super::flow_cookie::{SignInFlow, StartAgain};
 use super::view::MethodView;
 use super::{Page, WebError, html, posted, safe_next, session_cookies};
@@ -20,7 +21,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use tessera_core::flow::FlowStatus;
@@ -33,22 +34,6 @@ const STEP_UP_PATH: &str = "/step-up/notification";
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            authenticator_app::ADD_PATH,
-            get(authenticator_app::add_form).post(authenticator_app::add),
-        )
-        .route(
-            "/security-info/authenticator-apps/{id}",
-            get(authenticator_app::activate_form),
-        )
-        .route(
-            "/security-info/authenticator-apps/{id}/resend",
-            post(authenticator_app::resend),
-        )
-        .route(
-            "/security-info/authenticator-apps/{id}/status",
-            get(authenticator_app::status),
-        )
         .route(SIGN_IN_PATH, get(sign_in_form).post(sign_in))
         .route("/sign-in/notification/status", get(sign_in_status))
         .route(STEP_UP_PATH, get(step_up_form).post(step_up))
@@ -305,7 +290,7 @@ fn denied_page(page: &Page, status: PushStatus) -> Response {
     template.render(None)
 }
 
-pub async fn sign_in_form(
+async fn sign_in_form(
     page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
@@ -315,7 +300,7 @@ pub async fn sign_in_form(
     sign_in_page(&page, &state, &ctx, flow, q.method.as_deref(), None).await
 }
 
-pub async fn sign_in(
+async fn sign_in(
     page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
@@ -394,7 +379,7 @@ where
     Ok(Json(StatusJson { state: found }).into_response())
 }
 
-pub async fn sign_in_status(
+async fn sign_in_status(
     State(state): State<AppState>,
     flow: Option<SignInFlow>,
     Query(q): Query<WaitQuery>,
@@ -511,7 +496,7 @@ async fn step_up_page_with(
     Ok(template.render(error))
 }
 
-pub async fn step_up_form(
+async fn step_up_form(
     mut page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
@@ -522,7 +507,7 @@ pub async fn step_up_form(
     step_up_page(&page, &state, &auth, &ctx, next, q.method.as_deref(), None).await
 }
 
-pub async fn step_up(
+async fn step_up(
     mut page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
@@ -567,7 +552,7 @@ pub async fn step_up(
     }
 }
 
-pub async fn step_up_status(
+async fn step_up_status(
     mut page: Page,
     State(state): State<AppState>,
     Query(q): Query<WaitQuery>,
