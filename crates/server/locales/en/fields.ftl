@@ -51,3 +51,7 @@ field-valid_for_minutes = the validity in minutes
 field-wakeup_url = the wake-up address
 field-way = the way to use the method
 field-webauthn = the security key's answer
+field-backchannel_logout_uri = the app's sign-out address
+field-client_id = the app's client ID
+field-post_logout_redirect_uris = the addresses after signing out
+field-redirect_uris = the app's return addresses

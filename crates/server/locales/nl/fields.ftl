@@ -51,3 +51,7 @@ field-valid_for_minutes = de geldigheid in minuten
 field-wakeup_url = het wekadres
 field-way = de manier om de methode te gebruiken
 field-webauthn = het antwoord van de beveiligingssleutel
+field-backchannel_logout_uri = het afmeldadres van de app
+field-client_id = de client-ID van de app
+field-post_logout_redirect_uris = de adressen na het afmelden
+field-redirect_uris = de terugkeeradressen van de app
