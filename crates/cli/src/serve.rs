@@ -47,6 +47,9 @@ async fn serve(config: &Config, tessera: Arc<Tessera>) -> Outcome {
     server.delivery = config.delivery.clone();
     server.sign_in_limit_per_minute = config.sign_in_limit_per_minute;
 
+    // Every node signs ID tokens with the same keys, kept in the store; the first start
+    // makes them.
+    tessera.oidc_ensure_keys().await?;
     let accounts = tessera.local_admin().list_accounts(None, 1).await?;
     if accounts.is_empty() {
         let command = first_admin_command(config);

@@ -83,7 +83,10 @@ pub async fn check_origin(State(state): State<AppState>, request: Request, next:
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
     );
     let public = Origin::of(&state.config.public_url);
-    if safe || same_origin(request.headers(), public.as_ref()) {
+    // OpenID Connect's protocol endpoints are called by other sites and servers, with client
+    // credentials or bearer tokens rather than the session cookie.
+    let protocol = crate::oidc::CROSS_ORIGIN_PATHS.contains(&request.uri().path());
+    if safe || protocol || same_origin(request.headers(), public.as_ref()) {
         return next.run(request).await;
     }
     tracing::info!(

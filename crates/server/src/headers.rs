@@ -18,6 +18,15 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 /// anyway. Without `preload`, which cannot be undone quickly.
 const HSTS: &str = "max-age=31536000";
 
+/// The CSP with `origin` added to `form-action`: for the pages and redirects that hand an
+/// OpenID Connect answer to its client (browsers apply `form-action` to a form's redirects).
+pub fn csp_with_form_action(origin: &str) -> String {
+    CSP.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {origin}"),
+    )
+}
+
 pub async fn security_headers(
     State(state): State<AppState>,
     request: Request,
@@ -26,10 +35,9 @@ pub async fn security_headers(
     let is_static = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    // A page that answers an OpenID Connect client sets its own, naming the client's origin.
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CSP));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -14,6 +14,7 @@ pub mod headers;
 pub mod i18n;
 pub mod limits;
 pub mod long_poll;
+pub mod oidc;
 pub mod ops;
 pub mod passwords;
 pub mod push_wakeup;
@@ -77,6 +78,10 @@ pub fn router(state: AppState) -> axum::Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             csrf::ensure_csrf_cookie,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            oidc::return_after_sign_in,
         ));
     if csrf::Origin::of(&state.config.public_url).is_none() {
         tracing::warn!(url = %state.config.public_url, "the public URL is not an http(s) origin: browsers' posts that name their origin are refused");
@@ -84,6 +89,7 @@ pub fn router(state: AppState) -> axum::Router {
     axum::Router::new()
         .nest("/api/v1", api)
         .merge(web)
+        .merge(oidc::protocol_router())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

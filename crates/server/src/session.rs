@@ -29,6 +29,8 @@ pub const COOKIE_FLOW: &str = "tessera_flow";
 pub const COOKIE_CSRF: &str = "tessera_csrf";
 /// The password reset this browser is in (its flow id).
 pub const COOKIE_RESET: &str = "tessera_reset";
+/// The OpenID Connect authorization request this browser signs in for (its id).
+pub const COOKIE_OIDC: &str = "tessera_oidc";
 
 impl AppState {
     /// Cookie names carry the `__Host-` prefix whenever cookies are `Secure`, so a sibling
@@ -42,6 +44,7 @@ impl AppState {
             COOKIE_FLOW => "__Host-tessera_flow",
             COOKIE_CSRF => "__Host-tessera_csrf",
             COOKIE_RESET => "__Host-tessera_reset",
+            COOKIE_OIDC => "__Host-tessera_oidc",
             other => other,
         }
     }

@@ -102,6 +102,7 @@ pub fn router() -> Router<AppState> {
         .merge(security_questions::router())
         .merge(recovery_codes::router())
         .merge(policy::router())
+        .merge(crate::oidc::page_router())
         .fallback(not_found)
         .layer(middleware::from_fn(render_errors))
 }

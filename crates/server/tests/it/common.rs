@@ -144,6 +144,7 @@ impl Harness {
             passwords.clone(),
             "Example Org",
         ));
+        tessera.oidc_ensure_keys().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut config = ServerConfig::new(addr);

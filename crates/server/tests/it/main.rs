@@ -19,6 +19,8 @@ mod email;
 mod gateway;
 mod import;
 mod language;
+mod oidc;
+mod oidc_errors;
 mod openapi;
 mod ops;
 mod outbox_pages;

@@ -1,0 +1,380 @@
+//! The authorization endpoint (OpenID Connect Core §3.1.2): the request is checked and kept
+//! in the store; a person without a session signs in on Tessera's own pages and comes back
+//! to [`CONTINUE_PATH`]; then the code goes to the client (`query` or `form_post`), after
+//! a step-up or a consent page when the client needs one.
+//!
+//! Coming back after sign-in: the request's id waits in a cookie, and
+//! [`return_after_sign_in`] turns the sign-in pages' "on to your security info" into "back
+//! to the request". The cookie holds only an id, and the way back is always a path built
+//! here, so it cannot redirect anywhere else.
+
+use super::{CONTINUE_PATH, issuer};
+use crate::AppState;
+use crate::csrf::CsrfForm;
+use crate::error::ApiError;
+use crate::i18n::cookie_value;
+use crate::session::{COOKIE_OIDC, COOKIE_SESSION, Context};
+use crate::web::{Page, WebError, html, posted, step_up_url};
+use askama::Template;
+use axum::extract::{Form, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+use tessera_core::oidc::authorize::{RedirectError, redirect_url};
+use tessera_core::oidc::token::ErrorCode;
+use tessera_core::oidc::{
+    Acr, Authentication, AuthorizationRequest, AuthorizeError, AuthorizeParams, Decision,
+    PageError, RequestId, ResponseMode,
+};
+use tessera_core::service::Auth;
+use tessera_core::{Error, RequestContext, SessionKind};
+
+#[derive(Template)]
+#[template(path = "oidc_error.html")]
+struct ErrorTemplate<'a> {
+    page: &'a Page,
+    message: String,
+}
+
+#[derive(Template)]
+#[template(path = "oidc_form_post.html")]
+struct FormPostTemplate<'a> {
+    page: &'a Page,
+    action: String,
+    fields: Vec<(&'static str, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "oidc_consent.html")]
+struct ConsentTemplate<'a> {
+    page: &'a Page,
+    intro: String,
+    scopes: Vec<String>,
+    request: String,
+}
+
+/// `GET /oidc/authorize`.
+pub async fn authorize_get(
+    page: Page,
+    State(state): State<AppState>,
+    Context(ctx): Context,
+    Query(params): Query<AuthorizeParams>,
+) -> Result<Response, WebError> {
+    start(page, &state, &ctx, params).await
+}
+
+/// `POST /oidc/authorize` (form-encoded, OpenID Connect Core §3.1.2.1): posted by the
+/// client's page, so no CSRF token; it changes nothing a GET could not.
+pub async fn authorize_post(
+    page: Page,
+    State(state): State<AppState>,
+    Context(ctx): Context,
+    Form(params): Form<AuthorizeParams>,
+) -> Result<Response, WebError> {
+    start(page, &state, &ctx, params).await
+}
+
+async fn start(
+    page: Page,
+    state: &AppState,
+    ctx: &RequestContext,
+    params: AuthorizeParams,
+) -> Result<Response, WebError> {
+    match state.tessera.oidc_authorize(&params).await {
+        Ok(request) => proceed(page, state, ctx, &request, false).await,
+        Err(AuthorizeError::Page(e)) => Ok(error_page(&page, page_message(&page, e))),
+        Err(AuthorizeError::Redirect(e)) => Ok(send_error(&page, state, &e)),
+        Err(AuthorizeError::Internal(e)) => Err(e.into()),
+    }
+}
+
+fn page_message(page: &Page, e: PageError) -> String {
+    page.t(match e {
+        PageError::MissingClientId | PageError::UnknownClient => "oidc-error-unknown-client",
+        PageError::MissingRedirectUri | PageError::UnregisteredRedirectUri => {
+            "oidc-error-redirect-uri"
+        }
+    })
+}
+
+fn error_page(page: &Page, message: String) -> Response {
+    html(StatusCode::BAD_REQUEST, &ErrorTemplate { page, message })
+}
+
+#[derive(Deserialize)]
+pub struct ResumeQuery {
+    #[serde(default)]
+    request: String,
+    /// Back from a step-up: asking again would loop.
+    #[serde(default)]
+    stepped: Option<String>,
+}
+
+/// `GET /oidc/authorize/continue?request=…`: after sign-in, step-up or consent.
+pub async fn resume(
+    page: Page,
+    State(state): State<AppState>,
+    Context(ctx): Context,
+    Query(q): Query<ResumeQuery>,
+) -> Result<Response, WebError> {
+    let request = match pending(&state, &q.request).await? {
+        Some(r) => r,
+        None => return Ok(error_page(&page, page.t("oidc-error-expired"))),
+    };
+    proceed(page, &state, &ctx, &request, q.stepped.is_some()).await
+}
+
+async fn pending(state: &AppState, id: &str) -> Result<Option<AuthorizationRequest>, WebError> {
+    let Ok(id) = id.trim().parse::<RequestId>() else {
+        return Ok(None);
+    };
+    match state.tessera.oidc_request(id).await {
+        Ok(r) => Ok(Some(r)),
+        Err(Error::Expired | Error::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn continue_url(id: RequestId) -> String {
+    format!("{CONTINUE_PATH}?request={id}")
+}
+
+/// What the session proved, for the ID token. The session records when its second factor
+/// was verified, not which one: it counts as a two-step sign-in (`pwd` + `mfa`).
+fn authentication(auth: &Auth) -> Option<Authentication> {
+    if auth.session.kind != SessionKind::Full || auth.password_change_required {
+        return None;
+    }
+    let (amr, acr) = match auth.session.second_factor_at {
+        Some(_) => (vec!["pwd".into(), "mfa".into()], Some(Acr::TwoStep)),
+        None => (vec!["pwd".into()], None),
+    };
+    Some(Authentication {
+        account: auth.account.id,
+        session: auth.session.id,
+        auth_time: auth
+            .session
+            .second_factor_at
+            .unwrap_or(auth.session.created_at),
+        amr,
+        acr,
+    })
+}
+
+async fn proceed(
+    mut page: Page,
+    state: &AppState,
+    ctx: &RequestContext,
+    request: &AuthorizationRequest,
+    stepped: bool,
+) -> Result<Response, WebError> {
+    let signed_in = page.auth(state).await?.as_ref().and_then(authentication);
+    let decision = state
+        .tessera
+        .oidc_decide(request, signed_in.as_ref())
+        .await?;
+    match (decision, signed_in) {
+        (Decision::Error(e), _) => Ok(send_error(&page, state, &e)),
+        (Decision::SignIn, _) | (_, None) => {
+            let jar = CookieJar::new().add(state.cookie(COOKIE_OIDC, request.id.to_string()));
+            Ok((jar, Redirect::to("/sign-in")).into_response())
+        }
+        (Decision::StepUp, Some(_)) if stepped => {
+            let e = request.error(
+                ErrorCode::InteractionRequired,
+                "the sign-in does not meet the client's requirement",
+            );
+            Ok(send_error(&page, state, &e))
+        }
+        (Decision::StepUp, Some(_)) => {
+            let next = format!("{}&stepped=1", continue_url(request.id));
+            Ok(Redirect::to(&step_up_url(&next)).into_response())
+        }
+        (Decision::Consent, Some(_)) => Ok(consent_page(&page, state, request).await?),
+        (Decision::Issue, Some(auth)) => {
+            let issued = match state.tessera.oidc_issue_code(request, &auth, ctx).await {
+                Ok(r) => r,
+                Err(Error::Expired) => return Ok(error_page(&page, page.t("oidc-error-expired"))),
+                Err(e) => return Err(e.into()),
+            };
+            let params = issued.params(&issuer(state));
+            Ok(respond(
+                &page,
+                &issued.redirect_uri,
+                issued.response_mode,
+                params,
+            ))
+        }
+    }
+}
+
+fn send_error(page: &Page, state: &AppState, e: &RedirectError) -> Response {
+    respond(
+        page,
+        &e.redirect_uri,
+        e.response_mode,
+        e.params(&issuer(state)),
+    )
+}
+
+/// The answer to the client: a redirect with the parameters in the query, or a page whose
+/// form posts them (`form_post`; the person presses its button, as the CSP allows no
+/// script to do it for them). Either may leave for the client's origin, which the CSP's
+/// `form-action` must name (browsers apply it to a form's redirects too).
+fn respond(
+    page: &Page,
+    redirect_uri: &str,
+    mode: ResponseMode,
+    params: Vec<(&'static str, String)>,
+) -> Response {
+    let mut response = match mode {
+        ResponseMode::Query => Redirect::to(&redirect_url(redirect_uri, &params)).into_response(),
+        ResponseMode::FormPost => html(
+            StatusCode::OK,
+            &FormPostTemplate {
+                page,
+                action: redirect_uri.to_string(),
+                fields: params,
+            },
+        ),
+    };
+    if let Some(origin) = origin_of(redirect_uri)
+        && let Ok(csp) = HeaderValue::from_str(&crate::headers::csp_with_form_action(&origin))
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    response
+}
+
+/// `scheme://host[:port]` of a registered redirect URI (they are absolute and checked).
+fn origin_of(uri: &str) -> Option<String> {
+    let url = url_parts(uri)?;
+    (!url.contains(['\'', ';', ' ', ','])).then_some(url)
+}
+
+fn url_parts(uri: &str) -> Option<String> {
+    let uri: axum::http::Uri = uri.parse().ok()?;
+    let scheme = uri.scheme_str()?;
+    let authority = uri.authority()?;
+    let host_port = authority
+        .as_str()
+        .rsplit_once('@')
+        .map_or(authority.as_str(), |(_, h)| h);
+    Some(format!("{scheme}://{host_port}"))
+}
+
+async fn consent_page(
+    page: &Page,
+    state: &AppState,
+    request: &AuthorizationRequest,
+) -> Result<Response, WebError> {
+    let client = state
+        .tessera
+        .store()
+        .oidc_client(&request.client_id)
+        .await
+        .map_err(Error::from)?
+        .ok_or(Error::NotFound)?;
+    let intro = page.tr.with("oidc-consent-intro", "client", &client.name);
+    let scopes = request
+        .scope
+        .iter()
+        .map(|s| match s {
+            "openid" | "profile" | "email" | "groups" | "offline_access" => {
+                page.t(&format!("oidc-scope-{}", s.replace('_', "-")))
+            }
+            other => other.to_string(),
+        })
+        .collect();
+    Ok(html(
+        StatusCode::OK,
+        &ConsentTemplate {
+            page,
+            intro,
+            scopes,
+            request: request.id.to_string(),
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    #[serde(default)]
+    request: String,
+    #[serde(default)]
+    decision: String,
+}
+
+/// `POST /oidc/consent`: the person allowed or denied (a form with the page's CSRF token).
+pub async fn consent(
+    mut page: Page,
+    State(state): State<AppState>,
+    Context(ctx): Context,
+    form: Result<CsrfForm<ConsentForm>, ApiError>,
+) -> Result<Response, WebError> {
+    let form = posted(form)?;
+    let Some(request) = pending(&state, &form.request).await? else {
+        return Ok(error_page(&page, page.t("oidc-error-expired")));
+    };
+    let Some(auth) = page.auth(&state).await?.as_ref().and_then(authentication) else {
+        let jar = CookieJar::new().add(state.cookie(COOKIE_OIDC, request.id.to_string()));
+        return Ok((jar, Redirect::to("/sign-in")).into_response());
+    };
+    if form.decision != "allow" {
+        let e = state.tessera.oidc_deny(&request).await?;
+        return Ok(send_error(&page, &state, &e));
+    }
+    state
+        .tessera
+        .oidc_grant_consent(&request, auth.account, &ctx)
+        .await?;
+    proceed(page, &state, &ctx, &request, false).await
+}
+
+/// After a sign-in that began at the authorization endpoint: the sign-in pages' redirect to
+/// the security info (with a new session cookie) goes back to the waiting request instead,
+/// and the cookie that named it goes.
+pub async fn return_after_sign_in(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let waiting = cookie_value(&parts, state.cookie_name(COOKIE_OIDC))
+        .and_then(|v| v.trim().parse::<RequestId>().ok());
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    let Some(id) = waiting else {
+        return response;
+    };
+    let to_security_info = response.status().is_redirection()
+        && response
+            .headers()
+            .get(header::LOCATION)
+            .is_some_and(|l| l.as_bytes() == b"/security-info");
+    let session_prefix = format!("{}=", state.cookie_name(COOKIE_SESSION));
+    let new_session = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|c| c.starts_with(&session_prefix) && !c.starts_with(&format!("{session_prefix};")));
+    if !(to_security_info && new_session) {
+        return response;
+    }
+    // A request given up on (expired, or answered in another tab) leaves the person on
+    // their security info, as any sign-in.
+    let still_waiting = state.tessera.oidc_request(id).await.is_ok();
+    let h = response.headers_mut();
+    if still_waiting && let Ok(v) = HeaderValue::from_str(&continue_url(id)) {
+        h.insert(header::LOCATION, v);
+    }
+    let removal = state.removal_cookie(COOKIE_OIDC).encoded().to_string();
+    if let Ok(v) = HeaderValue::from_str(&removal) {
+        h.append(header::SET_COOKIE, v);
+    }
+    response
+}
