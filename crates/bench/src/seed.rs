@@ -228,6 +228,7 @@ pub async fn seed(
             expires_at: now + Duration::hours(12),
             last_seen_at: now,
             second_factor_at: None,
+            second_factor_kind: None,
         })
         .collect();
     for chunk in sessions.chunks(BATCH as usize) {

@@ -241,6 +241,7 @@ impl Tessera {
         flow: Option<FlowId>,
         policy: &Policy,
         second_factor_at: Option<OffsetDateTime>,
+        second_factor_kind: Option<crate::method::Kind>,
     ) -> IssuedSession {
         let now = self.now();
         // A registration session lives as long as its flow (which starts anew with it), and
@@ -260,6 +261,7 @@ impl Tessera {
             expires_at: now + Duration::seconds(lifetime as i64),
             last_seen_at: now,
             second_factor_at,
+            second_factor_kind,
         };
         IssuedSession { token, session }
     }

@@ -1,6 +1,7 @@
 //! Sessions: a signed-in browser or API client. The token is random and stored only as a hash.
 
 use crate::ids::{AccountId, FlowId, SessionId};
+use crate::method::Kind;
 use time::{Duration, OffsetDateTime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +44,10 @@ pub struct Session {
     pub last_seen_at: OffsetDateTime,
     /// When a second factor was last verified in this session (sign-in or step-up).
     pub second_factor_at: Option<OffsetDateTime>,
+    /// The kind of method that proved that second factor, for the ID token's `amr` and `acr`
+    /// (a security key is phishing-resistant). `None` without a second factor, or when it is
+    /// not known (a session from before this was recorded, or completed by registering).
+    pub second_factor_kind: Option<Kind>,
 }
 
 impl Session {

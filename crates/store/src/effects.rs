@@ -21,9 +21,10 @@ const METHOD_USED: &str = "UPDATE methods SET failures = 0, locked_until = NULL,
      last_used_at = $2 WHERE id = $1";
 
 /// The flow's one way on: whoever moves it from `$2` wins, every rival changes no row. `$4`
-/// is its new end, if any; with `$5`, only while it is current then.
+/// is its new end, if any; with `$5`, only while it is current then; `$6` the kind that
+/// approved it out of band, if any.
 const MOVE_FLOW: &str = "UPDATE sign_in_flows SET state = $3, \
-     expires_at = COALESCE($4, expires_at) \
+     expires_at = COALESCE($4, expires_at), approved_kind = COALESCE($6, approved_kind) \
      WHERE id = $1 AND state = $2 AND ($5 IS NULL OR expires_at > $5)";
 
 const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id = $1";
@@ -50,8 +51,8 @@ async fn apply_one(conn: &mut AnyConnection, effect: &Effect) -> StoreResult<boo
         Effect::MoveFlow(change) | Effect::MoveFlowIfWaiting(change) => {
             move_flow(conn, change).await
         }
-        Effect::SecondFactor { session, at } => {
-            sessions::mark_second_factor_in(&mut *conn, *session, *at).await
+        Effect::SecondFactor { session, at, kind } => {
+            sessions::mark_second_factor_in(&mut *conn, *session, *at, Some(*kind)).await
         }
         Effect::Activate(activation) => activate(conn, activation).await,
         Effect::BlockAccount(account) => block_account(conn, *account).await,
@@ -86,6 +87,7 @@ async fn move_flow(conn: &mut AnyConnection, change: &FlowMove) -> StoreResult<b
         .bind(change.to.as_str())
         .bind(secs_opt(change.expires_at))
         .bind(secs_opt(change.current_at))
+        .bind(change.approved_kind.map(|k| k.as_str()))
         .execute(&mut *conn)
         .await
         .map_err(db_err)?

@@ -49,6 +49,10 @@ fn id_opt<T: FromStr>(text: Option<&str>, column: &'static str) -> StoreResult<O
     text.map(|t| id(t, column)).transpose()
 }
 
+fn kind_opt(text: Option<&str>, column: &'static str) -> StoreResult<Option<Kind>> {
+    text.map(|t| parsed(Kind::parse(t), column)).transpose()
+}
+
 fn parsed<T>(value: Option<T>, column: &'static str) -> StoreResult<T> {
     value.ok_or(StoreError::Corrupt(column))
 }
@@ -156,6 +160,7 @@ pub(crate) struct FlowRow {
     state: String,
     created_at: i64,
     expires_at: i64,
+    approved_kind: Option<String>,
 }
 
 impl TryFrom<FlowRow> for SignInFlow {
@@ -168,6 +173,7 @@ impl TryFrom<FlowRow> for SignInFlow {
             state: parsed(FlowState::parse(&row.state), "sign_in_flows.state")?,
             created_at: time(row.created_at, "sign_in_flows.created_at")?,
             expires_at: time(row.expires_at, "sign_in_flows.expires_at")?,
+            approved_kind: kind_opt(row.approved_kind.as_deref(), "sign_in_flows.approved_kind")?,
         })
     }
 }
@@ -183,6 +189,7 @@ pub(crate) struct SessionRow {
     expires_at: i64,
     last_seen_at: i64,
     second_factor_at: Option<i64>,
+    second_factor_kind: Option<String>,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -199,6 +206,10 @@ impl TryFrom<SessionRow> for Session {
             expires_at: time(row.expires_at, "sessions.expires_at")?,
             last_seen_at: time(row.last_seen_at, "sessions.last_seen_at")?,
             second_factor_at: time_opt(row.second_factor_at, "sessions.second_factor_at")?,
+            second_factor_kind: kind_opt(
+                row.second_factor_kind.as_deref(),
+                "sessions.second_factor_kind",
+            )?,
         })
     }
 }

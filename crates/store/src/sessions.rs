@@ -5,7 +5,7 @@ use tessera_core::audit::AuditEvent;
 use tessera_core::flow::SignInFlow;
 use tessera_core::flow::effect::{Effect, FlowMove};
 use tessera_core::message::MessageStatus;
-use tessera_core::method::MethodStatus;
+use tessera_core::method::{Kind, MethodStatus};
 use tessera_core::session::Session;
 use tessera_core::store::StoreResult;
 use tessera_core::store::flows::SignInFlowStore;
@@ -19,22 +19,26 @@ use crate::{SqlStore, audit, db_err, effects};
 const INSERT_FLOW: &str = "INSERT INTO sign_in_flows (id, account_id, state, created_at, expires_at) \
      VALUES ($1, $2, $3, $4, $5)";
 
-const SELECT_FLOW: &str =
-    "SELECT id, account_id, state, created_at, expires_at FROM sign_in_flows WHERE id = $1";
+const SELECT_FLOW: &str = "SELECT id, account_id, state, created_at, expires_at, approved_kind FROM sign_in_flows \
+     WHERE id = $1";
 
 const INSERT_SESSION: &str = "INSERT INTO sessions \
      (id, token_hash, account_id, kind, flow_id, created_at, expires_at, last_seen_at, \
-      second_factor_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+      second_factor_at, second_factor_kind) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
 const SELECT_SESSION_BY_HASH: &str = "SELECT id, token_hash, account_id, kind, flow_id, \
-     created_at, expires_at, last_seen_at, second_factor_at FROM sessions WHERE token_hash = $1";
+     created_at, expires_at, last_seen_at, second_factor_at, second_factor_kind FROM sessions \
+     WHERE token_hash = $1";
 
 /// Requests of one session race; the latest time wins, never an older one.
 const TOUCH_SESSION: &str =
     "UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2";
 
-const MARK_SECOND_FACTOR: &str = "UPDATE sessions SET second_factor_at = $2 WHERE id = $1";
+/// `$3`: the kind that proved it; without one (a caller that does not know) the kind
+/// recorded before no longer says what proved the latest second factor, so it is cleared.
+const MARK_SECOND_FACTOR: &str =
+    "UPDATE sessions SET second_factor_at = $2, second_factor_kind = $3 WHERE id = $1";
 
 const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id = $1";
 
@@ -108,6 +112,7 @@ where
         .bind(secs(session.expires_at))
         .bind(secs(session.last_seen_at))
         .bind(secs_opt(session.second_factor_at))
+        .bind(session.second_factor_kind.map(|k| k.as_str()))
         .execute(exec)
         .await
         .map_err(db_err)?;
@@ -120,6 +125,7 @@ pub(crate) async fn mark_second_factor_in<'c, E>(
     exec: E,
     id: SessionId,
     at: OffsetDateTime,
+    kind: Option<Kind>,
 ) -> StoreResult<bool>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
@@ -127,6 +133,7 @@ where
     let marked = sqlx::query(MARK_SECOND_FACTOR)
         .bind(id.to_string())
         .bind(secs(at))
+        .bind(kind.map(|k| k.as_str()))
         .execute(exec)
         .await
         .map_err(db_err)?
@@ -161,7 +168,7 @@ impl SessionStore for SqlStore {
     }
 
     async fn mark_second_factor(&self, id: SessionId, at: OffsetDateTime) -> StoreResult<()> {
-        mark_second_factor_in(self.writer(), id, at).await?;
+        mark_second_factor_in(self.writer(), id, at, None).await?;
         Ok(())
     }
 

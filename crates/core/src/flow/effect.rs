@@ -11,6 +11,7 @@ use crate::flow::reset::{self, ResetEvent, ResetState};
 use crate::flow::sign_in::{self, Event};
 use crate::ids::{AccountId, FlowId, MethodId, SessionId};
 use crate::message::Message;
+use crate::method::Kind;
 use crate::session::Session;
 use time::OffsetDateTime;
 
@@ -29,6 +30,7 @@ pub enum Effect {
     SecondFactor {
         session: SessionId,
         at: OffsetDateTime,
+        kind: Kind,
     },
     /// A pending method becomes active (see [`Activation`]). Must apply.
     Activate(Activation),
@@ -80,6 +82,8 @@ pub struct FlowMove {
     pub session: Option<Session>,
     /// Ended with the move: the registration session a full one replaces.
     pub revoke: Option<SessionId>,
+    /// Recorded on the flow with the move: the kind that approved it out of band.
+    pub approved_kind: Option<Kind>,
 }
 
 impl FlowMove {
@@ -93,6 +97,7 @@ impl FlowMove {
             expires_at: None,
             session: None,
             revoke: None,
+            approved_kind: None,
         })
     }
 
@@ -102,6 +107,12 @@ impl FlowMove {
             self.expires_at = Some(session.expires_at);
         }
         self.session = Some(session);
+        self
+    }
+
+    /// Records the kind of method that approved the flow out of band.
+    pub fn approved_by(mut self, kind: Kind) -> FlowMove {
+        self.approved_kind = Some(kind);
         self
     }
 

@@ -70,6 +70,9 @@ pub struct SignInFlow {
     pub state: FlowState,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    /// The kind of method that approved the flow out of band (a push, a call answered with
+    /// #): its session is created later, when the flow is handed over, and records it.
+    pub approved_kind: Option<crate::method::Kind>,
 }
 
 impl SignInFlow {

@@ -133,6 +133,7 @@ impl Tessera {
             None,
             &policy,
             auth.session.second_factor_at,
+            auth.session.second_factor_kind,
         );
         let audit = self.audit(ctx, Some(auth.account.id), AuditAction::RegistrationSkipped);
         let skip = FlowMove::new(flow, FlowState::Registration, Event::RegistrationDone)
@@ -172,6 +173,11 @@ impl Tessera {
         {
             method.last_step = step.or(method.last_step);
         }
+        // What proved the second factor: the method that answered here, or the one that
+        // approved the flow out of band.
+        let kind = proof
+            .and_then(|(id, _)| methods.iter().find(|m| m.id == id).map(|m| m.kind))
+            .or(flow.approved_kind);
         let needs = self.needs(policy, &methods);
         let change =
             FlowMove::new(flow.id, flow.state, event(needs.met())).ok_or(Error::Expired)?;
@@ -182,6 +188,7 @@ impl Tessera {
                 None,
                 policy,
                 Some(self.now()),
+                kind,
             );
             return Ok(Finish {
                 change: change.with_session(session.session.clone()),
@@ -195,6 +202,7 @@ impl Tessera {
             Some(flow.id),
             policy,
             Some(self.now()),
+            kind,
         );
         let audit = self
             .audit(

@@ -7,7 +7,7 @@ use crate::account::{AccountStatus, normalize_username};
 use crate::audit::{AuditAction, RequestContext};
 use crate::error::{Error, NotAllowed, Result};
 use crate::ids::{FlowId, MethodId};
-use crate::method::{Method, Purpose, Response};
+use crate::method::{Kind, Method, Purpose, Response};
 use crate::password::PasswordCheck;
 use crate::policy::Policy;
 use crate::service::{Auth, Challenge, IssuedSession, Tessera};
@@ -158,6 +158,7 @@ impl Tessera {
             state: FlowState::MfaRequired,
             created_at: now,
             expires_at: now + Duration::seconds(policy.flow_secs as i64),
+            approved_kind: None,
         };
         let audit = self.audit(ctx, Some(account.id), AuditAction::SignInPasswordAccepted);
         self.store.append_audit(&audit).await?;
@@ -189,6 +190,7 @@ impl Tessera {
                 Some(flow.id),
                 &policy,
                 None,
+                None,
             );
             self.store.insert_session(&session.session).await?;
             return Ok(SignInOutcome::RegistrationRequired {
@@ -196,7 +198,7 @@ impl Tessera {
                 session,
             });
         }
-        let session = self.new_session(account.id, SessionKind::Full, None, &policy, None);
+        let session = self.new_session(account.id, SessionKind::Full, None, &policy, None, None);
         let audit = self.audit(ctx, Some(account.id), AuditAction::SignInSucceeded);
         self.store.insert_flow(&flow).await?;
         let done = FlowMove::new(flow.id, flow.state, Event::NothingMoreAsked)
@@ -418,13 +420,28 @@ impl Tessera {
         if !self.needs(&policy, &methods).met() {
             return Ok(None);
         }
-        // Registering the method proved it: the new session starts with a fresh second factor.
+        // Registering the method proved it: the new session starts with a fresh second factor,
+        // of the sign-in's kind if it had one, else of what this session registered (a
+        // security key first, as the strongest).
+        let registered = methods
+            .iter()
+            .filter(|m| m.registered_by == Some(auth.session.id) && m.is_active())
+            .map(|m| m.kind);
+        let kind = auth.session.second_factor_kind.or_else(|| {
+            let kinds: Vec<Kind> = registered.collect();
+            kinds
+                .iter()
+                .copied()
+                .find(|k| *k == Kind::SecurityKey)
+                .or_else(|| kinds.first().copied())
+        });
         let session = self.new_session(
             auth.account.id,
             SessionKind::Full,
             None,
             &policy,
             Some(self.now()),
+            kind,
         );
         let audit = self.audit(
             ctx,

@@ -145,6 +145,7 @@ impl Tessera {
         let marked = Effect::SecondFactor {
             session: auth.session.id,
             at: self.now(),
+            kind: method.kind,
         };
         let audit = self
             .audit(ctx, Some(method.account_id), AuditAction::StepUpSucceeded)

@@ -411,15 +411,34 @@ impl Tessera {
             at: now,
         };
         let purpose = Purpose::parse(&challenge.purpose, &challenge.binding);
-        Ok(match purpose {
-            Some(Purpose::SignIn(flow)) => {
-                FlowMove::new(flow, FlowState::MfaRequired, Event::ApprovedOutOfBand)
-                    .map(|approved| vec![Effect::MoveFlow(approved.if_current_at(now)), used])
+        // The phone that answered is what the session records as its second factor.
+        let answered =
+            |purpose: &Purpose| matches!(purpose, Purpose::SignIn(_) | Purpose::StepUp(_));
+        let kind = match &purpose {
+            Some(p) if answered(p) => match self.store.method(challenge.method_id).await? {
+                Some(method) => Some(method.kind),
+                None => return Ok(None),
+            },
+            _ => None,
+        };
+        Ok(match (purpose, kind) {
+            (Some(Purpose::SignIn(flow)), Some(kind)) => {
+                FlowMove::new(flow, FlowState::MfaRequired, Event::ApprovedOutOfBand).map(
+                    |approved| {
+                        let approved = approved.if_current_at(now).approved_by(kind);
+                        vec![Effect::MoveFlow(approved), used]
+                    },
+                )
             }
-            Some(Purpose::StepUp(session)) => {
-                Some(vec![Effect::SecondFactor { session, at: now }, used])
-            }
-            Some(Purpose::Register(_)) => {
+            (Some(Purpose::StepUp(session)), Some(kind)) => Some(vec![
+                Effect::SecondFactor {
+                    session,
+                    at: now,
+                    kind,
+                },
+                used,
+            ]),
+            (Some(Purpose::Register(_)), _) => {
                 let (Some(method), Some(account)) = (
                     self.store.method(challenge.method_id).await?,
                     self.store.account(challenge.account_id).await?,
@@ -442,7 +461,9 @@ impl Tessera {
                     Effect::Notes(notes),
                 ])
             }
-            Some(Purpose::Reset(_)) | None => None,
+            (Some(Purpose::Reset(_) | Purpose::SignIn(_) | Purpose::StepUp(_)), _) | (None, _) => {
+                None
+            }
         })
     }
 

@@ -22,14 +22,15 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
+use tessera_core::method::Kind;
 use tessera_core::oidc::authorize::{RedirectError, redirect_url};
 use tessera_core::oidc::token::ErrorCode;
 use tessera_core::oidc::{
     Acr, Authentication, AuthorizationRequest, AuthorizeError, AuthorizeParams, Decision,
-    PageError, RequestId, ResponseMode,
+    PageError, RequestId, ResponseMode, amr_for,
 };
 use tessera_core::service::Auth;
-use tessera_core::{Error, RequestContext, SessionKind};
+use tessera_core::{Error, MethodId, RequestContext, SessionKind};
 
 #[derive(Template)]
 #[template(path = "oidc_error.html")]
@@ -141,15 +142,20 @@ fn continue_url(id: RequestId) -> String {
     format!("{CONTINUE_PATH}?request={id}")
 }
 
-/// What the session proved, for the ID token. The session records when its second factor
-/// was verified, not which one: it counts as a two-step sign-in (`pwd` + `mfa`).
+/// What the session proved, for the ID token: the kind of its second factor says the `amr`
+/// and whether it was phishing-resistant (a security key).
 fn authentication(auth: &Auth) -> Option<Authentication> {
     if auth.session.kind != SessionKind::Full || auth.password_change_required {
         return None;
     }
-    let (amr, acr) = match auth.session.second_factor_at {
-        Some(_) => (vec!["pwd".into(), "mfa".into()], Some(Acr::TwoStep)),
-        None => (vec!["pwd".into()], None),
+    let (amr, acr) = match (
+        auth.session.second_factor_at,
+        auth.session.second_factor_kind,
+    ) {
+        (Some(_), kind @ Some(_)) => amr_for(kind),
+        // A second factor whose kind was not recorded (a session from before it was): two-step.
+        (Some(_), None) => (vec!["pwd".into(), "mfa".into()], Some(Acr::TwoStep)),
+        (None, _) => amr_for(None),
     };
     Some(Authentication {
         account: auth.account.id,
@@ -163,6 +169,15 @@ fn authentication(auth: &Auth) -> Option<Authentication> {
     })
 }
 
+/// The person's security key that can step up, if they have one.
+async fn security_key_of(state: &AppState, auth: &Auth) -> Result<Option<MethodId>, WebError> {
+    let (methods, _) = state.tessera.step_up_methods(auth).await?;
+    Ok(methods
+        .iter()
+        .find(|m| m.kind == Kind::SecurityKey)
+        .map(|m| m.id))
+}
+
 async fn proceed(
     mut page: Page,
     state: &AppState,
@@ -170,7 +185,8 @@ async fn proceed(
     request: &AuthorizationRequest,
     stepped: bool,
 ) -> Result<Response, WebError> {
-    let signed_in = page.auth(state).await?.as_ref().and_then(authentication);
+    let auth = page.auth(state).await?;
+    let signed_in = auth.as_ref().and_then(authentication);
     let decision = state
         .tessera
         .oidc_decide(request, signed_in.as_ref())
@@ -187,6 +203,30 @@ async fn proceed(
                 "the sign-in does not meet the client's requirement",
             );
             Ok(send_error(&page, state, &e))
+        }
+        // Two steps already, and still short: the client needs a phishing-resistant sign-in,
+        // which only a security key gives. A fresh second factor of another kind would let
+        // the step-up pages wave the person through, so they are asked for their key.
+        (Decision::StepUp, Some(signed)) if signed.acr == Some(Acr::TwoStep) => {
+            let next = format!("{}&stepped=1", continue_url(request.id));
+            let key = match &auth {
+                Some(auth) => security_key_of(state, auth).await?,
+                None => None,
+            };
+            let Some(key) = key else {
+                let e = request.error(
+                    ErrorCode::InteractionRequired,
+                    "the client requires a security key, and the person has none",
+                );
+                return Ok(send_error(&page, state, &e));
+            };
+            let query = serde_urlencoded::to_string([
+                ("next", next.as_str()),
+                ("method", &key.to_string()),
+                ("phishing_resistant", "1"),
+            ])
+            .unwrap_or_default();
+            Ok(Redirect::to(&format!("/step-up/security-key?{query}")).into_response())
         }
         (Decision::StepUp, Some(_)) => {
             let next = format!("{}&stepped=1", continue_url(request.id));

@@ -283,6 +283,10 @@ pub async fn register(
 pub struct MethodQuery {
     method: Option<String>,
     next: Option<String>,
+    /// Set by an OpenID Connect client's request for a phishing-resistant sign-in: a fresh
+    /// second factor of another kind does not let the person through.
+    #[serde(default)]
+    phishing_resistant: Option<String>,
 }
 
 async fn sign_in_page(
@@ -454,7 +458,9 @@ pub async fn step_up_form(
 ) -> Result<Response, WebError> {
     let auth = page.full(&state).await?;
     let next = safe_next(q.next.as_deref());
-    if state.tessera.step_up_proof(&auth).await.is_ok() {
+    let key_needed = q.phishing_resistant.is_some()
+        && auth.session.second_factor_kind != Some(Kind::SecurityKey);
+    if !key_needed && state.tessera.step_up_proof(&auth).await.is_ok() {
         return Ok(Redirect::to(&next).into_response());
     }
     step_up_page(&page, &state, &auth, &ctx, next, q.method.as_deref(), None).await

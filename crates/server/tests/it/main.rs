@@ -21,6 +21,7 @@ mod import;
 mod language;
 mod oidc;
 mod oidc_errors;
+mod oidc_phishing_resistant;
 mod openapi;
 mod ops;
 mod outbox_pages;

@@ -68,6 +68,17 @@ pub async fn register(
     first_party: bool,
     alg: SigningAlg,
 ) -> (String, Option<String>) {
+    register_requiring(h, confidential, first_party, alg, Requirement::TwoStep).await
+}
+
+/// As [`register`], with the sign-in the client requires.
+pub async fn register_requiring(
+    h: &Harness,
+    confidential: bool,
+    first_party: bool,
+    alg: SigningAlg,
+    requirement: Requirement,
+) -> (String, Option<String>) {
     let created = h
         .tessera()
         .local_admin()
@@ -78,7 +89,7 @@ pub async fn register(
             post_logout_redirect_uris: vec![],
             backchannel_logout_uri: None,
             first_party,
-            requirement: Requirement::TwoStep,
+            requirement,
             offline_access: true,
             id_token_alg: alg,
         })
@@ -155,7 +166,7 @@ pub async fn person(h: &Harness, username: &str) -> (Browser, String) {
     (Browser::new(h), secret)
 }
 
-fn at(h: &Harness) -> impl Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync + use<> {
+pub fn at(h: &Harness) -> impl Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync + use<> {
     let now = h.clock().now().unix_timestamp();
     move || chrono::DateTime::from_timestamp(now, 0).unwrap()
 }
@@ -276,7 +287,8 @@ async fn code_flow_with_pkce_gives_a_verified_id_token_and_userinfo() {
                 .iter()
                 .map(|a| a.as_str())
                 .collect();
-            assert_eq!(amr, ["pwd", "mfa"]);
+            // A TOTP code: a one-time password as the second factor.
+            assert_eq!(amr, ["pwd", "otp", "mfa"]);
             assert_eq!(
                 claims.auth_context_ref().map(|a| a.as_str()),
                 Some("urn:tessera:acr:two_step")

@@ -178,7 +178,7 @@ async fn add_key(h: &Harness, c: &reqwest::Client, token: &str) -> (SoftPasskey,
 }
 
 /// The JSON in an element's attribute, as the page's script reads it.
-fn attribute_json(html: &str, name: &str) -> serde_json::Value {
+pub(crate) fn attribute_json(html: &str, name: &str) -> serde_json::Value {
     let marker = format!("{name}=\"");
     let start = html
         .find(&marker)

@@ -13,7 +13,7 @@ use webauthn_rs::prelude::{
 use webauthn_rs_proto::{AllowCredentials, UserVerificationPolicy};
 
 /// A FIDO2 key whose PIN was entered (it reports user verification).
-fn key_with_pin() -> SoftPasskey {
+pub(crate) fn key_with_pin() -> SoftPasskey {
     SoftPasskey::new(true)
 }
 
@@ -44,7 +44,7 @@ async fn add_key(
 }
 
 /// Registers `key` as a security key; returns the method id and the credential id.
-async fn register(
+pub(crate) async fn register(
     h: &Harness,
     client: &reqwest::Client,
     token: &str,

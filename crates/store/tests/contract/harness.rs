@@ -241,6 +241,7 @@ pub fn flow(account: AccountId, state: FlowState) -> SignInFlow {
         state,
         created_at: at(0),
         expires_at: at(600),
+        approved_kind: None,
     }
 }
 
@@ -255,6 +256,7 @@ pub fn session(account: AccountId, kind: SessionKind) -> Session {
         expires_at: at(3600),
         last_seen_at: at(0),
         second_factor_at: None,
+        second_factor_kind: None,
     }
 }
 
@@ -304,6 +306,7 @@ pub fn completing(
         expires_at: None,
         session: Some(session.clone()),
         revoke,
+        approved_kind: None,
     }
 }
 

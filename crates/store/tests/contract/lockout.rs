@@ -234,6 +234,7 @@ async fn an_unreserved_acceptance_passes_the_gate_and_marks_the_step_up() {
                 effects: &[Effect::SecondFactor {
                     session: session.id,
                     at: at(now),
+                    kind: tessera_core::method::Kind::AuthenticatorCode,
                 }],
                 audit: &audit,
             };

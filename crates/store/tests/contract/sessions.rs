@@ -1,8 +1,9 @@
 use tessera_core::audit::AuditAction;
 use tessera_core::flow::FlowState;
-use tessera_core::flow::effect::Effect;
+use tessera_core::flow::effect::{Effect, FlowMove};
+use tessera_core::flow::sign_in::Event;
 use tessera_core::lockout::AttemptGate;
-use tessera_core::method::MethodStatus;
+use tessera_core::method::{Kind, MethodStatus};
 use tessera_core::session::{Session, SessionKind};
 use tessera_core::store::{Acceptance, Accepted};
 use tessera_core::{FlowId, StoreError};
@@ -317,6 +318,45 @@ async fn a_verify_completes_its_flow_in_the_commit_that_accepts_the_step() {
             count(store, alice.id, AuditAction::SignInSucceeded).await,
             2
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_kind_of_second_factor_round_trips() {
+    on_all(|db: Db| async move {
+        let store = db.store.as_ref();
+        let alice = seeded(store, "alice").await;
+        let mut s = session(alice.id, SessionKind::Full);
+        s.second_factor_at = Some(at(10));
+        s.second_factor_kind = Some(Kind::SecurityKey);
+        store.insert_session(&s).await.expect("insert");
+        let stored = store
+            .session_by_token_hash(&s.token_hash)
+            .await
+            .expect("by hash");
+        assert_eq!(stored, Some(s.clone()));
+
+        // A push approval records its kind on the flow, for the session made at hand-over.
+        let f = flow(alice.id, FlowState::MfaRequired);
+        store.insert_flow(&f).await.expect("insert flow");
+        assert_eq!(
+            store
+                .flow(f.id)
+                .await
+                .expect("get")
+                .expect("there")
+                .approved_kind,
+            None
+        );
+        let approved = FlowMove::new(f.id, FlowState::MfaRequired, Event::ApprovedOutOfBand)
+            .expect("a waiting flow is approved")
+            .approved_by(Kind::AuthenticatorApp);
+        let audit = event(Some(alice.id), AuditAction::PushApproved);
+        assert!(store.move_flow(&approved, &audit).await.expect("approve"));
+        let stored = store.flow(f.id).await.expect("get").expect("there");
+        assert_eq!(stored.state, FlowState::Approved);
+        assert_eq!(stored.approved_kind, Some(Kind::AuthenticatorApp));
     })
     .await;
 }

@@ -29,6 +29,11 @@ async fn an_authenticator_code_signs_in_with_a_fresh_second_factor() {
     let auth = w.auth(&session.token).await;
     assert_eq!(auth.session.kind, SessionKind::Full);
     assert_eq!(auth.session.second_factor_at, Some(w.t.now()));
+    // The ID token's `amr` says which kind proved it.
+    assert_eq!(
+        auth.session.second_factor_kind,
+        Some(Kind::AuthenticatorCode)
+    );
     assert!(matches!(
         w.t.sign_in_status(flow, None, &w.ctx).await,
         Ok(FlowStatus::SignedIn(None))
@@ -147,6 +152,11 @@ async fn a_notification_approved_with_the_right_number_signs_in() {
     let auth = w.auth(&session.token).await;
     assert_eq!(auth.session.kind, SessionKind::Full);
     assert!(auth.session.second_factor_at.is_some());
+    // The approval travelled with the flow to the session made when it was handed over.
+    assert_eq!(
+        auth.session.second_factor_kind,
+        Some(Kind::AuthenticatorApp)
+    );
     assert!(matches!(
         w.t.sign_in_status(flow, None, &w.ctx).await,
         Ok(FlowStatus::SignedIn(None))
@@ -278,7 +288,9 @@ async fn a_call_answered_with_pound_signs_in() {
     else {
         panic!("the confirmed call hands over a session");
     };
-    assert_eq!(w.auth(&session.token).await.session.kind, SessionKind::Full);
+    let auth = w.auth(&session.token).await;
+    assert_eq!(auth.session.kind, SessionKind::Full);
+    assert_eq!(auth.session.second_factor_kind, Some(Kind::PhoneAlternate));
     // A second # on the same call approves nothing more.
     assert!(!w.t.confirm_call(call, &w.ctx).await.unwrap());
 }

@@ -334,7 +334,8 @@ impl Tessera {
                 let approved =
                     FlowMove::new(flow, FlowState::MfaRequired, Event::ApprovedOutOfBand)
                         .ok_or(Error::Expired)?
-                        .if_current_at(now);
+                        .if_current_at(now)
+                        .approved_by(method.kind);
                 vec![used, Effect::MoveFlow(approved)]
             }
             Purpose::StepUp(session) => {
@@ -342,7 +343,12 @@ impl Tessera {
                     self.audit(ctx, Some(method.account_id), AuditAction::StepUpSucceeded)
                         .method(method.id),
                 );
-                vec![used, Effect::SecondFactor { session, at: now }]
+                let marked = Effect::SecondFactor {
+                    session,
+                    at: now,
+                    kind: method.kind,
+                };
+                vec![used, marked]
             }
             Purpose::Register(id) => {
                 audit.push(

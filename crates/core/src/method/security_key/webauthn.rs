@@ -393,6 +393,7 @@ impl Tessera {
             state: FlowState::MfaRequired,
             created_at: now,
             expires_at: now + Duration::seconds(policy.flow_secs as i64),
+            approved_kind: None,
         };
         self.store.insert_flow(&flow).await?;
         let session = self.new_session(
@@ -401,6 +402,7 @@ impl Tessera {
             None,
             policy,
             Some(now),
+            Some(method.kind),
         );
         let audit = self
             .audit(ctx, Some(method.account_id), AuditAction::SignInSucceeded)

@@ -57,9 +57,10 @@ impl State {
             Effect::MoveFlow(change) | Effect::MoveFlowIfWaiting(change) => {
                 self.move_flow(change)?
             }
-            Effect::SecondFactor { session, at } => match self.sessions.get_mut(session) {
+            Effect::SecondFactor { session, at, kind } => match self.sessions.get_mut(session) {
                 Some(session) => {
                     session.second_factor_at = Some(secs(*at));
+                    session.second_factor_kind = Some(*kind);
                     true
                 }
                 None => false,
@@ -106,6 +107,9 @@ impl State {
             return Ok(false);
         };
         flow.state = change.to;
+        if let Some(kind) = change.approved_kind {
+            flow.approved_kind = Some(kind);
+        }
         if let Some(end) = change.expires_at {
             flow.expires_at = secs(end);
         }

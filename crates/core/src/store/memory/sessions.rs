@@ -43,6 +43,8 @@ impl SessionStore for MemoryStore {
         self.write(|s| {
             if let Some(session) = s.sessions.get_mut(&id) {
                 session.second_factor_at = Some(at);
+                // Without a kind, the one recorded before no longer says what proved it.
+                session.second_factor_kind = None;
             }
             Ok(())
         })
