@@ -36,6 +36,12 @@ macro_rules! id_type {
 }
 
 id_type!(
+    /// An OpenID Connect authorization request waiting for the person to sign in; its id
+    /// travels through the sign-in pages.
+    RequestId,
+    /// The OpenID Connect tokens one code exchange issued, and every refresh since: revoked
+    /// as a whole.
+    FamilyId,
     /// A person.
     AccountId,
     /// One piece of security info.

@@ -32,12 +32,9 @@ pub use token::{
     TokenResponse,
 };
 
-use crate::random::{self, Random};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 use time::Duration;
-use uuid::Uuid;
 
 /// A pending authorization request lives this long while the person signs in.
 pub const REQUEST_TTL: Duration = Duration::minutes(10);
@@ -57,41 +54,7 @@ pub const SCOPE_OPENID: &str = "openid";
 /// The scope that asks for a refresh token.
 pub const SCOPE_OFFLINE_ACCESS: &str = "offline_access";
 
-macro_rules! uuid_id {
-    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub Uuid);
-
-        impl $name {
-            pub fn new(rng: &dyn Random) -> Self {
-                Self(uuid::Builder::from_random_bytes(random::bytes::<16>(rng)).into_uuid())
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.as_hyphenated().fmt(f)
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = uuid::Error;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Uuid::parse_str(s).map(Self)
-            }
-        }
-    )*};
-}
-
-uuid_id!(
-    /// An authorization request waiting for the person to sign in; its id travels through
-    /// the sign-in pages.
-    RequestId,
-    /// The tokens one code exchange issued, and every refresh since: revoked as a whole.
-    FamilyId,
-);
+pub use crate::ids::{FamilyId, RequestId};
 
 /// Scopes as a set, in the order first given, without duplicates.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
