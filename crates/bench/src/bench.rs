@@ -56,7 +56,7 @@ pub struct LoadArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "healthz,security-info,verify,verify-wrong,sign-in,push"
+        default_value = "healthz,security-info,verify,verify-wrong,sign-in,push,token"
     )]
     scenarios: Vec<String>,
     /// Exit with 3 when a target is missed
@@ -147,6 +147,7 @@ async fn one_size(
         } else {
             Vec::new()
         };
+        let relying_party = tessera_bench::oidc::seed_client(&store).await?;
         store.close().await;
 
         let spec = NodeSpec {
@@ -176,6 +177,7 @@ async fn one_size(
             org: Arc::new(org),
             wrong_budget: i64::from(Policy::default().lockout_threshold) - 1,
             push: Arc::new(push),
+            relying_party: Arc::new(relying_party),
         };
         let mut rows = Vec::new();
         for &s in scenarios {

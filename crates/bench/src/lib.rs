@@ -6,6 +6,7 @@
 pub mod argon;
 pub mod load;
 pub mod node;
+pub mod oidc;
 pub mod report;
 pub mod scenario;
 pub mod seed;

@@ -4,6 +4,7 @@
 //! the command line pick it up.
 
 use crate::load::{self, Outcome, Step};
+use crate::oidc::RelyingParty;
 use crate::seed::{self, HotAccount, Org};
 use crate::seed_push::PushAccount;
 use serde_json::json;
@@ -31,16 +32,21 @@ pub enum Scenario {
     /// notification. Timed from sending the challenge to the long poll returning it; then
     /// the device denies it with a signed answer, so nothing stays pending.
     Push,
+    /// An app's sign-in for a signed-in person: `GET /oidc/authorize` with the session
+    /// cookie gives a code, `POST /oidc/token` exchanges it (client secret, PKCE, an ID token
+    /// signed with ES256). Timed: the exchange.
+    Token,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 7] = [
         Scenario::Healthz,
         Scenario::SecurityInfo,
         Scenario::Verify,
         Scenario::VerifyWrong,
         Scenario::SignIn,
         Scenario::Push,
+        Scenario::Token,
     ];
 
     pub fn name(&self) -> &'static str {
@@ -51,6 +57,7 @@ impl Scenario {
             Scenario::VerifyWrong => "verify-wrong",
             Scenario::SignIn => "sign-in",
             Scenario::Push => "push",
+            Scenario::Token => "token",
         }
     }
 
@@ -87,6 +94,8 @@ pub struct Target {
     pub wrong_budget: i64,
     /// Accounts with an activated app (empty unless the push scenario runs).
     pub push: Arc<Vec<PushAccount>>,
+    /// The OpenID Connect client the token scenario signs in to.
+    pub relying_party: Arc<RelyingParty>,
 }
 
 impl Target {
@@ -101,14 +110,16 @@ pub fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// A client for loopback load: no proxy, keep-alive, and a timeout beyond the server's own
-/// 30 s, so a hung request shows as one.
+/// A client for loopback load: no proxy, keep-alive, a timeout beyond the server's own 30 s
+/// (so a hung request shows as one), and redirects returned rather than followed (the token
+/// scenario reads the code from one).
 pub fn http_client(clients: usize) -> reqwest::Result<reqwest::Client> {
     install_crypto();
     reqwest::Client::builder()
         .no_proxy()
         .pool_max_idle_per_host(clients)
         .timeout(Duration::from_secs(40))
+        .redirect(reqwest::redirect::Policy::none())
         .build()
 }
 
@@ -126,6 +137,14 @@ pub async fn run(
                 let t = t.clone();
                 let cursor = cursor.clone();
                 async move { push_round(&t, c, &cursor).await }
+            })
+            .await
+        }
+        Scenario::Token => {
+            load::drive(clients, duration, move |c, _| {
+                let t = t.clone();
+                let cursor = cursor.clone();
+                async move { crate::oidc::token_round(&t, c, &cursor).await }
             })
             .await
         }

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use tessera_core::account::Account;
-use tessera_core::method::{Enrollment, KindContext, MethodStatus, authenticator_code};
+use tessera_core::method::{Enrollment, Kind, KindContext, MethodStatus, authenticator_code};
 use tessera_core::password::Argon2Passwords;
 use tessera_core::session::{Session, SessionKind};
 use tessera_core::{
@@ -227,8 +227,9 @@ pub async fn seed(
             created_at: now,
             expires_at: now + Duration::hours(12),
             last_seen_at: now,
-            second_factor_at: None,
-            second_factor_kind: None,
+            // Signed in with a password and a code, as the token scenario's apps require.
+            second_factor_at: Some(now),
+            second_factor_kind: Some(Kind::AuthenticatorCode),
         })
         .collect();
     for chunk in sessions.chunks(BATCH as usize) {

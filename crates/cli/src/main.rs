@@ -7,6 +7,7 @@ mod data_dir;
 mod failure;
 mod import;
 mod logging;
+mod oidc;
 mod open;
 mod outbox;
 mod output;
@@ -38,6 +39,9 @@ enum Command {
     /// Show or change the organization's policy
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Manage OpenID Connect clients and signing keys
+    #[command(subcommand)]
+    Oidc(oidc::OidcCommand),
     /// Import accounts or hardware OATH tokens from CSV
     #[command(subcommand)]
     Import(import::ImportCommand),
@@ -68,6 +72,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Serve(a) => (&a.config, &a.flags, false),
         Command::User(c) => (c.config_args(), &no_serve_flags, true),
         Command::Policy(c) => (c.config_args(), &no_serve_flags, true),
+        Command::Oidc(c) => (c.config_args(), &no_serve_flags, true),
         Command::Import(c) => (c.config_args(), &no_serve_flags, true),
         Command::Outbox(c) => (c.config_args(), &no_serve_flags, true),
     };
@@ -90,6 +95,7 @@ fn run(cli: Cli) -> Outcome {
             Command::Serve(_) => serve::run(config).await,
             Command::User(command) => user::run(command, &config).await,
             Command::Policy(command) => policy::run(command, &config).await,
+            Command::Oidc(command) => oidc::run(command, &config).await,
             Command::Import(command) => import::run(command, &config).await,
             Command::Outbox(command) => outbox::run(command, &config).await,
             // Ran above, before the configuration.

@@ -46,6 +46,7 @@ async fn serve(config: &Config, tessera: Arc<Tessera>) -> Outcome {
     server.max_body_bytes = config.max_body_bytes;
     server.delivery = config.delivery.clone();
     server.sign_in_limit_per_minute = config.sign_in_limit_per_minute;
+    server.forward_auth_cookie_domain = config.forward_auth_cookie_domain.clone();
 
     // Every node signs ID tokens with the same keys, kept in the store; the first start
     // makes them.

@@ -205,6 +205,7 @@ impl Admin<'_> {
                 .store
                 .delete_sessions_of(account.id, &audit)
                 .await?;
+            self.tessera.sessions_ended();
         }
         Ok(account)
     }
@@ -224,6 +225,7 @@ impl Admin<'_> {
             .store
             .delete_sessions_of(account.id, &audit)
             .await?;
+        self.tessera.sessions_ended();
         self.tessera
             .forget_password_guesses(&account.username)
             .await?;

@@ -123,6 +123,20 @@ pub enum AuditAction {
     /// A person granted a third-party client scopes, or took them back.
     OidcConsentGranted,
     OidcConsentRevoked,
+    /// A person signed out through a client's logout request (`detail.client_id`, if known).
+    OidcLoggedOut,
+    /// A client's back-channel logout endpoint could not be told (`detail.client_id`, `error`).
+    OidcBackchannelLogoutFailed,
+    /// Forward authentication: an admin added, changed or removed an access rule
+    /// (`detail.rule`).
+    ForwardAuthRuleCreated,
+    ForwardAuthRuleChanged,
+    ForwardAuthRuleDeleted,
+    /// A session was let into a protected site's domain (`detail.domain`), once per
+    /// forward-auth cookie issued.
+    ForwardAuthAllowed,
+    /// The proxy was told no: not in the rule's groups, one factor not allowed, or no rule.
+    ForwardAuthDenied,
 }
 
 impl AuditAction {
@@ -192,6 +206,13 @@ impl AuditAction {
             AuditAction::OidcTokenReused => "oidc_token_reused",
             AuditAction::OidcConsentGranted => "oidc_consent_granted",
             AuditAction::OidcConsentRevoked => "oidc_consent_revoked",
+            AuditAction::OidcLoggedOut => "oidc_logged_out",
+            AuditAction::OidcBackchannelLogoutFailed => "oidc_backchannel_logout_failed",
+            AuditAction::ForwardAuthRuleCreated => "forward_auth_rule_created",
+            AuditAction::ForwardAuthRuleChanged => "forward_auth_rule_changed",
+            AuditAction::ForwardAuthRuleDeleted => "forward_auth_rule_deleted",
+            AuditAction::ForwardAuthAllowed => "forward_auth_allowed",
+            AuditAction::ForwardAuthDenied => "forward_auth_denied",
         }
     }
 

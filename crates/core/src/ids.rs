@@ -62,4 +62,6 @@ id_type!(
     ServiceCredentialId,
     /// One notification sent to an authenticator app (a push request).
     PushRequestId,
+    /// One forward-authentication access rule.
+    ForwardAuthRuleId,
 );

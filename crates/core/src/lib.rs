@@ -13,6 +13,7 @@ pub mod challenge;
 pub mod clock;
 pub mod error;
 pub mod flow;
+pub mod forward_auth;
 pub mod ids;
 pub mod import;
 pub mod lockout;
@@ -35,8 +36,8 @@ pub use audit::{AuditAction, AuditEvent, RequestContext, RequestLanguage};
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::{Error, Internal, NotAllowed, Problem, Result, StoreError};
 pub use ids::{
-    AccountId, AppPasswordId, AuditId, ChallengeId, FlowId, MessageId, MethodId, PushRequestId,
-    ServiceCredentialId, SessionId,
+    AccountId, AppPasswordId, AuditId, ChallengeId, FlowId, ForwardAuthRuleId, MessageId, MethodId,
+    PushRequestId, ServiceCredentialId, SessionId,
 };
 pub use method::{Kind, Method, MethodStatus};
 pub use password::{Argon2Passwords, PasswordHasher};

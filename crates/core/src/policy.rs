@@ -92,6 +92,9 @@ pub struct Policy {
     pub sends_per_minute: u32,
     /// What a call does: `confirm` asks the person to press #; `code` reads a code aloud.
     pub voice_mode: VoiceMode,
+    /// Forward authentication may let a password alone into a site whose rule says
+    /// `one_factor`; otherwise such a rule refuses everyone.
+    pub forward_auth_one_factor_allowed: bool,
 }
 
 /// What a sign-in call asks of the person.
@@ -154,6 +157,7 @@ impl Default for Policy {
             sends_per_destination_hour: 5,
             sends_per_minute: 300,
             voice_mode: VoiceMode::Confirm,
+            forward_auth_one_factor_allowed: false,
         }
     }
 }

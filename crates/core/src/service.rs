@@ -36,6 +36,9 @@ pub struct Tessera {
     policy_cache: Mutex<Option<(OffsetDateTime, Arc<Policy>)>>,
     /// This server as security keys know it, once the public URL is known.
     pub(crate) relying_party: std::sync::OnceLock<crate::method::security_key::RelyingParty>,
+    /// Told when sessions end, so back-channel logout need not wait for its next round
+    /// (`Tessera::on_sessions_ended`, in `oidc::logout`).
+    pub(crate) sessions_ended: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
 /// A signed-in request: the session and its account, both current.
@@ -95,6 +98,7 @@ impl Tessera {
             issuer: issuer.into(),
             policy_cache: Mutex::new(None),
             relying_party: std::sync::OnceLock::new(),
+            sessions_ended: std::sync::OnceLock::new(),
         }
     }
 
@@ -171,6 +175,7 @@ impl Tessera {
         self.store
             .delete_session(auth.session.id, Some(&audit))
             .await?;
+        self.sessions_ended();
         Ok(())
     }
 

@@ -19,6 +19,7 @@ pub mod app_passwords;
 pub mod audit;
 pub mod delivery;
 pub mod flows;
+pub mod forward_auth;
 #[cfg(any(test, feature = "memory-store"))]
 pub mod memory;
 pub mod methods;
@@ -60,6 +61,7 @@ pub trait Store:
     + security_questions::SecurityQuestionStore
     + webauthn::WebAuthnStore
     + oidc::OidcStore
+    + forward_auth::ForwardAuthStore
 {
     /// Answers when the database does.
     async fn ping(&self) -> StoreResult<()>;

@@ -16,6 +16,9 @@ pub struct ServerConfig {
     /// Credential requests (sign-in, reset) one address may make per minute, in bursts of as
     /// many; 0 turns the limit off (see `limits`).
     pub sign_in_limit_per_minute: u32,
+    /// Forward authentication's cookie goes to this domain and the hosts under it
+    /// (`example.org`); `None`: to Tessera's own host only. Return URLs may point there too.
+    pub forward_auth_cookie_domain: Option<String>,
     /// The gateways for texts, calls and email (the development `outbox` by default).
     pub delivery: crate::delivery::DeliveryConfig,
 }
@@ -29,6 +32,7 @@ impl ServerConfig {
             organization: "Tessera".into(),
             max_body_bytes: 64 * 1024,
             sign_in_limit_per_minute: crate::limits::DEFAULT_PER_MINUTE,
+            forward_auth_cookie_domain: None,
             delivery: crate::delivery::DeliveryConfig::default(),
         }
     }

@@ -10,6 +10,7 @@ pub mod csrf;
 pub mod delivery;
 pub mod error;
 pub mod fields;
+pub mod forward_auth;
 pub mod headers;
 pub mod i18n;
 pub mod limits;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> axum::Router {
         .layer(middleware::from_fn_with_state(state.clone(), limits::api))
         .layer(middleware::from_fn(error::translate_api_errors));
     let web = web::router()
+        .merge(forward_auth::pages_router())
         .layer(middleware::from_fn_with_state(state.clone(), limits::pages))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -82,6 +84,10 @@ pub fn router(state: AppState) -> axum::Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             oidc::return_after_sign_in,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            forward_auth::return_after_sign_in,
         ));
     if csrf::Origin::of(&state.config.public_url).is_none() {
         tracing::warn!(url = %state.config.public_url, "the public URL is not an http(s) origin: browsers' posts that name their origin are refused");
@@ -120,6 +126,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let wakeups = push_wakeup::spawn(state.tessera.clone());
+    let backchannel = oidc::spawn_backchannel_logout(state.clone());
     let gateways = delivery::Gateways::new(
         state.config.delivery.clone(),
         &state.config.public_url,
@@ -135,5 +142,6 @@ pub async fn serve(
     .await;
     wakeups.abort();
     sender.abort();
+    backchannel.abort();
     served
 }

@@ -45,6 +45,7 @@ impl AppState {
             COOKIE_CSRF => "__Host-tessera_csrf",
             COOKIE_RESET => "__Host-tessera_reset",
             COOKIE_OIDC => "__Host-tessera_oidc",
+            crate::forward_auth::COOKIE_FA_RETURN => "__Host-tessera_fa_return",
             other => other,
         }
     }

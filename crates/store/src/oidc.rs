@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use tessera_core::audit::AuditEvent;
-use tessera_core::oidc::token::{CodeUse, RefreshUse, TokenRecord};
+use tessera_core::oidc::token::{CodeUse, Family, RefreshUse, TokenRecord};
 use tessera_core::oidc::{
     AuthorizationCode, AuthorizationRequest, Client, Consent, FamilyId, KEY_RETENTION, OidcToken,
     REFRESH_TOKEN_TTL, RequestId, Requirement, Scopes, SigningAlg, StoredKey,
@@ -358,6 +358,14 @@ impl OidcStore for SqlStore {
 
     async fn revoke_oidc_family(&self, family: FamilyId, at: OffsetDateTime) -> StoreResult<bool> {
         oidc_tokens::revoke_family(self.writer(), family, at).await
+    }
+
+    async fn claim_oidc_backchannel_logouts(
+        &self,
+        at: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Family>> {
+        crate::oidc_logout::claim_backchannel_logouts(self, at, limit).await
     }
 
     async fn delete_oidc_token(&self, hash: &[u8]) -> StoreResult<bool> {

@@ -57,16 +57,16 @@ struct CodeRow {
     family_id: Option<String>,
 }
 
-fn amr(text: &str, column: &'static str) -> StoreResult<Vec<String>> {
+pub(crate) fn amr(text: &str, column: &'static str) -> StoreResult<Vec<String>> {
     serde_json::from_str(text).map_err(|_| corrupt(column))
 }
 
-fn acr(text: Option<&str>, column: &'static str) -> StoreResult<Option<Acr>> {
+pub(crate) fn acr(text: Option<&str>, column: &'static str) -> StoreResult<Option<Acr>> {
     text.map(|t| Acr::parse(t).ok_or(corrupt(column)))
         .transpose()
 }
 
-fn scopes(text: &str, column: &'static str) -> StoreResult<Scopes> {
+pub(crate) fn scopes(text: &str, column: &'static str) -> StoreResult<Scopes> {
     Scopes::parse(text).ok_or(corrupt(column))
 }
 

@@ -22,6 +22,7 @@ struct FileConfig {
     log_format: Option<String>,
     max_body_bytes: Option<u64>,
     sign_in_limit_per_minute: Option<u64>,
+    forward_auth_cookie_domain: Option<String>,
     delivery: Option<super::delivery::DeliveryFile>,
 }
 
@@ -50,6 +51,7 @@ pub(super) struct Layer {
     log_format: Option<Setting<String>>,
     max_body_bytes: Option<Setting<u64>>,
     sign_in_limit_per_minute: Option<Setting<u64>>,
+    forward_auth_cookie_domain: Option<Setting<String>>,
     /// Only a file has it: a table of gateways does not fit a variable or a flag.
     delivery: Option<(super::delivery::DeliveryFile, PathBuf)>,
 }
@@ -106,6 +108,9 @@ impl Layer {
             sign_in_limit_per_minute: set(file.sign_in_limit_per_minute, || {
                 at("sign_in_limit_per_minute")
             }),
+            forward_auth_cookie_domain: set(file.forward_auth_cookie_domain, || {
+                at("forward_auth_cookie_domain")
+            }),
             delivery: file.delivery.map(|d| (d, path.to_path_buf())),
         })
     }
@@ -144,6 +149,7 @@ impl Layer {
             log_format: var("TESSERA_LOG_FORMAT"),
             max_body_bytes,
             sign_in_limit_per_minute,
+            forward_auth_cookie_domain: var("TESSERA_FORWARD_AUTH_COOKIE_DOMAIN"),
             delivery: None,
         })
     }
@@ -176,6 +182,9 @@ impl Layer {
             sign_in_limit_per_minute: self
                 .sign_in_limit_per_minute
                 .or(lower.sign_in_limit_per_minute),
+            forward_auth_cookie_domain: self
+                .forward_auth_cookie_domain
+                .or(lower.forward_auth_cookie_domain),
             delivery: self.delivery.or(lower.delivery),
         }
     }
@@ -250,6 +259,13 @@ impl Layer {
                 )));
             }
         };
+        let forward_auth_cookie_domain = self
+            .forward_auth_cookie_domain
+            .map(validate_cookie_domain)
+            .transpose()?;
+        if let (Some(domain), Some(url)) = (&forward_auth_cookie_domain, &public_url) {
+            cookie_domain_covers(domain, url)?;
+        }
         Ok(Config {
             listen,
             data_dir,
@@ -262,6 +278,7 @@ impl Layer {
                 .map_err(|_| Failure::usage("max_body_bytes is too large for this machine"))?,
             config_file,
             sign_in_limit_per_minute,
+            forward_auth_cookie_domain,
             delivery: super::delivery::resolve(self.delivery)?,
         })
     }
@@ -286,6 +303,35 @@ fn resolve_database(setting: Setting<DatabaseSource>) -> Outcome<DatabaseUrl> {
         )));
     }
     Ok(DatabaseUrl(url))
+}
+
+/// A host name without `*.` (a cookie's `Domain` covers the names under it anyway).
+fn validate_cookie_domain(setting: Setting<String>) -> Outcome<String> {
+    let text = setting.value.trim();
+    match tessera_core::forward_auth::DomainPattern::parse(text) {
+        Some(d) if !text.starts_with("*.") => Ok(d.to_string()),
+        _ => Err(Failure::Usage(format!(
+            "{}: `{}` is not a domain like example.org",
+            setting.from, setting.value
+        ))),
+    }
+}
+
+/// Browsers drop a cookie whose `Domain` does not cover the host that sets it.
+fn cookie_domain_covers(domain: &str, public_url: &str) -> Outcome<()> {
+    let rest = public_url.split_once("://").map_or(public_url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = authority
+        .rsplit_once(':')
+        .map_or(authority, |(h, _)| h)
+        .to_ascii_lowercase();
+    if host == domain || host.ends_with(&format!(".{domain}")) {
+        return Ok(());
+    }
+    Err(Failure::Usage(format!(
+        "forward_auth_cookie_domain `{domain}` does not cover the public URL's host `{host}`: \
+         browsers would refuse the cookie; give a domain the host is in"
+    )))
 }
 
 fn validate_public_url(setting: Setting<String>) -> Outcome<String> {

@@ -73,6 +73,8 @@ pub struct Config {
     pub config_file: Option<PathBuf>,
     /// Credential requests one address may make per minute; 0: no limit.
     pub sign_in_limit_per_minute: u32,
+    /// The forward-auth cookie's `Domain` (`example.org`), validated.
+    pub forward_auth_cookie_domain: Option<String>,
     /// The gateways for texts, calls and email (`[delivery]`; the outbox by default).
     pub delivery: tessera_server::delivery::DeliveryConfig,
 }

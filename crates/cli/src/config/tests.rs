@@ -297,3 +297,48 @@ fn the_example_file_is_valid_and_documents_every_key() {
         );
     }
 }
+
+#[test]
+fn the_forward_auth_cookie_domain_is_a_plain_domain() {
+    let config = Config::load(
+        &ConfigArgs::default(),
+        &ServeFlags::default(),
+        &env_of(&[("TESSERA_FORWARD_AUTH_COOKIE_DOMAIN", " Example.ORG ")]),
+    )
+    .unwrap();
+    assert_eq!(
+        config.forward_auth_cookie_domain.as_deref(),
+        Some("example.org")
+    );
+    for bad in [
+        "*.example.org",
+        "example.org/x",
+        "https://example.org",
+        "a b",
+    ] {
+        let e = message(Config::load(
+            &ConfigArgs::default(),
+            &ServeFlags::default(),
+            &env_of(&[("TESSERA_FORWARD_AUTH_COOKIE_DOMAIN", bad)]),
+        ));
+        assert!(
+            e.contains("TESSERA_FORWARD_AUTH_COOKIE_DOMAIN") && e.contains("is not a domain"),
+            "{bad}: {e}"
+        );
+    }
+    let with_url = |url: &str| {
+        Config::load(
+            &ConfigArgs::default(),
+            &ServeFlags::default(),
+            &env_of(&[
+                ("TESSERA_FORWARD_AUTH_COOKIE_DOMAIN", "example.org"),
+                ("TESSERA_PUBLIC_URL", url),
+            ]),
+        )
+    };
+    assert!(with_url("https://mfa.example.org").is_ok());
+    assert!(with_url("https://example.org:8443/").is_ok());
+    let e = message(with_url("https://mfa.example.org.evil.example"));
+    assert!(e.contains("does not cover"), "{e}");
+    assert!(with_url("https://mfaexample.org").is_err());
+}

@@ -6,6 +6,7 @@
 mod authenticator;
 mod harness;
 mod import;
+mod oidc;
 mod policy;
 mod postgres;
 mod serve;

@@ -5,17 +5,17 @@ use crate::harness::{Server, TempDir, run, tessera};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
-const URL_VAR: &str = "TESSERA_TEST_POSTGRES_URL";
+pub(crate) const URL_VAR: &str = "TESSERA_TEST_POSTGRES_URL";
 
 /// A fresh database on the test server, dropped when this is.
-struct Database {
+pub(crate) struct Database {
     base: String,
     name: String,
     pub url: String,
 }
 
 impl Database {
-    fn create(base: &str, test: &str) -> Database {
+    pub(crate) fn create(base: &str, test: &str) -> Database {
         // Unique among running tests; one left by a crashed run of the same pid goes first.
         let name = format!("tessera_cli_{test}_{}", std::process::id());
         execute(

@@ -173,6 +173,8 @@ impl Admin<'_> {
         self.not_own(id)?;
         self.account_by_id(id).await?;
         let audit = self.audit(Some(id), AuditAction::SessionsEnded);
-        Ok(self.tessera.store.delete_sessions_of(id, &audit).await?)
+        let ended = self.tessera.store.delete_sessions_of(id, &audit).await?;
+        self.tessera.sessions_ended();
+        Ok(ended)
     }
 }

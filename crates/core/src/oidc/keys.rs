@@ -210,8 +210,20 @@ pub fn sign<T: Serialize>(
     ring: &KeyRing,
     claims: &T,
 ) -> std::result::Result<String, KeyError> {
+    sign_typed(key, ring, claims, "JWT")
+}
+
+/// As [`sign`], with the header's `typ` (a logout token is `logout+jwt`, so it cannot pass
+/// for an ID token).
+pub fn sign_typed<T: Serialize>(
+    key: &StoredKey,
+    ring: &KeyRing,
+    claims: &T,
+    typ: &str,
+) -> std::result::Result<String, KeyError> {
     super::jose::install();
     let mut header = Header::new(key.alg.jwt());
+    header.typ = Some(typ.to_string());
     header.kid = Some(key.kid.clone());
     jsonwebtoken::encode(&header, claims, &key.encoding_key(ring)?).map_err(|_| KeyError::Sign)
 }
@@ -272,6 +284,18 @@ impl Tessera {
         let keys = self.store.oidc_keys().await?;
         let key = current(&keys, alg).ok_or(KeyError::NoCurrentKey(alg))?;
         Ok(sign(key, &self.keys, claims)?)
+    }
+
+    /// As [`Tessera::oidc_sign`], with the header's `typ`.
+    pub async fn oidc_sign_typed<T: Serialize + Sync>(
+        &self,
+        alg: SigningAlg,
+        typ: &str,
+        claims: &T,
+    ) -> Result<String> {
+        let keys = self.store.oidc_keys().await?;
+        let key = current(&keys, alg).ok_or(KeyError::NoCurrentKey(alg))?;
+        Ok(sign_typed(key, &self.keys, claims, typ)?)
     }
 
     /// Checks a JWT this server signed (an `id_token_hint`, say) with `validation`.

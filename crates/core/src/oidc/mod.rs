@@ -9,6 +9,7 @@
 //! - [`token`]: the token endpoint's grants (code, refresh token), ID token claims, access
 //!   and refresh tokens, revocation and introspection.
 //! - [`consent`]: what a person granted a third-party client.
+//! - [`logout`]: RP-initiated logout, and back-channel logout when a session ends.
 //!
 //! Every secret a client or person holds (client secrets, codes, access and refresh tokens)
 //! is 256 random bits, and the store keeps only its SHA-256, as it does for sessions.
@@ -18,6 +19,7 @@ pub mod client;
 pub mod consent;
 mod jose;
 pub mod keys;
+pub mod logout;
 pub mod token;
 
 pub use authorize::{
@@ -27,6 +29,7 @@ pub use authorize::{
 pub use client::{Client, ClientError, CreatedClient, NewClient, Requirement, UriProblem};
 pub use consent::Consent;
 pub use keys::{KeyError, SigningAlg, StoredKey};
+pub use logout::{LogoutDelivery, LogoutParams, LogoutPlan, LogoutTokenClaims};
 pub use token::{
     ClientCredentials, IdTokenClaims, Introspection, OidcToken, TokenError, TokenKind,
     TokenResponse,

@@ -8,7 +8,7 @@
 use super::StoreResult;
 use crate::audit::AuditEvent;
 use crate::ids::AccountId;
-use crate::oidc::token::{CodeUse, RefreshUse, TokenRecord};
+use crate::oidc::token::{CodeUse, Family, RefreshUse, TokenRecord};
 use crate::oidc::{
     AuthorizationCode, AuthorizationRequest, Client, Consent, FamilyId, OidcToken, RequestId,
     StoredKey,
@@ -80,6 +80,16 @@ pub trait OidcStore: Send + Sync {
     async fn revoke_oidc_family(&self, family: FamilyId, at: OffsetDateTime) -> StoreResult<bool>;
     /// Removes one token (an access token revoked); false when there was none.
     async fn delete_oidc_token(&self, hash: &[u8]) -> StoreResult<bool>;
+    /// Back-channel logout: in one transaction, revokes at `at` up to `limit` unrevoked
+    /// families of clients with a back-channel logout URI whose session no longer exists
+    /// (oldest first), and returns them. Each family is returned once, whichever node asks,
+    /// so its client is told once. Other clients' families are left alone (their
+    /// `offline_access` outlives the session, as Back-Channel Logout 1.0 §2.7 advises).
+    async fn claim_oidc_backchannel_logouts(
+        &self,
+        at: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Family>>;
 
     async fn oidc_consent(
         &self,

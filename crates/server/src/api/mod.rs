@@ -3,11 +3,13 @@
 
 pub mod admin;
 pub mod admin_audit;
+pub mod admin_oidc;
 pub mod app_passwords;
 pub mod device;
 pub mod documented;
 pub mod import;
 pub mod me;
+pub mod me_apps;
 pub mod phone;
 pub mod policy;
 pub mod push;
@@ -107,6 +109,9 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(security_questions::router())
         .merge(recovery_codes::router())
         .merge(policy::router())
+        .merge(me_apps::router())
+        .merge(admin_oidc::router())
+        .merge(crate::forward_auth::api_router())
         .routes(routes!(push::sign_in_push))
         .routes(routes!(push::step_up_push))
         .routes(routes!(push::activation))

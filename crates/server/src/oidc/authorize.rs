@@ -291,7 +291,7 @@ fn respond(
 }
 
 /// `scheme://host[:port]` of a registered redirect URI (they are absolute and checked).
-fn origin_of(uri: &str) -> Option<String> {
+pub(super) fn origin_of(uri: &str) -> Option<String> {
     let url = url_parts(uri)?;
     (!url.contains(['\'', ';', ' ', ','])).then_some(url)
 }
@@ -330,7 +330,7 @@ async fn consent_page(
             other => other.to_string(),
         })
         .collect();
-    Ok(html(
+    let mut response = html(
         StatusCode::OK,
         &ConsentTemplate {
             page,
@@ -338,7 +338,9 @@ async fn consent_page(
             scopes,
             request: request.id.to_string(),
         },
-    ))
+    );
+    allow_forms_to_client(&mut response, &request.redirect_uri);
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -375,6 +377,48 @@ pub async fn consent(
     proceed(page, &state, &ctx, &request, false).await
 }
 
+/// Browsers hold a form's redirects to the CSP of the page that sent it, so a page whose
+/// form ends, through the way back, at the client (the sign-in pages while a request waits,
+/// the consent page) names the client's origin in `form-action`; else the browser stops at
+/// the last of Tessera's redirects and the person stays on the page they just submitted.
+fn allow_forms_to_client(response: &mut Response, redirect_uri: &str) {
+    if let Some(origin) = origin_of(redirect_uri)
+        && let Ok(csp) = HeaderValue::from_str(&crate::headers::csp_with_form_action(&origin))
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+}
+
+async fn allow_forms_to_request(state: &AppState, id: RequestId, response: &mut Response) {
+    if is_page(response)
+        && let Ok(request) = state.tessera.oidc_request(id).await
+    {
+        allow_forms_to_client(response, &request.redirect_uri);
+    }
+}
+
+/// The request a step-up page's `next` (the way back, [`continue_url`]) goes on to.
+fn request_in_next(query: &str) -> Option<RequestId> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    let (_, next) = pairs.into_iter().find(|(k, _)| k == "next")?;
+    let rest = next
+        .strip_prefix(CONTINUE_PATH)?
+        .strip_prefix("?request=")?;
+    rest.split('&').next()?.parse().ok()
+}
+
+fn is_page(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+        && !response
+            .headers()
+            .contains_key(header::CONTENT_SECURITY_POLICY)
+}
+
 /// After a sign-in that began at the authorization endpoint: the sign-in pages' redirect to
 /// the security info (with a new session cookie) goes back to the waiting request instead,
 /// and the cookie that named it goes.
@@ -386,8 +430,13 @@ pub async fn return_after_sign_in(
     let (parts, body) = request.into_parts();
     let waiting = cookie_value(&parts, state.cookie_name(COOKIE_OIDC))
         .and_then(|v| v.trim().parse::<RequestId>().ok());
+    // A step-up for a waiting request carries the way back in `next` instead.
+    let stepping_up = parts.uri.query().and_then(request_in_next);
     let mut response = next.run(Request::from_parts(parts, body)).await;
     let Some(id) = waiting else {
+        if let Some(id) = stepping_up {
+            allow_forms_to_request(&state, id, &mut response).await;
+        }
         return response;
     };
     let to_security_info = response.status().is_redirection()
@@ -403,6 +452,7 @@ pub async fn return_after_sign_in(
         .filter_map(|v| v.to_str().ok())
         .any(|c| c.starts_with(&session_prefix) && !c.starts_with(&format!("{session_prefix};")));
     if !(to_security_info && new_session) {
+        allow_forms_to_request(&state, id, &mut response).await;
         return response;
     }
     // A request given up on (expired, or answered in another tab) leaves the person on

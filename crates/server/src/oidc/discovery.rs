@@ -1,7 +1,8 @@
 //! OpenID Connect Discovery 1.0 and the JWKS.
 
 use super::{
-    AUTHORIZE_PATH, INTROSPECT_PATH, JWKS_PATH, REVOKE_PATH, TOKEN_PATH, USERINFO_PATH, issuer,
+    AUTHORIZE_PATH, INTROSPECT_PATH, JWKS_PATH, LOGOUT_PATH, REVOKE_PATH, TOKEN_PATH,
+    USERINFO_PATH, issuer,
 };
 use crate::AppState;
 use axum::Json;
@@ -24,6 +25,9 @@ pub async fn configuration(State(state): State<AppState>) -> Response {
         "jwks_uri": at(JWKS_PATH),
         "revocation_endpoint": at(REVOKE_PATH),
         "introspection_endpoint": at(INTROSPECT_PATH),
+        "end_session_endpoint": at(LOGOUT_PATH),
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "scopes_supported": ["openid", "profile", "email", "groups", "offline_access"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],

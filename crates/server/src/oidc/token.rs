@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tessera_core::Error;
+use tessera_core::method::{Method, MethodData, MethodStatus};
 use tessera_core::oidc::token::ErrorCode;
 use tessera_core::oidc::{ClientCredentials, TokenError};
 use zeroize::Zeroizing;
@@ -278,13 +279,18 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
         claims["name"] = json!(account.display_name);
         claims["preferred_username"] = json!(account.username);
     }
-    if grant.scope.contains("email")
-        && let Some(email) = &account.email
-    {
-        claims["email"] = json!(email);
-        // Addresses are set by admins (or imported), not proven by a link the person
-        // followed.
-        claims["email_verified"] = json!(false);
+    if grant.scope.contains("email") {
+        let proven = match state.tessera.store().methods_of(account.id).await {
+            Ok(methods) => proven_emails(&methods),
+            Err(e) => return OAuthError::internal(e.into()).into_response(),
+        };
+        // The account's address, else one the person added to their security info.
+        if let Some(email) = account.email.as_ref().or(proven.first()) {
+            claims["email"] = json!(email);
+            // An admin's (or an import's) address is taken on trust; one the person
+            // proved with a code sent to it is verified.
+            claims["email_verified"] = json!(proven.iter().any(|p| p.eq_ignore_ascii_case(email)));
+        }
     }
     if grant.scope.contains("groups") {
         let groups: Vec<&str> = if account.is_admin {
@@ -295,6 +301,18 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
         claims["groups"] = json!(groups);
     }
     no_store(StatusCode::OK, claims)
+}
+
+/// The addresses of the person's active email methods: each was proven with a code.
+fn proven_emails(methods: &[Method]) -> Vec<String> {
+    methods
+        .iter()
+        .filter(|m| m.status == MethodStatus::Active)
+        .filter_map(|m| match &m.data {
+            MethodData::Email { address } => Some(address.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]

@@ -64,6 +64,12 @@ pub async fn list(
         .map(|m| (m.id, MethodView::new(m, info.default_method, &page.tr)))
         .collect();
     let kinds = recorded_kinds(&events);
+    // The app an event names ("Signed in to Grafana"), from its `client_id`.
+    let apps = if super::apps_access::names_an_app(&events) {
+        crate::api::me_apps::client_names(&state).await?
+    } else {
+        HashMap::new()
+    };
     let shown: Vec<&AuditEvent> = events
         .iter()
         .filter(|e| !STEPS.contains(&e.action))
@@ -80,7 +86,8 @@ pub async fn list(
         .take(PER_PAGE)
         .map(|e| Row {
             at: Stamp::new(e.at),
-            what: what(e, &methods, &kinds, &page),
+            what: super::apps_access::app_event(e, &apps, &page.tr)
+                .unwrap_or_else(|| what(e, &methods, &kinds, &page)),
             ip: e.ip.clone().unwrap_or_else(|| page.t("activity-unknown")),
             browser: browser(e.user_agent.as_deref(), &page.tr),
         })

@@ -13,6 +13,7 @@
 mod activity;
 mod admin;
 mod app_passwords;
+mod apps_access;
 mod assets;
 mod authenticator_app;
 mod authenticator_code;
@@ -91,6 +92,7 @@ pub fn router() -> Router<AppState> {
         .merge(authenticator_app::router())
         .merge(admin::router())
         .merge(app_passwords::router())
+        .merge(apps_access::router())
         .merge(hardware_token::router())
         .merge(password::router())
         .merge(authenticator_code::router())

@@ -41,6 +41,7 @@ pub struct SignInQuery {
 pub async fn form(
     page: Page,
     State(state): State<AppState>,
+    jar: CookieJar,
     Query(q): Query<SignInQuery>,
 ) -> Response {
     // Only known notices: the query string must not put arbitrary text on the page.
@@ -50,10 +51,12 @@ pub async fn form(
         _ => None,
     };
     let intro = page.tr.with("sign-in-intro", "org", &page.org);
+    // An app that knows who is signing in (OpenID Connect's `login_hint`) fills in the name.
+    let hint = crate::oidc::login_hint(&state, &jar).await;
     ok(&SignInTemplate {
         page: &page,
         intro,
-        username: "",
+        username: hint.as_deref().unwrap_or(""),
         notice,
         error: None,
         passkey: super::security_key::passkey_offered(&state).await,

@@ -13,6 +13,7 @@
 
 mod cdp;
 mod forms;
+mod oidc_apache;
 mod server;
 
 use cdp::{Browser, Tab};

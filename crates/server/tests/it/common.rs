@@ -28,6 +28,11 @@ pub struct Harness {
 
 struct Inner {
     base: String,
+    /// The public URL's origin (every node of one deployment shares it).
+    origin: String,
+    /// The database, for another node on it.
+    db_url: String,
+    keys: Arc<KeyRing>,
     backend: &'static str,
     clock: Arc<FakeClock>,
     tessera: Arc<Tessera>,
@@ -129,54 +134,35 @@ impl Harness {
             let dir = TempDir::new();
             (tessera_store::sqlite_url(&dir.0), Some(dir), None)
         };
-        let store = Arc::new(SqlStore::connect(&url).await.unwrap());
         let clock = Arc::new(FakeClock::at_epoch_2026());
-        // Cheap parameters: tests exercise the rules, not the cost.
-        let passwords = Arc::new(CountingPasswords {
-            inner: BlockingPasswords(Arc::new(Argon2Passwords::new(256, 1, 1).unwrap())),
-            checks: AtomicU64::new(0),
-        });
-        let tessera = Arc::new(Tessera::new(
-            store.clone(),
-            clock.clone(),
-            Arc::new(OsRandom),
-            Arc::new(KeyRing::generate(&OsRandom)),
-            passwords.clone(),
-            "Example Org",
-        ));
-        tessera.oidc_ensure_keys().await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let mut config = ServerConfig::new(addr);
-        config.organization = "Example Org".into();
-        // Security keys need a domain name for their relying party (browsers refuse an IP
-        // address as RP id); `localhost` is the loopback domain they accept over plain HTTP.
-        config.public_url = format!("http://localhost:{}", addr.port());
-        configure(&mut config);
-        let state = AppState::new(tessera.clone(), config);
-        let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = tessera_server::serve(listener, state, async move {
-                let _ = rx.await;
-            })
-            .await;
-        });
-        Some(Harness {
-            inner: Arc::new(Inner {
-                base: format!("http://{addr}"),
-                backend: if postgres { "postgres" } else { "sqlite" },
-                clock,
-                tessera,
-                store,
-                shutdown: std::sync::Mutex::new(Some(tx)),
-                postgres_db,
-                _dir: dir,
-                passwords,
-            }),
-        })
+        let keys = Arc::new(KeyRing::generate(&OsRandom));
+        let node = Node::start(&url, clock, keys, None, configure).await;
+        node.tessera.oidc_ensure_keys().await.unwrap();
+        Some(node.into_harness(
+            if postgres { "postgres" } else { "sqlite" },
+            dir,
+            postgres_db,
+        ))
     }
 
-    async fn finish(self) {
+    /// A second server on the same database, with the same master key and public URL: a
+    /// node of the same deployment (it stops with this one's test; the database stays).
+    #[allow(dead_code)]
+    pub async fn another_node(&self) -> Harness {
+        let i = &self.inner;
+        let node = Node::start(
+            &i.db_url,
+            i.clock.clone(),
+            i.keys.clone(),
+            Some(i.origin.clone()),
+            |_| {},
+        )
+        .await;
+        node.into_harness(i.backend, None, None)
+    }
+
+    /// Stops the server, and drops its PostgreSQL database when it made one.
+    pub async fn finish(self) {
         if let Some(tx) = self.inner.shutdown.lock().unwrap().take() {
             let _ = tx.send(());
         }
@@ -205,7 +191,7 @@ impl Harness {
     /// The origin browsers (and software authenticators) report: the public URL's.
     #[allow(dead_code)]
     pub fn origin(&self) -> String {
-        self.inner.base.replace("127.0.0.1", "localhost")
+        self.inner.origin.clone()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -429,6 +415,98 @@ impl Harness {
         assert_eq!(status, 200, "{body}");
         self.advance(30);
         body["session"].as_str().unwrap().to_string()
+    }
+}
+
+/// One server over a store, before it becomes a [`Harness`].
+struct Node {
+    base: String,
+    origin: String,
+    db_url: String,
+    keys: Arc<KeyRing>,
+    clock: Arc<FakeClock>,
+    tessera: Arc<Tessera>,
+    store: Arc<SqlStore>,
+    shutdown: oneshot::Sender<()>,
+    passwords: Arc<CountingPasswords>,
+}
+
+impl Node {
+    /// `public_url`: another node's, or (`None`) this one's own address as `localhost`.
+    async fn start(
+        url: &str,
+        clock: Arc<FakeClock>,
+        keys: Arc<KeyRing>,
+        public_url: Option<String>,
+        configure: fn(&mut ServerConfig),
+    ) -> Node {
+        let store = Arc::new(SqlStore::connect(url).await.unwrap());
+        // Cheap parameters: tests exercise the rules, not the cost.
+        let passwords = Arc::new(CountingPasswords {
+            inner: BlockingPasswords(Arc::new(Argon2Passwords::new(256, 1, 1).unwrap())),
+            checks: AtomicU64::new(0),
+        });
+        let tessera = Arc::new(Tessera::new(
+            store.clone(),
+            clock.clone(),
+            Arc::new(OsRandom),
+            keys.clone(),
+            passwords.clone(),
+            "Example Org",
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = ServerConfig::new(addr);
+        config.organization = "Example Org".into();
+        // Security keys need a domain name for their relying party (browsers refuse an IP
+        // address as RP id); `localhost` is the loopback domain they accept over plain HTTP.
+        config.public_url =
+            public_url.unwrap_or_else(|| format!("http://localhost:{}", addr.port()));
+        configure(&mut config);
+        let origin = config.public_url.trim_end_matches('/').to_string();
+        let state = AppState::new(tessera.clone(), config);
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = tessera_server::serve(listener, state, async move {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        Node {
+            base: format!("http://{addr}"),
+            origin,
+            db_url: url.to_string(),
+            keys,
+            clock,
+            tessera,
+            store,
+            shutdown: tx,
+            passwords,
+        }
+    }
+
+    fn into_harness(
+        self,
+        backend: &'static str,
+        dir: Option<TempDir>,
+        postgres_db: Option<(String, String)>,
+    ) -> Harness {
+        Harness {
+            inner: Arc::new(Inner {
+                base: self.base,
+                origin: self.origin,
+                db_url: self.db_url,
+                keys: self.keys,
+                backend,
+                clock: self.clock,
+                tessera: self.tessera,
+                store: self.store,
+                shutdown: std::sync::Mutex::new(Some(self.shutdown)),
+                postgres_db,
+                _dir: dir,
+                passwords: self.passwords,
+            }),
+        }
     }
 }
 

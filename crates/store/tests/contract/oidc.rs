@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::harness::{Db, at, count, event, on_all, seeded};
 
-fn client(id: &str) -> Client {
+pub(crate) fn client(id: &str) -> Client {
     Client {
         client_id: id.into(),
         name: format!("App {id}"),
@@ -31,7 +31,7 @@ fn client(id: &str) -> Client {
     }
 }
 
-fn code(hash: &[u8], client_id: &str, account: AccountId) -> AuthorizationCode {
+pub(crate) fn code(hash: &[u8], client_id: &str, account: AccountId) -> AuthorizationCode {
     AuthorizationCode {
         hash: hash.to_vec(),
         client_id: client_id.into(),
@@ -49,7 +49,7 @@ fn code(hash: &[u8], client_id: &str, account: AccountId) -> AuthorizationCode {
     }
 }
 
-fn token(hash: &[u8], kind: TokenKind, family: FamilyId, expires: i64) -> OidcToken {
+pub(crate) fn token(hash: &[u8], kind: TokenKind, family: FamilyId, expires: i64) -> OidcToken {
     OidcToken {
         hash: hash.to_vec(),
         kind,
@@ -80,7 +80,7 @@ async fn with_code(store: &dyn Store, hash: &[u8]) -> (AccountId, AuthorizationC
     (alice.id, c)
 }
 
-async fn pending(store: &dyn Store) -> RequestId {
+pub(crate) async fn pending(store: &dyn Store) -> RequestId {
     let params = AuthorizeParams {
         client_id: Some("app".into()),
         redirect_uri: Some("https://app.example/cb".into()),

@@ -24,6 +24,7 @@ mod audit;
 mod delivery;
 mod effects;
 mod flows;
+mod forward_auth;
 mod methods;
 mod oidc;
 mod outbox;

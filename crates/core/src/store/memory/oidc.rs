@@ -380,6 +380,39 @@ impl OidcStore for MemoryStore {
         self.write(|s| Ok(s.oidc.revoke(family, at)))
     }
 
+    async fn claim_oidc_backchannel_logouts(
+        &self,
+        at: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Family>> {
+        self.write(|s| {
+            let at = secs(at);
+            let sessions = &s.sessions;
+            let t = &mut s.oidc;
+            let clients = &t.clients;
+            let mut ended: Vec<&mut Family> = t
+                .families
+                .values_mut()
+                .filter(|f| {
+                    f.revoked_at.is_none()
+                        && !sessions.contains_key(&f.session)
+                        && clients
+                            .get(&f.client_id)
+                            .is_some_and(|c| c.backchannel_logout_uri.is_some())
+                })
+                .collect();
+            ended.sort_by_key(|f| (f.created_at, f.id.to_string()));
+            Ok(ended
+                .into_iter()
+                .take(limit as usize)
+                .map(|f| {
+                    f.revoked_at = Some(at);
+                    f.clone()
+                })
+                .collect())
+        })
+    }
+
     async fn delete_oidc_token(&self, hash: &[u8]) -> StoreResult<bool> {
         self.write(|s| Ok(s.oidc.tokens.remove(hash).is_some()))
     }

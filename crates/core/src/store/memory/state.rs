@@ -66,6 +66,7 @@ pub(super) struct State {
     pub(super) verify_windows: BTreeMap<(String, i64), u64>,
     pub(super) password_guesses: BTreeMap<Vec<u8>, GuessRow>,
     pub(super) oidc: super::oidc::Tables,
+    pub(super) forward_auth: super::forward_auth::Tables,
 }
 
 #[derive(Debug, Clone)]

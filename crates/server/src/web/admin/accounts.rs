@@ -258,6 +258,8 @@ struct AccountTemplate<'a> {
     change_required: bool,
     methods: Vec<MethodRow>,
     app_passwords: Vec<AppPasswordRow>,
+    /// Third-party apps the person allowed to use the account.
+    apps: Vec<crate::web::apps_access::AppRow>,
     events: Vec<EventRow>,
     done: Option<String>,
 }
@@ -268,13 +270,14 @@ pub struct DoneQuery {
 }
 
 /// Messages after an action, by the `done` a redirect carries.
-const DONE: [&str; 6] = [
+const DONE: [&str; 7] = [
     "disabled",
     "enabled",
     "registration",
     "sessions",
     "pass-revoked",
     "no-pass",
+    "app-removed",
 ];
 
 async fn show(
@@ -287,6 +290,7 @@ async fn show(
     let auth = admin_auth(&mut page, &state).await?;
     let admin = handle(&state, &auth, &ctx)?;
     let o = admin.overview(account_id(&id)?).await?;
+    let apps = super::oidc_clients::account_apps(&state, &admin, o.account.id, &page.tr).await?;
     let default = o.account.default_method;
     let methods = o
         .methods
@@ -313,12 +317,18 @@ async fn show(
             last_used: p.last_used_at.map(Stamp::new),
         })
         .collect();
+    let names = if crate::web::apps_access::names_an_app(&o.activity) {
+        crate::api::me_apps::client_names(&state).await?
+    } else {
+        Default::default()
+    };
     let events = o
         .activity
         .iter()
         .map(|e| EventRow {
             at: Stamp::new(e.at),
-            what: action_name(e.action, &page),
+            what: crate::web::apps_access::app_event(e, &names, &page.tr)
+                .unwrap_or_else(|| action_name(e.action, &page)),
             ip: e.ip.clone().unwrap_or_else(|| page.t("activity-unknown")),
             browser: browser(e.user_agent.as_deref(), &page.tr),
         })
@@ -335,6 +345,7 @@ async fn show(
         change_required: o.password_change_required,
         methods,
         app_passwords,
+        apps,
         events,
         done,
         nav: AdminNav {

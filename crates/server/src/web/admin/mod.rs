@@ -7,6 +7,7 @@
 mod accounts;
 mod audit;
 mod import;
+mod oidc_clients;
 mod outbox;
 mod services;
 
@@ -20,7 +21,7 @@ use tessera_core::admin::Admin;
 use tessera_core::service::Auth;
 
 /// The admin navigation: (section, path, translation key).
-pub const SECTIONS: [(&str, &str, &str); 6] = [
+pub const SECTIONS: [(&str, &str, &str); 7] = [
     ("accounts", "/admin/accounts", "admin-nav-accounts"),
     ("audit", "/admin/audit", "admin-nav-audit"),
     ("import", "/admin/import", "admin-nav-import"),
@@ -31,6 +32,11 @@ pub const SECTIONS: [(&str, &str, &str); 6] = [
     ),
     ("policy", "/admin/policy", "admin-nav-policy"),
     ("outbox", "/admin/outbox", "admin-nav-outbox"),
+    (
+        "oidc-clients",
+        "/admin/oidc-clients",
+        "admin-nav-oidc-clients",
+    ),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -41,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(import::router())
         .merge(outbox::router())
         .merge(services::router())
+        .merge(oidc_clients::router())
 }
 
 /// What the admin layout needs: the page and which section it belongs to.

@@ -1,0 +1,190 @@
+use tessera_core::ForwardAuthRuleId;
+use tessera_core::audit::AuditAction;
+use tessera_core::forward_auth::{DomainPattern, Level, PathPattern, Rule};
+use tessera_core::session::SessionKind;
+use tessera_core::store::forward_auth::{ForwardAuthSession, StoredRule};
+use time::Duration;
+use uuid::Uuid;
+
+use crate::harness::{Db, at, count, event, on_all, seeded, session};
+
+fn rule(domain: &str, level: Level) -> StoredRule {
+    StoredRule {
+        id: ForwardAuthRuleId(Uuid::new_v4()),
+        rule: Rule {
+            domains: vec![DomainPattern::parse(domain).expect("domain")],
+            paths: vec![PathPattern::parse("/admin/*").expect("path")],
+            level,
+            groups: vec!["ops".into(), "tessera-admins".into()],
+            max_age: Some(Duration::minutes(10)),
+        },
+        created_at: at(0),
+    }
+}
+
+fn domains(rules: &[StoredRule]) -> Vec<String> {
+    rules
+        .iter()
+        .map(|r| r.rule.domains[0].to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn rules_keep_their_order_and_what_they_say() {
+    on_all(|db: Db| async move {
+        let store = db.store.as_ref();
+        let admin = seeded(store, "admin").await;
+        let ev = |a| event(Some(admin.id), a);
+        let (a, b, c, d) = (
+            rule("a.example.org", Level::TwoFactor),
+            rule("b.example.org", Level::Bypass),
+            rule("*.example.org", Level::PhishingResistant),
+            rule("d.example.org", Level::OneFactor),
+        );
+        let created = || ev(AuditAction::ForwardAuthRuleCreated);
+        store
+            .insert_forward_auth_rule(&a, None, &created())
+            .await
+            .expect("a");
+        store
+            .insert_forward_auth_rule(&c, Some(9), &created())
+            .await
+            .expect("c");
+        store
+            .insert_forward_auth_rule(&b, Some(1), &created())
+            .await
+            .expect("b");
+        store
+            .insert_forward_auth_rule(&d, Some(0), &created())
+            .await
+            .expect("d");
+        let rules = store.forward_auth_rules().await.expect("rules");
+        assert_eq!(
+            domains(&rules),
+            [
+                "d.example.org",
+                "a.example.org",
+                "b.example.org",
+                "*.example.org"
+            ]
+        );
+        assert_eq!(rules[1], a);
+
+        let mut changed = c.clone();
+        changed.rule.level = Level::TwoFactor;
+        changed.rule.paths.clear();
+        changed.rule.groups.clear();
+        changed.rule.max_age = None;
+        let change = || ev(AuditAction::ForwardAuthRuleChanged);
+        assert!(
+            store
+                .update_forward_auth_rule(&changed, &change())
+                .await
+                .expect("update")
+        );
+        let missing = rule("x.example.org", Level::TwoFactor);
+        assert!(
+            !store
+                .update_forward_auth_rule(&missing, &change())
+                .await
+                .expect("update")
+        );
+        assert_eq!(store.forward_auth_rules().await.expect("rules")[3], changed);
+
+        let delete = || ev(AuditAction::ForwardAuthRuleDeleted);
+        assert!(
+            store
+                .delete_forward_auth_rule(a.id, &delete())
+                .await
+                .expect("delete")
+        );
+        assert!(
+            !store
+                .delete_forward_auth_rule(a.id, &delete())
+                .await
+                .expect("again")
+        );
+        store
+            .insert_forward_auth_rule(&a, Some(2), &created())
+            .await
+            .expect("a again");
+        assert_eq!(
+            domains(&store.forward_auth_rules().await.expect("rules")),
+            [
+                "d.example.org",
+                "b.example.org",
+                "a.example.org",
+                "*.example.org"
+            ]
+        );
+        assert_eq!(
+            count(store, admin.id, AuditAction::ForwardAuthRuleCreated).await,
+            5
+        );
+        assert_eq!(
+            count(store, admin.id, AuditAction::ForwardAuthRuleChanged).await,
+            1
+        );
+        assert_eq!(
+            count(store, admin.id, AuditAction::ForwardAuthRuleDeleted).await,
+            1
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_forward_auth_session_ends_with_its_session() {
+    on_all(|db: Db| async move {
+        let store = db.store.as_ref();
+        let alice = seeded(store, "alice").await;
+        let s = session(alice.id, SessionKind::Full);
+        store.insert_session(&s).await.expect("session");
+        let fa = ForwardAuthSession {
+            token_hash: Uuid::new_v4().as_bytes().to_vec(),
+            session_id: s.id,
+            created_at: at(10),
+            expires_at: at(600),
+        };
+        let allowed = || event(Some(alice.id), AuditAction::ForwardAuthAllowed);
+        store
+            .insert_forward_auth_session(&fa, &allowed())
+            .await
+            .expect("insert");
+        assert_eq!(
+            count(store, alice.id, AuditAction::ForwardAuthAllowed).await,
+            1
+        );
+
+        let by = |hash: Vec<u8>, secs: i64| async move {
+            store
+                .forward_auth_session(&hash, at(secs))
+                .await
+                .expect("by hash")
+        };
+        assert_eq!(by(fa.token_hash.clone(), 20).await, Some(s.clone()));
+        assert_eq!(
+            by(s.token_hash.clone(), 20).await,
+            None,
+            "the session's own token"
+        );
+        assert_eq!(by(fa.token_hash.clone(), 600).await, None, "expired");
+
+        let orphan = ForwardAuthSession {
+            token_hash: Uuid::new_v4().as_bytes().to_vec(),
+            session_id: session(alice.id, SessionKind::Full).id,
+            ..fa.clone()
+        };
+        assert!(
+            store
+                .insert_forward_auth_session(&orphan, &allowed())
+                .await
+                .is_err(),
+            "a session that does not exist"
+        );
+
+        store.delete_session(s.id, None).await.expect("sign out");
+        assert_eq!(by(fa.token_hash.clone(), 20).await, None, "signed out");
+    })
+    .await;
+}
