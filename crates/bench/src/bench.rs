@@ -56,7 +56,7 @@ pub struct LoadArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "healthz,security-info,verify,verify-wrong,sign-in,push,token"
+        default_value = "healthz,security-info,verify,verify-wrong,sign-in,push,token,forward-auth"
     )]
     scenarios: Vec<String>,
     /// Exit with 3 when a target is missed
@@ -148,6 +148,12 @@ async fn one_size(
             Vec::new()
         };
         let relying_party = tessera_bench::oidc::seed_client(&store).await?;
+        let forward_auth = if scenarios.contains(&Scenario::ForwardAuth) {
+            eprintln!("adding {} forward-auth sessions …", org.hot.len());
+            tessera_bench::forward_auth::seed(&store, &org.hot).await?
+        } else {
+            tessera_bench::forward_auth::ForwardAuthCookies { tokens: Vec::new() }
+        };
         store.close().await;
 
         let spec = NodeSpec {
@@ -178,6 +184,7 @@ async fn one_size(
             wrong_budget: i64::from(Policy::default().lockout_threshold) - 1,
             push: Arc::new(push),
             relying_party: Arc::new(relying_party),
+            forward_auth: Arc::new(forward_auth),
         };
         let mut rows = Vec::new();
         for &s in scenarios {

@@ -4,6 +4,7 @@
 //! fault tests (crates/cli/tests/fault) and `tessera-bench pg-restart` reuse the same pieces.
 
 pub mod argon;
+pub mod forward_auth;
 pub mod load;
 pub mod node;
 pub mod oidc;

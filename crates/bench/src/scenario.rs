@@ -3,6 +3,7 @@
 //! To add one, add a variant, its name, and its arm in [`run`]; the table, the ratios and
 //! the command line pick it up.
 
+use crate::forward_auth::ForwardAuthCookies;
 use crate::load::{self, Outcome, Step};
 use crate::oidc::RelyingParty;
 use crate::seed::{self, HotAccount, Org};
@@ -36,10 +37,14 @@ pub enum Scenario {
     /// cookie gives a code, `POST /oidc/token` exchanges it (client secret, PKCE, an ID token
     /// signed with ES256). Timed: the exchange.
     Token,
+    /// A reverse proxy's question for one request of a protected site:
+    /// `GET /api/v1/authz/forward-auth` with the page's URL and a signed-in person's
+    /// forward-auth cookie, answered `200` with who they are.
+    ForwardAuth,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::Healthz,
         Scenario::SecurityInfo,
         Scenario::Verify,
@@ -47,6 +52,7 @@ impl Scenario {
         Scenario::SignIn,
         Scenario::Push,
         Scenario::Token,
+        Scenario::ForwardAuth,
     ];
 
     pub fn name(&self) -> &'static str {
@@ -58,6 +64,7 @@ impl Scenario {
             Scenario::SignIn => "sign-in",
             Scenario::Push => "push",
             Scenario::Token => "token",
+            Scenario::ForwardAuth => "forward-auth",
         }
     }
 
@@ -96,6 +103,8 @@ pub struct Target {
     pub push: Arc<Vec<PushAccount>>,
     /// The OpenID Connect client the token scenario signs in to.
     pub relying_party: Arc<RelyingParty>,
+    /// The hot accounts' forward-auth cookies.
+    pub forward_auth: Arc<ForwardAuthCookies>,
 }
 
 impl Target {
@@ -145,6 +154,14 @@ pub async fn run(
                 let t = t.clone();
                 let cursor = cursor.clone();
                 async move { crate::oidc::token_round(&t, c, &cursor).await }
+            })
+            .await
+        }
+        Scenario::ForwardAuth => {
+            load::drive(clients, duration, move |c, _| {
+                let t = t.clone();
+                let cursor = cursor.clone();
+                async move { crate::forward_auth::check_round(&t, c, &cursor).await }
             })
             .await
         }

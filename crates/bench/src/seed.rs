@@ -61,6 +61,8 @@ pub struct HotAccount {
     pub seed: Vec<u8>,
     /// A full session's bearer token.
     pub token: String,
+    /// That session, which the forward-auth scenario's cookie is bound to.
+    pub session_id: SessionId,
     /// The highest TOTP step used so far; a step is never sent twice.
     pub last_step: AtomicI64,
     /// Wrong codes sent so far.
@@ -192,13 +194,15 @@ pub async fn seed(
                     .decode(secret_base32.trim_end_matches('=').as_bytes())
                     .context("decoding a seed")?;
                 let token = secret::new_token(&rng);
-                sessions.push((account.id, secret::token_hash(&token)));
+                let session_id = SessionId::new(&rng);
+                sessions.push((session_id, account.id, secret::token_hash(&token)));
                 hot_accounts.push(HotAccount {
                     index,
                     account_id: account.id,
                     method_id: method.id,
                     seed,
                     token: token.to_string(),
+                    session_id,
                     last_step: AtomicI64::new(i64::MIN / 2),
                     wrong: AtomicI64::new(0),
                 });
@@ -218,8 +222,8 @@ pub async fn seed(
     let now = clock.now();
     let sessions: Vec<Session> = sessions
         .into_iter()
-        .map(|(account_id, token_hash)| Session {
-            id: SessionId::new(&rng),
+        .map(|(id, account_id, token_hash)| Session {
+            id,
             token_hash,
             account_id,
             kind: SessionKind::Full,

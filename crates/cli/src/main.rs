@@ -5,6 +5,7 @@ mod authenticator;
 mod config;
 mod data_dir;
 mod failure;
+mod forward_auth;
 mod import;
 mod logging;
 mod oidc;
@@ -42,6 +43,9 @@ enum Command {
     /// Manage OpenID Connect clients and signing keys
     #[command(subcommand)]
     Oidc(oidc::OidcCommand),
+    /// Manage the access rules of forward authentication (sites behind a reverse proxy)
+    #[command(subcommand)]
+    ForwardAuth(forward_auth::ForwardAuthCommand),
     /// Import accounts or hardware OATH tokens from CSV
     #[command(subcommand)]
     Import(import::ImportCommand),
@@ -73,6 +77,7 @@ fn run(cli: Cli) -> Outcome {
         Command::User(c) => (c.config_args(), &no_serve_flags, true),
         Command::Policy(c) => (c.config_args(), &no_serve_flags, true),
         Command::Oidc(c) => (c.config_args(), &no_serve_flags, true),
+        Command::ForwardAuth(c) => (c.config_args(), &no_serve_flags, true),
         Command::Import(c) => (c.config_args(), &no_serve_flags, true),
         Command::Outbox(c) => (c.config_args(), &no_serve_flags, true),
     };
@@ -96,6 +101,7 @@ fn run(cli: Cli) -> Outcome {
             Command::User(command) => user::run(command, &config).await,
             Command::Policy(command) => policy::run(command, &config).await,
             Command::Oidc(command) => oidc::run(command, &config).await,
+            Command::ForwardAuth(command) => forward_auth::run(command, &config).await,
             Command::Import(command) => import::run(command, &config).await,
             Command::Outbox(command) => outbox::run(command, &config).await,
             // Ran above, before the configuration.

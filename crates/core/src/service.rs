@@ -39,6 +39,8 @@ pub struct Tessera {
     /// Told when sessions end, so back-channel logout need not wait for its next round
     /// (`Tessera::on_sessions_ended`, in `oidc::logout`).
     pub(crate) sessions_ended: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
+    /// The forward-auth check's rules and sessions, held for at most a second.
+    pub(crate) forward_auth_cache: crate::forward_auth::cache::ForwardAuthCache,
 }
 
 /// A signed-in request: the session and its account, both current.
@@ -99,6 +101,7 @@ impl Tessera {
             policy_cache: Mutex::new(None),
             relying_party: std::sync::OnceLock::new(),
             sessions_ended: std::sync::OnceLock::new(),
+            forward_auth_cache: Default::default(),
         }
     }
 

@@ -30,6 +30,12 @@ const INSERT_RULE: &str = "INSERT INTO forward_auth_rules \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const UPDATE_RULE: &str = "UPDATE forward_auth_rules SET domains = $2, paths = $3, \
      allowed_groups = $4, level = $5, max_age_secs = $6 WHERE id = $1";
+const SELECT_PLACES: &str = "SELECT id, position FROM forward_auth_rules ORDER BY position";
+/// A moved rule and those between its old and new place trade positions in two steps, for
+/// the unique index (as [`SHIFT_OUT`]): out to the negative, then back.
+const PLACE_OUT: &str = "UPDATE forward_auth_rules SET position = $2 WHERE id = $1";
+const PLACE_BACK: &str =
+    "UPDATE forward_auth_rules SET position = -position - 1 WHERE position < 0";
 const DELETE_RULE: &str = "DELETE FROM forward_auth_rules WHERE id = $1";
 const SELECT_SESSION: &str = "SELECT s.id, s.token_hash, s.account_id, s.kind, s.flow_id, \
      s.created_at, s.expires_at, s.last_seen_at, s.second_factor_at, s.second_factor_kind \
@@ -182,6 +188,51 @@ impl ForwardAuthStore for SqlStore {
         Ok(true)
     }
 
+    async fn move_forward_auth_rule(
+        &self,
+        rule: ForwardAuthRuleId,
+        position: u32,
+        event: &AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
+        if self.dialect() == Dialect::Postgres {
+            sqlx::query(LOCK_RULES)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        let places: Vec<(String, i64)> = sqlx::query_as(SELECT_PLACES)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let wanted = rule.to_string();
+        let Some(from) = places.iter().position(|(id, _)| *id == wanted) else {
+            tx.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        };
+        let mut order: Vec<&str> = places.iter().map(|(id, _)| id.as_str()).collect();
+        let moved = order.remove(from);
+        let to = (position as usize).min(order.len());
+        order.insert(to, moved);
+        // Only the rules from the old place to the new one change: they take the same
+        // positions among themselves, so the rest keep theirs.
+        for i in from.min(to)..=from.max(to) {
+            sqlx::query(PLACE_OUT)
+                .bind(order[i])
+                .bind(-places[i].1 - 1)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        sqlx::query(PLACE_BACK)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        audit::insert(&mut *tx, event).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
     async fn delete_forward_auth_rule(
         &self,
         rule: ForwardAuthRuleId,
@@ -216,6 +267,32 @@ impl ForwardAuthStore for SqlStore {
             .map_err(db_err)?
             .map(Session::try_from)
             .transpose()
+    }
+
+    async fn forward_auth_tokens_alive(
+        &self,
+        token_hashes: &[Vec<u8>],
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<Vec<u8>>> {
+        let mut alive = Vec::new();
+        // Few statements, each waiting for a connection under load; well below SQLite's
+        // limit on parameters in one statement (32766).
+        for chunk in token_hashes.chunks(5_000) {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT f.token_hash FROM forward_auth_sessions f \
+                 JOIN sessions s ON s.id = f.session_id \
+                 WHERE f.expires_at > $1 AND f.token_hash IN ({})",
+                list.join(", ")
+            );
+            let mut query =
+                sqlx::query_scalar::<_, Vec<u8>>(sqlx::AssertSqlSafe(sql)).bind(secs(now));
+            for hash in chunk {
+                query = query.bind(hash.as_slice());
+            }
+            alive.extend(query.fetch_all(self.pool()).await.map_err(db_err)?);
+        }
+        Ok(alive)
     }
 
     async fn insert_forward_auth_session(

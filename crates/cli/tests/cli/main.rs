@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod authenticator;
+mod forward_auth;
 mod harness;
 mod import;
 mod oidc;

@@ -10,6 +10,7 @@
 //! - here: the access rules and [`decide`], a pure function of the rules, the request and
 //!   what the session proved.
 
+pub mod cache;
 pub mod request;
 pub mod return_to;
 pub mod service;

@@ -1,6 +1,7 @@
 //! Forward authentication on [`Tessera`]: the admin's rule operations, the proxy's check of
 //! every request, and the start page's decision for a signed-in person.
 
+use super::cache::SignedIn;
 use super::{DomainPattern, Level, PathPattern, Proven, Requested, Rule, Verdict, decide};
 use crate::account::AccountStatus;
 use crate::admin::Admin;
@@ -8,11 +9,13 @@ use crate::audit::{AuditAction, RequestContext};
 use crate::error::{Error, Problem, Result};
 use crate::ids::ForwardAuthRuleId;
 use crate::oidc::{Acr, amr_for};
+use crate::policy::Policy;
 use crate::secret;
 use crate::service::{Auth, Tessera};
 use crate::session::{Session, SessionKind};
 use crate::store::forward_auth::{ForwardAuthSession, StoredRule};
 use serde_json::json;
+use std::sync::Arc;
 use time::Duration;
 use zeroize::Zeroizing;
 
@@ -218,6 +221,7 @@ impl Admin<'_> {
         t.store
             .insert_forward_auth_rule(&stored, position, &audit)
             .await?;
+        t.forward_auth_rules_changed();
         Ok(stored)
     }
 
@@ -244,7 +248,29 @@ impl Admin<'_> {
         if !t.store.update_forward_auth_rule(&stored, &audit).await? {
             return Err(Error::NotFound);
         }
+        t.forward_auth_rules_changed();
         Ok(stored)
+    }
+
+    /// Moves the rule to `position` (from 0; past the end is the end), the others keeping
+    /// their order. Audited as a change, with the place asked for.
+    pub async fn move_forward_auth_rule(&self, id: ForwardAuthRuleId, position: u32) -> Result<()> {
+        let audit = self.audit_about(
+            AuditAction::ForwardAuthRuleChanged,
+            json!({ "rule": id.to_string(), "position": position }),
+        );
+        match self
+            .tessera()
+            .store
+            .move_forward_auth_rule(id, position, &audit)
+            .await?
+        {
+            true => {
+                self.tessera().forward_auth_rules_changed();
+                Ok(())
+            }
+            false => Err(Error::NotFound),
+        }
     }
 
     pub async fn delete_forward_auth_rule(&self, id: ForwardAuthRuleId) -> Result<()> {
@@ -258,7 +284,10 @@ impl Admin<'_> {
             .delete_forward_auth_rule(id, &audit)
             .await?
         {
-            true => Ok(()),
+            true => {
+                self.tessera().forward_auth_rules_changed();
+                Ok(())
+            }
             false => Err(Error::NotFound),
         }
     }
@@ -278,8 +307,38 @@ impl Tessera {
         Ok(domains)
     }
 
+    /// The rules changed on this node (an admin's operation): the next check reads them
+    /// again. Other nodes read them within [`super::cache::FRESH_FOR`].
+    pub fn forward_auth_rules_changed(&self) {
+        self.forward_auth_cache.forget_rules();
+    }
+
+    /// The rules in order, from memory when read less than a second ago.
+    async fn forward_auth_rule_set(&self) -> Result<Arc<Vec<Rule>>> {
+        let now = self.now();
+        let cache = &self.forward_auth_cache;
+        if let Some(rules) = cache.rules(now) {
+            return Ok(rules);
+        }
+        let generation = cache.rules_generation();
+        let rules: Arc<Vec<Rule>> = Arc::new(
+            self.store
+                .forward_auth_rules()
+                .await?
+                .into_iter()
+                .map(|r| r.rule)
+                .collect(),
+        );
+        cache.put_rules(generation, now, Arc::clone(&rules));
+        Ok(rules)
+    }
+
     /// The proxy's question: may this request through, and as whom. `fa_token` is the
     /// forward-auth cookie's value, never a Tessera session token.
+    ///
+    /// In the steady state an allowed request reads and writes nothing: the rules, the
+    /// session and the policy come from memory, the session is touched once a minute, and
+    /// only denials are audited (the first access was, by the start page).
     pub async fn forward_auth_check(
         &self,
         requested: &Requested,
@@ -287,21 +346,15 @@ impl Tessera {
         ctx: &RequestContext,
     ) -> Result<Checked> {
         let now = self.now();
-        let rules: Vec<Rule> = self
-            .store
-            .forward_auth_rules()
-            .await?
-            .into_iter()
-            .map(|r| r.rule)
-            .collect();
+        let rules = self.forward_auth_rule_set().await?;
+        let policy = self.policy().await?;
         let signed_in = match fa_token {
-            Some(token) => self.forward_auth_session(token).await?,
+            Some(token) => self.forward_auth_session(token, &policy).await?,
             None => None,
         };
-        let policy = self.policy().await?;
         let proof = signed_in
             .as_ref()
-            .map(|(s, a)| proven(s, a.account.is_admin));
+            .map(|s| proven(&s.session, s.account.is_admin));
         let verdict = decide(
             &rules,
             requested,
@@ -313,7 +366,7 @@ impl Tessera {
             let audit = self
                 .audit(
                     ctx,
-                    signed_in.as_ref().map(|(_, a)| a.account.id),
+                    signed_in.as_ref().map(|s| s.account.id),
                     AuditAction::ForwardAuthDenied,
                 )
                 .detail(json!({ "host": requested.host, "path": requested.path,
@@ -321,50 +374,69 @@ impl Tessera {
             self.store.append_audit(&audit).await?;
         }
         let user = match (verdict, signed_in) {
-            (Verdict::Allow { .. }, Some((_, auth))) => Some(RemoteUser {
-                username: auth.account.username.clone(),
-                display_name: auth.account.display_name.clone(),
-                email: auth.account.email.clone(),
-                groups: groups_of(auth.account.is_admin),
+            (Verdict::Allow { .. }, Some(s)) => Some(RemoteUser {
+                username: s.account.username.clone(),
+                display_name: s.account.display_name.clone(),
+                email: s.account.email.clone(),
+                groups: groups_of(s.account.is_admin),
             }),
             _ => None,
         };
         Ok(Checked { verdict, user })
     }
 
-    /// The full, current session and account a forward-auth token speaks for.
-    async fn forward_auth_session(&self, token: &str) -> Result<Option<(Session, Auth)>> {
+    /// The full, current session and account a forward-auth token speaks for: from the
+    /// cache while the store vouched for it within the second, judged on every check.
+    async fn forward_auth_session(
+        &self,
+        token: &str,
+        policy: &Policy,
+    ) -> Result<Option<Arc<SignedIn>>> {
         let now = self.now();
-        let Some(session) = self
-            .store
-            .forward_auth_session(&secret::token_hash(token), now)
-            .await?
-        else {
-            return Ok(None);
+        let hash = secret::token_hash(token);
+        let cache = &self.forward_auth_cache;
+        if let Some(asked) = cache.revalidation_due(now) {
+            let answer = self
+                .store
+                .forward_auth_tokens_alive(&asked.token_hashes, asked.at)
+                .await;
+            cache.revalidated(&asked, answer.as_deref().ok());
+            answer?;
+        }
+        let signed_in = match cache.session(&hash, now) {
+            Some(cached) => cached,
+            None => {
+                let generation = cache.sessions_generation();
+                let Some(session) = self.store.forward_auth_session(&hash, now).await? else {
+                    return Ok(None);
+                };
+                let Some(account) = self.store.account(session.account_id).await? else {
+                    return Ok(None);
+                };
+                let password_change_required =
+                    self.store.password_change_required(account.id).await?;
+                let read = Arc::new(SignedIn {
+                    session,
+                    account,
+                    password_change_required,
+                });
+                cache.put_session(generation, hash.clone(), now, Arc::clone(&read));
+                read
+            }
         };
-        let policy = self.policy().await?;
+        let session = &signed_in.session;
         if session.kind != SessionKind::Full
             || session.is_expired(now, Duration::seconds(policy.session_idle_secs as i64))
-        {
-            return Ok(None);
-        }
-        let Some(account) = self.store.account(session.account_id).await? else {
-            return Ok(None);
-        };
-        if account.status != AccountStatus::Active
-            || self.store.password_change_required(account.id).await?
+            || signed_in.account.status != AccountStatus::Active
+            || signed_in.password_change_required
         {
             return Ok(None);
         }
         if now - session.last_seen_at >= TOUCH_EVERY {
             self.store.touch_session(session.id, now).await?;
+            cache.touched(&hash, now);
         }
-        let auth = Auth {
-            session: session.clone(),
-            account,
-            password_change_required: false,
-        };
-        Ok(Some((session, auth)))
+        Ok(Some(signed_in))
     }
 
     /// The start page's decision for a person sent from a protected site (`auth`: their

@@ -182,6 +182,8 @@ impl Tessera {
     }
 
     pub(crate) fn sessions_ended(&self) {
+        // Before anything else: an ended session must not pass one more forward-auth check.
+        self.forward_auth_cache.forget_sessions();
         if let Some(f) = self.sessions_ended.get() {
             f();
         }

@@ -46,6 +46,14 @@ pub trait ForwardAuthStore: Send + Sync {
         rule: &StoredRule,
         audit: &AuditEvent,
     ) -> StoreResult<bool>;
+    /// Moves the rule to `position` (counted from 0 in the new order; past the end is the
+    /// end), the others keeping their order; false when there is no such rule.
+    async fn move_forward_auth_rule(
+        &self,
+        id: ForwardAuthRuleId,
+        position: u32,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool>;
     /// False when there is no such rule.
     async fn delete_forward_auth_rule(
         &self,
@@ -64,4 +72,20 @@ pub trait ForwardAuthStore: Send + Sync {
         session: &ForwardAuthSession,
         audit: &AuditEvent,
     ) -> StoreResult<()>;
+    /// Which of these tokens (as hashes) still speak for a session at `now`, as
+    /// [`ForwardAuthStore::forward_auth_session`] would find it: the forward-auth check's
+    /// cache proves all it holds with this, once every half second, instead of reading each.
+    async fn forward_auth_tokens_alive(
+        &self,
+        token_hashes: &[Vec<u8>],
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<Vec<u8>>> {
+        let mut alive = Vec::new();
+        for hash in token_hashes {
+            if self.forward_auth_session(hash, now).await?.is_some() {
+                alive.push(hash.clone());
+            }
+        }
+        Ok(alive)
+    }
 }

@@ -18,6 +18,7 @@ security-key-use = Use security key
 security-key-sign-in-title = Use your security key
 security-key-sign-in-intro = Sign in with "{ $name }": select the button, then touch your key and enter its PIN.
 security-key-step-up-intro = Verify it's you with "{ $name }" before you change your security info.
+security-key-step-up-intro-required = This needs a security key or passkey: verify it's you with "{ $name }".
 security-key-other = Use { $method } instead
 security-key-working = Follow your browser's instructions: touch your key and enter its PIN.
 security-key-cancelled = The security key didn't answer, or the request was cancelled. Try again.

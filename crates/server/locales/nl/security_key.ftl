@@ -18,6 +18,7 @@ security-key-use = Beveiligingssleutel gebruiken
 security-key-sign-in-title = Je beveiligingssleutel gebruiken
 security-key-sign-in-intro = Meld je aan met "{ $name }": kies de knop, raak dan je sleutel aan en voer de pincode in.
 security-key-step-up-intro = Bevestig met "{ $name }" dat jij het bent voordat je je beveiligingsgegevens wijzigt.
+security-key-step-up-intro-required = Hiervoor is een beveiligingssleutel of passkey nodig: bevestig met "{ $name }" dat jij het bent.
 security-key-other = Gebruik in plaats daarvan { $method }
 security-key-working = Volg de aanwijzingen van je browser: raak je sleutel aan en voer de pincode in.
 security-key-cancelled = De beveiligingssleutel gaf geen antwoord, of het verzoek is geannuleerd. Probeer het opnieuw.

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod admin_audit;
+pub mod admin_forward_auth;
 pub mod admin_oidc;
 pub mod app_passwords;
 pub mod device;
@@ -111,6 +112,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(policy::router())
         .merge(me_apps::router())
         .merge(admin_oidc::router())
+        .merge(admin_forward_auth::router())
         .merge(crate::forward_auth::api_router())
         .routes(routes!(push::sign_in_push))
         .routes(routes!(push::step_up_push))

@@ -55,7 +55,8 @@ pub const REMOTE_GROUPS: HeaderName = HeaderName::from_static("remote-groups");
         (status = 302, description = "Sign in first (with `redirect=1`)", headers(
             ("Location" = String, description = "Tessera's start page, back to the URL after"))),
         (status = 400, body = ErrorBody, description = "The proxy sent no URL, or an ambiguous one"),
-        (status = 401, body = ErrorBody, description = "Sign in first"),
+        (status = 401, body = ErrorBody, description = "Sign in first", headers(
+            ("Location" = String, description = "Tessera's start page, back to the URL after (for nginx's `error_page 401`)"))),
         (status = 403, body = ErrorBody, description = "This person may not, or no rule protects the URL"),
     ))]
 pub async fn forward_auth(
@@ -73,19 +74,25 @@ pub async fn forward_auth(
     let mut response = match verdict {
         Verdict::Allow { .. } => allowed(user.as_ref()),
         Verdict::SignIn { .. } | Verdict::StepUp { .. } => {
-            if q.redirect
+            let redirect = q
+                .redirect
                 .as_deref()
-                .is_some_and(|r| r == "1" || r == "true")
-            {
-                let to = format!("{}{}", state.config.public_url, start_url(&requested.url));
-                let mut r = StatusCode::FOUND.into_response();
-                if let Ok(v) = HeaderValue::from_str(&to) {
-                    r.headers_mut().insert(header::LOCATION, v);
-                }
-                r
-            } else {
-                return Err(Error::Unauthorized.into());
+                .is_some_and(|r| r == "1" || r == "true");
+            // nginx cannot URL-encode the URL to come back to, so the 401 carries the start
+            // page already encoded (`auth_request_set … $upstream_http_location`).
+            let mut r = match redirect {
+                true => StatusCode::FOUND.into_response(),
+                false => ApiError::from(Error::Unauthorized).into_response(),
+            };
+            let to = format!(
+                "{}{}",
+                state.config.public_url.trim_end_matches('/'),
+                start_url(&requested.url)
+            );
+            if let Ok(v) = HeaderValue::from_str(&to) {
+                r.headers_mut().insert(header::LOCATION, v);
             }
+            r
         }
         Verdict::Forbidden { .. } | Verdict::NoRule => {
             let tr = Tr::from_parts(&parts);

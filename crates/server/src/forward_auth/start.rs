@@ -50,6 +50,7 @@ pub async fn start(
     mut page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
+    incoming: CookieJar,
     Query(q): Query<StartQuery>,
 ) -> Result<Response, WebError> {
     let mut domains = state.tessera.forward_auth_domains().await?;
@@ -70,26 +71,46 @@ pub async fn start(
             if let Some(token) = token {
                 jar = jar.add(state.fa_cookie(token.to_string()));
             }
+            if incoming.get(state.cookie_name(COOKIE_FA_RETURN)).is_some() {
+                jar = jar.add(state.removal_cookie(COOKIE_FA_RETURN));
+            }
             Ok((jar, Redirect::to(&rd)).into_response())
         }
-        Start::SignIn => {
-            let encoded = BASE64URL_NOPAD.encode(rd.as_bytes());
-            let mut jar = CookieJar::new();
-            if encoded.len() <= REMEMBER_MAX {
-                jar = jar.add(state.cookie(COOKIE_FA_RETURN, encoded));
-            }
-            Ok((jar, Redirect::to("/sign-in")).into_response())
-        }
+        Start::SignIn => Ok((remember(&state, &rd), Redirect::to("/sign-in")).into_response()),
         Start::StepUp { .. } if q.stepped.is_some() => Ok(denied(
             &page,
             StatusCode::FORBIDDEN,
             "forward-auth-still-short",
         )),
         Start::StepUp { level } => {
-            let next = format!("{}&stepped=1", start_url(&rd));
-            step_up(&page, &state, auth.as_ref(), level, &next, &ctx).await
+            // A second factor from now on: one still inside the step-up window, but older
+            // than the rule's `max_age`, must not wave the person through the step-up pages.
+            let next = format!(
+                "{}&stepped=1&fresh_after={}",
+                start_url(&rd),
+                state.tessera.now().unix_timestamp()
+            );
+            // The step-up form's redirects end at the site, which `form-action` must name:
+            // the layer adds its origin while the URL waits in its cookie (not for a refusal,
+            // which has no form to send there).
+            let response = step_up(&page, &state, auth.as_ref(), level, &next, &ctx).await?;
+            if !response.status().is_redirection() {
+                return Ok(response);
+            }
+            Ok((remember(&state, &rd), response).into_response())
         }
         Start::Forbidden => Ok(denied(&page, StatusCode::FORBIDDEN, "forward-auth-denied")),
+    }
+}
+
+/// `rd` in its cookie, for [`return_after_sign_in`] (too long a URL is not remembered).
+fn remember(state: &AppState, rd: &str) -> CookieJar {
+    let encoded = BASE64URL_NOPAD.encode(rd.as_bytes());
+    let jar = CookieJar::new();
+    if encoded.len() <= REMEMBER_MAX {
+        jar.add(state.cookie(COOKIE_FA_RETURN, encoded))
+    } else {
+        jar
     }
 }
 

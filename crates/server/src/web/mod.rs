@@ -301,6 +301,34 @@ pub fn step_up_url(next: &str) -> String {
     format!("/step-up?{query}")
 }
 
+/// Whether a step-up page may send the person straight on to `next`: the session has a
+/// step-up proof and, when `next` asks for a second factor verified at or after a moment
+/// (`fresh_after`, Unix seconds, in its query: a forward-auth rule's `max_age` that the
+/// step-up window would otherwise wave through), one that new. The parameter only spares or
+/// costs the person a step; the page at `next` checks what it needs itself.
+pub async fn already_stepped_up(state: &AppState, auth: &Auth, next: &str) -> bool {
+    if state.tessera.step_up_proof(auth).await.is_err() {
+        return false;
+    }
+    match fresh_after(next) {
+        None => true,
+        Some(t) => auth
+            .session
+            .second_factor_at
+            .is_some_and(|at| at.unix_timestamp() >= t),
+    }
+}
+
+/// The `fresh_after` of a local path's query.
+fn fresh_after(next: &str) -> Option<i64> {
+    let (_, query) = next.split_once('?')?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).ok()?;
+    pairs
+        .into_iter()
+        .find(|(k, _)| k == "fresh_after")
+        .and_then(|(_, v)| v.parse().ok())
+}
+
 /// The proof that this session may change security info now; without it, a detour through
 /// `/step-up` that comes back to `next`.
 pub async fn step_up_proof(
@@ -318,6 +346,16 @@ pub async fn step_up_proof(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_next_path_can_ask_for_a_fresh_second_factor() {
+        assert_eq!(
+            fresh_after("/forward-auth/start?rd=x&fresh_after=1800000000"),
+            Some(1_800_000_000)
+        );
+        assert_eq!(fresh_after("/security-info"), None);
+        assert_eq!(fresh_after("/x?fresh_after=soon"), None);
+    }
 
     #[test]
     fn only_local_paths_are_followed() {

@@ -255,7 +255,7 @@ pub async fn step_up_page(
 ) -> Result<Response, WebError> {
     let auth = page.full(&state).await?;
     let next = super::safe_next(q.next.as_deref());
-    if state.tessera.step_up_proof(&auth).await.is_ok() {
+    if super::already_stepped_up(&state, &auth, &next).await {
         return Ok(Redirect::to(&next).into_response());
     }
     step_up_render(
@@ -317,7 +317,7 @@ pub async fn step_up_continue(
     let form = posted(form)?;
     let auth = page.full(&state).await?;
     let next = super::safe_next(Some(&form.next));
-    if state.tessera.step_up_proof(&auth).await.is_ok() {
+    if super::already_stepped_up(&state, &auth, &next).await {
         return Ok(Redirect::to(&next).into_response());
     }
     let waiting = (StatusCode::OK, page.t("sent-call-waiting"));

@@ -410,7 +410,7 @@ async fn step_up_page(
     wanted: Option<&str>,
     error: Option<(StatusCode, String)>,
 ) -> Result<Response, WebError> {
-    if state.tessera.step_up_proof(auth).await.is_ok() {
+    if super::already_stepped_up(state, auth, &next).await {
         return Ok(Redirect::to(&next).into_response());
     }
     let (methods, default) = state.tessera.step_up_methods(auth).await?;

@@ -120,6 +120,9 @@ pub struct AnswerForm {
     next: String,
     #[serde(default)]
     ceremony: String,
+    /// Carried from [`MethodQuery::phishing_resistant`] through the step-up form.
+    #[serde(default)]
+    phishing_resistant: Option<String>,
 }
 
 impl AnswerForm {
@@ -393,6 +396,10 @@ pub async fn sign_in(
 
 // Verifying before a change (step-up).
 
+/// `keys_only`: what asked for the step-up (an app or site that requires a phishing-resistant
+/// sign-in) takes a security key and nothing else, so no other kind is offered, and the page
+/// says why rather than speaking of a change to security info.
+#[allow(clippy::too_many_arguments)]
 async fn step_up_page(
     page: &Page,
     state: &AppState,
@@ -400,6 +407,7 @@ async fn step_up_page(
     ctx: &tessera_core::RequestContext,
     next: String,
     wanted: Option<&str>,
+    keys_only: bool,
     error: Option<(StatusCode, String)>,
 ) -> Result<Response, WebError> {
     let (methods, default) = state.tessera.step_up_methods(auth).await?;
@@ -422,27 +430,43 @@ async fn step_up_page(
     let view = MethodView::new(method, None, &page.tr);
     let links = methods
         .iter()
-        .filter(|m| m.id != method.id)
+        .filter(|m| m.id != method.id && (!keys_only || m.kind == Kind::SecurityKey))
         .map(|m| {
-            let query = serde_urlencoded::to_string([
-                ("next", next.as_str()),
-                ("method", &m.id.to_string()),
-            ])
-            .unwrap_or_default();
+            let mut query = vec![("next", next.clone()), ("method", m.id.to_string())];
+            if keys_only {
+                query.push(("phishing_resistant", "1".into()));
+            }
+            let query = serde_urlencoded::to_string(query).unwrap_or_default();
             let label = MethodView::new(m, None, &page.tr).label;
+            // Another key goes straight to its own ceremony.
+            let path = if keys_only {
+                "/step-up/security-key"
+            } else {
+                "/step-up"
+            };
             (
-                format!("/step-up?{query}"),
+                format!("{path}?{query}"),
                 page.tr.with("security-key-other", "method", label),
             )
         })
         .collect();
+    let mut fields = vec![("method_id", method.id.to_string()), ("next", next)];
+    if keys_only {
+        fields.push(("phishing_resistant", "1".into()));
+    }
     let template = CeremonyTemplate {
         title: page.t("step-up-title"),
-        intro: page
-            .tr
-            .with("security-key-step-up-intro", "name", &view.label),
+        intro: page.tr.with(
+            if keys_only {
+                "security-key-step-up-intro-required"
+            } else {
+                "security-key-step-up-intro"
+            },
+            "name",
+            &view.label,
+        ),
         action: "/step-up/security-key".into(),
-        fields: vec![("method_id", method.id.to_string()), ("next", next)],
+        fields,
         cancel: Some("/security-info".into()),
         links,
         ..CeremonyTemplate::new(page, "get", &options)
@@ -460,10 +484,21 @@ pub async fn step_up_form(
     let next = safe_next(q.next.as_deref());
     let key_needed = q.phishing_resistant.is_some()
         && auth.session.second_factor_kind != Some(Kind::SecurityKey);
-    if !key_needed && state.tessera.step_up_proof(&auth).await.is_ok() {
+    if !key_needed && super::already_stepped_up(&state, &auth, &next).await {
         return Ok(Redirect::to(&next).into_response());
     }
-    step_up_page(&page, &state, &auth, &ctx, next, q.method.as_deref(), None).await
+    let keys_only = q.phishing_resistant.is_some();
+    step_up_page(
+        &page,
+        &state,
+        &auth,
+        &ctx,
+        next,
+        q.method.as_deref(),
+        keys_only,
+        None,
+    )
+    .await
 }
 
 pub async fn step_up(
@@ -490,7 +525,18 @@ pub async fn step_up(
         Err(e) => {
             let error = ceremony_error(&page, e)?;
             let wanted = Some(form.method_id.as_str());
-            step_up_page(&page, &state, &auth, &ctx, next, wanted, Some(error)).await
+            let keys_only = form.phishing_resistant.is_some();
+            step_up_page(
+                &page,
+                &state,
+                &auth,
+                &ctx,
+                next,
+                wanted,
+                keys_only,
+                Some(error),
+            )
+            .await
         }
     }
 }

@@ -108,7 +108,7 @@ pub async fn form(
     let auth = page.full(&state).await?;
     let next = safe_next(q.next.as_deref());
     // Verified recently enough already (say, in another tab): straight on.
-    if state.tessera.step_up_proof(&auth).await.is_ok() {
+    if super::already_stepped_up(&state, &auth, &next).await {
         return Ok(Redirect::to(&next).into_response());
     }
     step_up_page(&page, &state, &auth, next, q.method.as_deref(), None).await

@@ -13,6 +13,7 @@
 
 mod cdp;
 mod forms;
+mod forward_auth_nginx;
 mod oidc_apache;
 mod server;
 

@@ -17,6 +17,7 @@ mod common;
 mod default_way;
 mod email;
 mod forward_auth;
+mod forward_auth_admin;
 mod gateway;
 mod import;
 mod language;

@@ -49,6 +49,9 @@ async fn a_client_requiring_a_security_key_sends_a_totp_sign_in_to_the_key() {
         );
         let page = b.get(&to).await;
         assert_eq!(page.status, 200, "{:?}", page.location);
+        // Only a key will do, and the page says so; the person's app is not offered.
+        page.shows(200, "This needs a security key or passkey");
+        assert!(!page.html.contains("href=\"/step-up?"), "{}", page.html);
 
         // The key answers: the request goes on, and the ID token says a key was used.
         let options: RequestChallengeResponse = serde_json::from_value(

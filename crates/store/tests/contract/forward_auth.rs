@@ -134,6 +134,72 @@ async fn rules_keep_their_order_and_what_they_say() {
 }
 
 #[tokio::test]
+async fn a_rule_moves_and_the_others_keep_their_order() {
+    on_all(|db: Db| async move {
+        let store = db.store.as_ref();
+        let admin = seeded(store, "admin").await;
+        let created = || event(Some(admin.id), AuditAction::ForwardAuthRuleCreated);
+        let moved = || event(Some(admin.id), AuditAction::ForwardAuthRuleChanged);
+        let rules: Vec<StoredRule> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|n| rule(&format!("{n}.example.org"), Level::TwoFactor))
+            .collect();
+        for r in &rules {
+            store
+                .insert_forward_auth_rule(r, None, &created())
+                .await
+                .expect("insert");
+        }
+        // A gap in the positions, as a deletion leaves.
+        store
+            .delete_forward_auth_rule(rules[2].id, &moved())
+            .await
+            .expect("delete");
+        let order = || async {
+            domains(&store.forward_auth_rules().await.expect("rules"))
+                .iter()
+                .map(|d| d[..1].to_string())
+                .collect::<Vec<_>>()
+        };
+        let mv = |i: usize, to: u32| {
+            let id = rules[i].id;
+            async move {
+                store
+                    .move_forward_auth_rule(id, to, &moved())
+                    .await
+                    .expect("move")
+            }
+        };
+        assert!(mv(4, 0).await);
+        assert_eq!(order().await, ["e", "a", "b", "d"]);
+        assert!(mv(4, 2).await);
+        assert_eq!(order().await, ["a", "b", "e", "d"]);
+        assert!(mv(0, 99).await, "past the end is the end");
+        assert_eq!(order().await, ["b", "e", "d", "a"]);
+        assert!(mv(3, 2).await, "its own place");
+        assert_eq!(order().await, ["b", "e", "d", "a"]);
+        assert!(!mv(2, 0).await, "a deleted rule");
+        assert_eq!(order().await, ["b", "e", "d", "a"]);
+        let rule_a = store.forward_auth_rules().await.expect("rules")[3].clone();
+        assert_eq!(rule_a, rules[0], "what it says is unchanged");
+
+        // An insert before a moved rule still goes where it is asked.
+        let f = rule("f.example.org", Level::Bypass);
+        store
+            .insert_forward_auth_rule(&f, Some(1), &created())
+            .await
+            .expect("insert f");
+        assert_eq!(order().await, ["b", "f", "e", "d", "a"]);
+        assert_eq!(
+            count(store, admin.id, AuditAction::ForwardAuthRuleChanged).await,
+            5,
+            "a deletion and four moves; none for the rule that is not there"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_forward_auth_session_ends_with_its_session() {
     on_all(|db: Db| async move {
         let store = db.store.as_ref();
@@ -169,6 +235,23 @@ async fn a_forward_auth_session_ends_with_its_session() {
             "the session's own token"
         );
         assert_eq!(by(fa.token_hash.clone(), 600).await, None, "expired");
+        // The cache's question about many tokens at once, answered as the one above.
+        let asked = [
+            s.token_hash.clone(),
+            fa.token_hash.clone(),
+            Uuid::new_v4().as_bytes().to_vec(),
+        ];
+        let alive = |secs: i64| {
+            let asked = asked.clone();
+            async move {
+                store
+                    .forward_auth_tokens_alive(&asked, at(secs))
+                    .await
+                    .expect("alive")
+            }
+        };
+        assert_eq!(alive(20).await, vec![fa.token_hash.clone()]);
+        assert!(alive(600).await.is_empty(), "expired");
 
         let orphan = ForwardAuthSession {
             token_hash: Uuid::new_v4().as_bytes().to_vec(),
@@ -185,6 +268,7 @@ async fn a_forward_auth_session_ends_with_its_session() {
 
         store.delete_session(s.id, None).await.expect("sign out");
         assert_eq!(by(fa.token_hash.clone(), 20).await, None, "signed out");
+        assert!(alive(20).await.is_empty(), "signed out");
     })
     .await;
 }

@@ -69,6 +69,26 @@ impl ForwardAuthStore for MemoryStore {
         })
     }
 
+    async fn move_forward_auth_rule(
+        &self,
+        id: ForwardAuthRuleId,
+        position: u32,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        self.write(|s| {
+            s.check_audit([audit])?;
+            let rules = &mut s.forward_auth.rules;
+            let Some(from) = rules.iter().position(|r| r.id == id) else {
+                return Ok(false);
+            };
+            let rule = rules.remove(from);
+            let to = (position as usize).min(rules.len());
+            rules.insert(to, rule);
+            s.append_audit([audit]);
+            Ok(true)
+        })
+    }
+
     async fn delete_forward_auth_rule(
         &self,
         id: ForwardAuthRuleId,

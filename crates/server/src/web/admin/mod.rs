@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod forward_auth;
 mod import;
 mod oidc_clients;
 mod outbox;
@@ -21,7 +22,7 @@ use tessera_core::admin::Admin;
 use tessera_core::service::Auth;
 
 /// The admin navigation: (section, path, translation key).
-pub const SECTIONS: [(&str, &str, &str); 7] = [
+pub const SECTIONS: [(&str, &str, &str); 8] = [
     ("accounts", "/admin/accounts", "admin-nav-accounts"),
     ("audit", "/admin/audit", "admin-nav-audit"),
     ("import", "/admin/import", "admin-nav-import"),
@@ -37,6 +38,11 @@ pub const SECTIONS: [(&str, &str, &str); 7] = [
         "/admin/oidc-clients",
         "admin-nav-oidc-clients",
     ),
+    (
+        "forward-auth",
+        "/admin/forward-auth",
+        "admin-nav-forward-auth",
+    ),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -48,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .merge(outbox::router())
         .merge(services::router())
         .merge(oidc_clients::router())
+        .merge(forward_auth::router())
 }
 
 /// What the admin layout needs: the page and which section it belongs to.

@@ -224,8 +224,12 @@ impl ClientForm {
 pub struct FieldErrors(Vec<(&'static str, String)>);
 
 impl FieldErrors {
-    fn add(&mut self, field: &'static str, message: String) {
+    pub fn add(&mut self, field: &'static str, message: String) {
         self.0.push((field, message));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {
