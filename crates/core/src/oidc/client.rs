@@ -11,7 +11,6 @@ use crate::audit::AuditAction;
 use crate::error::{Error, Problem, Result};
 use crate::random::{self, Random};
 use crate::secret::{self, ct_eq};
-use data_encoding::BASE64URL_NOPAD;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -243,8 +242,10 @@ impl std::fmt::Debug for CreatedClient {
 }
 
 /// A new client id: 128 random bits, base64url (unguessable, though not a secret).
+/// 128 random bits in lower-case hex: nothing a command line could take for a flag (a
+/// base64url id may begin with `-`), nothing a URL or a config file needs to escape.
 pub fn new_client_id(rng: &dyn Random) -> String {
-    BASE64URL_NOPAD.encode(&random::bytes::<16>(rng))
+    data_encoding::HEXLOWER.encode(&random::bytes::<16>(rng))
 }
 
 impl Admin<'_> {

@@ -264,8 +264,8 @@ impl ClientSettings {
     }
 }
 
-/// Client ids are base64url; anything else names no client (and never reaches the store,
-/// which for PostgreSQL could not even hold some characters).
+/// Client ids are made of URL-safe characters (Tessera makes them hex); anything else names
+/// no client and never reaches the store, which for PostgreSQL could not even hold some.
 fn client_id(raw: &str) -> Result<&str, ApiError> {
     let ok = !raw.is_empty()
         && raw.len() <= 64

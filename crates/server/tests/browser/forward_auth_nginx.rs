@@ -63,55 +63,6 @@ fn start_nginx(p: &Person<'_>, binary: &Path) -> Nginx {
     panic!("no free ports for nginx after five tries");
 }
 
-/// Adds an authenticator app, then a security key (Chromium's virtual one), on Tessera's
-/// pages; answers the app's secret.
-async fn add_app_and_key(p: &Person<'_>, username: &str) -> String {
-    p.sign_in_with_password(username).await;
-    p.arrive("/sign-in/register").await;
-    p.activate("a[href='/security-info/add/authenticator-code']")
-        .await;
-    p.arrive("/security-info/add/authenticator-code").await;
-    p.fill("#name", "Phone").await;
-    p.tab.enter().await;
-    p.arrive_matching("^/security-info/methods/[^/]+/verify$")
-        .await;
-    let secret = p
-        .tab
-        .eval("document.getElementById('secret').textContent")
-        .await;
-    let secret = secret.as_str().unwrap().to_string();
-    p.fill("#code", &p.server.code(&secret)).await;
-    p.tab.enter().await;
-    p.finish_wizard().await;
-
-    p.tab.add_security_key().await;
-    p.activate("a[href='/security-info/add']").await;
-    p.arrive("/security-info/add").await;
-    p.activate("a[href='/security-info/add/security-key']")
-        .await;
-    p.arrive("/security-info/add/security-key").await;
-    p.fill("#name", "Blue key").await;
-    p.tab.enter().await;
-    p.arrive_matching("^/security-info/security-keys/[^/]+$")
-        .await;
-    p.use_security_key().await;
-    p.arrive("/security-info").await;
-    p.sign_out().await;
-    secret
-}
-
-/// Waits for a page at `origin` whose path is `path`, then checks it as every page.
-async fn arrive_at(p: &Person<'_>, origin: &str, path: &str) {
-    p.tab
-        .wait_until(&format!(
-            "location.origin === {} && location.pathname === {}",
-            json!(origin),
-            json!(path)
-        ))
-        .await;
-    p.check_page().await;
-}
-
 /// Goes to `url` and waits until the page there replaced this one, wherever it redirected.
 async fn navigate(p: &Person<'_>, url: &str) {
     p.tab.eval("window.leaving = true").await;
@@ -155,7 +106,7 @@ async fn nginx_auth_request_sends_a_person_through_tessera_and_passes_who_they_a
             })
             .await
             .unwrap();
-        let secret = add_app_and_key(p, "ada").await;
+        let secret = p.add_app_and_key("ada").await;
         // The code just used may not be used again: the sign-in's is from the next step.
         p.server.clock.advance(time::Duration::seconds(30));
         add_rules(p).await;
@@ -173,13 +124,13 @@ async fn nginx_auth_request_sends_a_person_through_tessera_and_passes_who_they_a
 
         // The public corner: nobody signed in, nobody named.
         navigate(p, &nginx.url("/public/x")).await;
-        arrive_at(p, &wiki, "/public/x").await;
+        p.arrive_at(&wiki, "/public/x").await;
         assert_eq!(remote_user(p).await, "");
         p.shot("01-public-page").await;
 
         // The rest: to Tessera's sign-in, and back to the page asked for.
         navigate(p, &nginx.url("/notes/?page=1&sort=new")).await;
-        arrive_at(p, &p.server.base, "/sign-in").await;
+        p.arrive_at(&p.server.base, "/sign-in").await;
         p.shot("02-sign-in-for-the-wiki").await;
         p.fill("#username", "ada").await;
         p.fill("#password", PASSWORD).await;
@@ -187,7 +138,7 @@ async fn nginx_auth_request_sends_a_person_through_tessera_and_passes_who_they_a
         p.arrive("/sign-in/verify").await;
         p.fill("#code", &p.server.code(&secret)).await;
         p.tab.enter().await;
-        arrive_at(p, &wiki, "/notes/").await;
+        p.arrive_at(&wiki, "/notes/").await;
         // The whole query comes back: the 401 carried the start page with it encoded.
         assert_eq!(
             p.tab.eval("location.search").await,
@@ -198,22 +149,22 @@ async fn nginx_auth_request_sends_a_person_through_tessera_and_passes_who_they_a
 
         // The settings want a security key: Tessera asks for it, then lets her in.
         navigate(p, &nginx.url("/admin/")).await;
-        arrive_at(p, &p.server.base, "/step-up/security-key").await;
+        p.arrive_at(&p.server.base, "/step-up/security-key").await;
         p.shot("04-security-key-for-the-settings").await;
         p.use_security_key().await;
-        arrive_at(p, &wiki, "/admin/").await;
+        p.arrive_at(&wiki, "/admin/").await;
         assert_eq!(remote_user(p).await, "ada");
         p.shot("05-the-settings").await;
 
         // Signed out of Tessera, signed out of the wiki: its forward-auth session went with
         // the Tessera session.
         navigate(p, &p.server.url("/security-info")).await;
-        arrive_at(p, &p.server.base, "/security-info").await;
+        p.arrive_at(&p.server.base, "/security-info").await;
         p.sign_out().await;
         navigate(p, &nginx.url("/notes/")).await;
-        arrive_at(p, &p.server.base, "/sign-in").await;
+        p.arrive_at(&p.server.base, "/sign-in").await;
         navigate(p, &nginx.url("/public/x")).await;
-        arrive_at(p, &wiki, "/public/x").await;
+        p.arrive_at(&wiki, "/public/x").await;
         assert_eq!(remote_user(p).await, "");
         drop(nginx);
     })

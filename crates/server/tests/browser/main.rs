@@ -14,6 +14,7 @@
 mod cdp;
 mod forms;
 mod forward_auth_nginx;
+mod front_door;
 mod oidc_apache;
 mod server;
 

@@ -63,55 +63,6 @@ async fn start_apache(p: &Person<'_>, binary: &Path) -> Apache {
     panic!("no free port for Apache after five tries");
 }
 
-/// Adds an authenticator app, then a security key (Chromium's virtual one), on Tessera's
-/// pages; answers the app's secret.
-async fn add_app_and_key(p: &Person<'_>, username: &str) -> String {
-    p.sign_in_with_password(username).await;
-    p.arrive("/sign-in/register").await;
-    p.activate("a[href='/security-info/add/authenticator-code']")
-        .await;
-    p.arrive("/security-info/add/authenticator-code").await;
-    p.fill("#name", "Phone").await;
-    p.tab.enter().await;
-    p.arrive_matching("^/security-info/methods/[^/]+/verify$")
-        .await;
-    let secret = p
-        .tab
-        .eval("document.getElementById('secret').textContent")
-        .await;
-    let secret = secret.as_str().unwrap().to_string();
-    p.fill("#code", &p.server.code(&secret)).await;
-    p.tab.enter().await;
-    p.finish_wizard().await;
-
-    p.tab.add_security_key().await;
-    p.activate("a[href='/security-info/add']").await;
-    p.arrive("/security-info/add").await;
-    p.activate("a[href='/security-info/add/security-key']")
-        .await;
-    p.arrive("/security-info/add/security-key").await;
-    p.fill("#name", "Blue key").await;
-    p.tab.enter().await;
-    p.arrive_matching("^/security-info/security-keys/[^/]+$")
-        .await;
-    p.use_security_key().await;
-    p.arrive("/security-info").await;
-    p.sign_out().await;
-    secret
-}
-
-/// Waits for a page at `origin` whose path is `path`, then checks it as every page.
-async fn arrive_at(p: &Person<'_>, origin: &str, path: &str) {
-    p.tab
-        .wait_until(&format!(
-            "location.origin === {} && location.pathname === {}",
-            json!(origin),
-            json!(path)
-        ))
-        .await;
-    p.check_page().await;
-}
-
 /// On Tessera's sign-in page: Ada's password, then a code from her app.
 async fn sign_in(p: &Person<'_>, secret: &str) {
     p.fill("#username", "ada").await;
@@ -170,18 +121,18 @@ async fn apache_mod_auth_openidc_signs_a_person_in_and_out_through_tessera() {
             })
             .await
             .unwrap();
-        let secret = add_app_and_key(p, "ada").await;
+        let secret = p.add_app_and_key("ada").await;
         // The code just used may not be used again: the sign-in's is from the next step.
         p.server.clock.advance(time::Duration::seconds(30));
 
         let apache = start_apache(p, &binary).await;
         let wiki = Apache::origin(apache.port);
         navigate(p, &apache.url("/protected/")).await;
-        arrive_at(p, &p.server.base, "/sign-in").await;
+        p.arrive_at(&p.server.base, "/sign-in").await;
         p.shot("01-sign-in-for-the-wiki").await;
         sign_in(p, &secret).await;
 
-        arrive_at(p, &wiki, "/protected/").await;
+        p.arrive_at(&wiki, "/protected/").await;
         p.shot("02-the-wiki").await;
         let claims = claims_shown(p).await;
         let claim = |name: &str| claims[name].as_str().unwrap_or_default().to_string();
@@ -207,9 +158,9 @@ async fn apache_mod_auth_openidc_signs_a_person_in_and_out_through_tessera() {
             )
             .await;
         navigate(p, &apache.url("/protected/")).await;
-        arrive_at(p, &p.server.base, "/sign-in").await;
+        p.arrive_at(&p.server.base, "/sign-in").await;
         sign_in(p, &secret).await;
-        arrive_at(p, &wiki, "/protected/").await;
+        p.arrive_at(&wiki, "/protected/").await;
         let again = claims_shown(p).await;
         assert_eq!(
             again["auth_time"],
@@ -221,10 +172,10 @@ async fn apache_mod_auth_openidc_signs_a_person_in_and_out_through_tessera() {
         // The wiki's settings want a phishing-resistant sign-in: mod_auth_openidc asks again
         // with `acr_values`, Tessera asks for the security key alone, and the ID token says so.
         navigate(p, &apache.url("/protected/admin/")).await;
-        arrive_at(p, &p.server.base, "/step-up/security-key").await;
+        p.arrive_at(&p.server.base, "/step-up/security-key").await;
         p.shot("03-security-key-for-the-settings").await;
         p.use_security_key().await;
-        arrive_at(p, &wiki, "/protected/admin/").await;
+        p.arrive_at(&wiki, "/protected/admin/").await;
         let stepped = claims_shown(p).await;
         assert_eq!(
             stepped["acr"],
@@ -253,14 +204,14 @@ async fn apache_mod_auth_openidc_signs_a_person_in_and_out_through_tessera() {
             p.shot("04-sign-out").await;
             p.activate(confirm).await;
         }
-        arrive_at(p, &wiki, "/signed-out.html").await;
+        p.arrive_at(&wiki, "/signed-out.html").await;
         p.shot("05-signed-out").await;
 
         // Signed out of both: the wiki asks for a sign-in, and Tessera asks for one too.
         p.activate("#sign-in").await;
-        arrive_at(p, &p.server.base, "/sign-in").await;
+        p.arrive_at(&p.server.base, "/sign-in").await;
         navigate(p, &p.server.url("/security-info")).await;
-        arrive_at(p, &p.server.base, "/sign-in").await;
+        p.arrive_at(&p.server.base, "/sign-in").await;
         drop(apache);
     })
     .await;
