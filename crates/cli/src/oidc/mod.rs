@@ -5,9 +5,11 @@ use crate::config::{Config, ConfigArgs};
 use crate::failure::{Failure, Outcome};
 use crate::open::open;
 use crate::output::{print_json, table, timestamp};
-use serde::Serialize;
 use tessera_core::oidc::{Client, ClientError, NewClient, Requirement, SigningAlg};
 use tessera_core::{Error, Tessera};
+use view::{ClientView, Created, KeyView, client_table};
+
+mod view;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum OidcCommand {
@@ -397,115 +399,6 @@ fn find<T>(result: Result<T, Error>, client_id: &str) -> Outcome<T> {
         Error::NotFound => Failure::Usage(format!("there is no client with id {client_id}")),
         other => Failure::from(other),
     })
-}
-
-/// A client as scripts see it: no secret, no hash of one.
-#[derive(Debug, Serialize)]
-struct ClientView {
-    client_id: String,
-    name: String,
-    confidential: bool,
-    redirect_uris: Vec<String>,
-    post_logout_redirect_uris: Vec<String>,
-    backchannel_logout_uri: Option<String>,
-    first_party: bool,
-    requirement: &'static str,
-    offline_access: bool,
-    id_token_alg: &'static str,
-    created_at: String,
-}
-
-impl From<&Client> for ClientView {
-    fn from(c: &Client) -> Self {
-        ClientView {
-            client_id: c.client_id.clone(),
-            name: c.name.clone(),
-            confidential: !c.is_public(),
-            redirect_uris: c.redirect_uris.clone(),
-            post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
-            backchannel_logout_uri: c.backchannel_logout_uri.clone(),
-            first_party: c.first_party,
-            requirement: c.requirement.as_str(),
-            offline_access: c.offline_access,
-            id_token_alg: c.id_token_alg.as_str(),
-            created_at: timestamp(c.created_at),
-        }
-    }
-}
-
-impl ClientView {
-    fn text(&self) -> String {
-        let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
-        let list = |l: &[String]| {
-            if l.is_empty() {
-                "-".to_string()
-            } else {
-                l.join(" ")
-            }
-        };
-        let rows = [
-            ["name", &self.name],
-            ["client_id", &self.client_id],
-            ["type", kind(self.confidential)],
-            ["redirect URIs", &list(&self.redirect_uris)],
-            [
-                "post-logout redirect URIs",
-                &list(&self.post_logout_redirect_uris),
-            ],
-            [
-                "back-channel logout URI",
-                self.backchannel_logout_uri.as_deref().unwrap_or("-"),
-            ],
-            ["first party (no consent)", &yes_no(self.first_party)],
-            ["requires", self.requirement],
-            ["refresh tokens", &yes_no(self.offline_access)],
-            ["ID token algorithm", self.id_token_alg],
-            ["created", &self.created_at],
-        ]
-        .map(|[k, v]| vec![k.to_string(), v.to_string()]);
-        table(&rows)
-    }
-}
-
-fn kind(confidential: bool) -> &'static str {
-    if confidential {
-        "confidential"
-    } else {
-        "public"
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct Created {
-    client: ClientView,
-    /// Shown this once; `null` for a public client.
-    client_secret: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct KeyView {
-    kid: String,
-    alg: &'static str,
-    created_at: String,
-}
-
-fn client_table(clients: &[Client]) -> String {
-    let mut rows = vec![
-        ["CLIENT ID", "NAME", "TYPE", "PARTY", "REQUIRES", "CREATED"]
-            .map(String::from)
-            .to_vec(),
-    ];
-    for c in clients {
-        rows.push(vec![
-            c.client_id.clone(),
-            c.name.clone(),
-            kind(!c.is_public()).to_string(),
-            if c.first_party { "first" } else { "third" }.to_string(),
-            c.requirement.as_str().to_string(),
-            timestamp(c.created_at),
-        ]);
-    }
-    table(&rows)
 }
 
 #[cfg(test)]
