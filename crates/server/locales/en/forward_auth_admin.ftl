@@ -6,7 +6,6 @@ forward-auth-admin-intro = Sites behind your reverse proxy (nginx, Traefik, Cadd
 forward-auth-admin-order = The rules are tried from the top: the first rule that matches a request's domain and path decides. A request that matches no rule is denied.
 forward-auth-admin-add = Add a rule
 forward-auth-admin-none = There are no rules yet, so every request to a protected site is denied.
-forward-auth-admin-number = Order
 forward-auth-admin-domains = Domains
 forward-auth-admin-paths = Paths
 forward-auth-admin-level = Sign-in required

@@ -6,7 +6,6 @@ forward-auth-admin-intro = Sites achter je reverse proxy (nginx, Traefik, Caddy)
 forward-auth-admin-order = De regels worden van boven af geprobeerd: de eerste regel die past bij het domein en pad van een verzoek beslist. Een verzoek waar geen regel bij past, wordt geweigerd.
 forward-auth-admin-add = Regel toevoegen
 forward-auth-admin-none = Er zijn nog geen regels, dus elk verzoek aan een beschermde site wordt geweigerd.
-forward-auth-admin-number = Volgorde
 forward-auth-admin-domains = Domeinen
 forward-auth-admin-paths = Paden
 forward-auth-admin-level = Vereiste aanmelding
