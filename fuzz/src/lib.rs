@@ -105,4 +105,6 @@ pub fn csv_import(data: &[u8]) {
 }
 
 mod http;
+mod radius;
+pub use radius::radius_packet;
 pub use http::http_request;

@@ -42,3 +42,8 @@ fn csv_import() {
 fn http_request() {
     each("http_request", tessera_fuzz::http_request);
 }
+
+#[test]
+fn radius_packet() {
+    each("radius_packet", tessera_fuzz::radius_packet);
+}

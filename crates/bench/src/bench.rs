@@ -56,7 +56,7 @@ pub struct LoadArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "healthz,security-info,verify,verify-wrong,sign-in,push,token,forward-auth"
+        default_value = "healthz,security-info,verify,verify-wrong,sign-in,push,push-web,token,forward-auth,radius"
     )]
     scenarios: Vec<String>,
     /// Exit with 3 when a target is missed
@@ -140,7 +140,8 @@ async fn one_size(
         if org.hot.is_empty() {
             bail!("no hot accounts: give --accounts and --hot above zero");
         }
-        let push = if scenarios.contains(&Scenario::Push) {
+        let push = if scenarios.contains(&Scenario::Push) || scenarios.contains(&Scenario::WebPush)
+        {
             let count = args.push_accounts.min(org.hot.len() as u64) as usize;
             eprintln!("activating {count} authenticator apps for push …");
             seed_push::seed_devices(&store, &keys, &org.hot, count).await?
@@ -154,6 +155,10 @@ async fn one_size(
         } else {
             tessera_bench::forward_auth::ForwardAuthCookies { tokens: Vec::new() }
         };
+        let radius_runs = scenarios.contains(&Scenario::Radius);
+        if radius_runs {
+            tessera_bench::radius::seed(&store, &keys).await?;
+        }
         store.close().await;
 
         let spec = NodeSpec {
@@ -165,7 +170,15 @@ async fn one_size(
         };
         let mut nodes = Vec::new();
         let nodes_count = usize::from(args.nodes);
+        let mut radius = Vec::new();
         for _ in 0..args.nodes {
+            let mut spec = spec.clone();
+            if radius_runs {
+                let addr = tessera_bench::radius::free_port()?;
+                spec.env
+                    .push(("TESSERA_RADIUS_LISTEN".into(), addr.to_string()));
+                radius.push(addr);
+            }
             nodes.push(Node::start(&spec)?);
         }
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -182,9 +195,15 @@ async fn one_size(
             nodes: Arc::new(nodes.iter().map(|n| n.base.clone()).collect()),
             org: Arc::new(org),
             wrong_budget: i64::from(Policy::default().lockout_threshold) - 1,
+            web_push: if scenarios.contains(&Scenario::WebPush) {
+                Some(tessera_bench::push_web::WebPushSink::start(push.len()).await?)
+            } else {
+                None
+            },
             push: Arc::new(push),
             relying_party: Arc::new(relying_party),
             forward_auth: Arc::new(forward_auth),
+            radius: Arc::new(radius),
         };
         let mut rows = Vec::new();
         for &s in scenarios {

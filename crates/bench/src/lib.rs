@@ -8,6 +8,8 @@ pub mod forward_auth;
 pub mod load;
 pub mod node;
 pub mod oidc;
+pub mod push_web;
+pub mod radius;
 pub mod report;
 pub mod scenario;
 pub mod seed;

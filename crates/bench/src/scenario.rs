@@ -33,6 +33,10 @@ pub enum Scenario {
     /// notification. Timed from sending the challenge to the long poll returning it; then
     /// the device denies it with a signed answer, so nothing stays pending.
     Push,
+    /// The same round trip by standard Web Push: the device is subscribed to the bench's
+    /// own push service; timed from sending the challenge to that service receiving the
+    /// encrypted message (`push_web`).
+    WebPush,
     /// An app's sign-in for a signed-in person: `GET /oidc/authorize` with the session
     /// cookie gives a code, `POST /oidc/token` exchanges it (client secret, PKCE, an ID token
     /// signed with ES256). Timed: the exchange.
@@ -41,18 +45,24 @@ pub enum Scenario {
     /// `GET /api/v1/authz/forward-auth` with the page's URL and a signed-in person's
     /// forward-auth cookie, answered `200` with who they are.
     ForwardAuth,
+    /// A VPN's RADIUS sign-in (`radius`): an Access-Request with the password answered by an
+    /// Access-Challenge, and the challenge answered with a TOTP code, Access-Accept. One
+    /// request is both round trips (one Argon2id check).
+    Radius,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::Healthz,
         Scenario::SecurityInfo,
         Scenario::Verify,
         Scenario::VerifyWrong,
         Scenario::SignIn,
         Scenario::Push,
+        Scenario::WebPush,
         Scenario::Token,
         Scenario::ForwardAuth,
+        Scenario::Radius,
     ];
 
     pub fn name(&self) -> &'static str {
@@ -63,8 +73,10 @@ impl Scenario {
             Scenario::VerifyWrong => "verify-wrong",
             Scenario::SignIn => "sign-in",
             Scenario::Push => "push",
+            Scenario::WebPush => "push-web",
             Scenario::Token => "token",
             Scenario::ForwardAuth => "forward-auth",
+            Scenario::Radius => "radius",
         }
     }
 
@@ -75,9 +87,9 @@ impl Scenario {
     /// What the table's ratio column compares this scenario with.
     pub fn bound(&self) -> Bound {
         match self {
-            Scenario::SignIn => Bound::Argon2,
+            Scenario::SignIn | Scenario::Radius => Bound::Argon2,
             // A round trip is several requests and a wait: no single ceiling compares.
-            Scenario::Push => Bound::None,
+            Scenario::Push | Scenario::WebPush => Bound::None,
             _ => Bound::Healthz,
         }
     }
@@ -101,10 +113,14 @@ pub struct Target {
     pub wrong_budget: i64,
     /// Accounts with an activated app (empty unless the push scenario runs).
     pub push: Arc<Vec<PushAccount>>,
+    /// The push service and browser keys of `push-web` (`None` unless it runs).
+    pub web_push: Option<Arc<crate::push_web::WebPushSink>>,
     /// The OpenID Connect client the token scenario signs in to.
     pub relying_party: Arc<RelyingParty>,
     /// The hot accounts' forward-auth cookies.
     pub forward_auth: Arc<ForwardAuthCookies>,
+    /// Each node's RADIUS address (empty unless the radius scenario runs).
+    pub radius: Arc<Vec<std::net::SocketAddr>>,
 }
 
 impl Target {
@@ -149,11 +165,27 @@ pub async fn run(
             })
             .await
         }
+        Scenario::WebPush => {
+            load::drive(clients, duration, move |c, _| {
+                let t = t.clone();
+                let cursor = cursor.clone();
+                async move { crate::push_web::round(&t, c, &cursor).await }
+            })
+            .await
+        }
         Scenario::Token => {
             load::drive(clients, duration, move |c, _| {
                 let t = t.clone();
                 let cursor = cursor.clone();
                 async move { crate::oidc::token_round(&t, c, &cursor).await }
+            })
+            .await
+        }
+        Scenario::Radius => {
+            load::drive(clients, duration, move |c, _| {
+                let t = t.clone();
+                let cursor = cursor.clone();
+                async move { crate::radius::round(&t, c, &cursor).await }
             })
             .await
         }
@@ -289,14 +321,19 @@ pub fn push_nodes(client: usize, nodes: usize) -> (usize, usize) {
 }
 
 /// Frees a push account's slot however the round trip ends.
-struct Claimed {
+pub(crate) struct Claimed {
     accounts: Arc<Vec<PushAccount>>,
     index: usize,
 }
 
 impl Claimed {
-    fn account(&self) -> &PushAccount {
+    pub(crate) fn account(&self) -> &PushAccount {
         &self.accounts[self.index]
+    }
+
+    /// The account's place in `Target::push`.
+    pub(crate) fn index(&self) -> usize {
+        self.index
     }
 }
 
@@ -310,7 +347,7 @@ impl Drop for Claimed {
 
 /// The next push account (round robin) whose device is free and whose account the server
 /// would send one more notification now.
-fn claim_push(accounts: &Arc<Vec<PushAccount>>, cursor: &AtomicU64) -> Option<Claimed> {
+pub(crate) fn claim_push(accounts: &Arc<Vec<PushAccount>>, cursor: &AtomicU64) -> Option<Claimed> {
     let policy = Policy::default();
     let now = SystemClock.now().unix_timestamp();
     let window = policy.push_window_secs as i64;
@@ -458,7 +495,7 @@ async fn push_round(t: &Target, client: usize, cursor: &AtomicU64) -> Step {
     }
 }
 
-async fn deny(
+pub(crate) async fn deny(
     t: &Target,
     base: &str,
     account: &PushAccount,

@@ -13,6 +13,7 @@ mod open;
 mod outbox;
 mod output;
 mod policy;
+mod radius;
 mod serve;
 mod user;
 
@@ -46,6 +47,9 @@ enum Command {
     /// Manage the access rules of forward authentication (sites behind a reverse proxy)
     #[command(subcommand)]
     ForwardAuth(forward_auth::ForwardAuthCommand),
+    /// Manage RADIUS clients (VPNs, Wi-Fi and servers that ask over RADIUS)
+    #[command(subcommand)]
+    Radius(radius::RadiusCommand),
     /// Import accounts or hardware OATH tokens from CSV
     #[command(subcommand)]
     Import(import::ImportCommand),
@@ -78,6 +82,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Policy(c) => (c.config_args(), &no_serve_flags, true),
         Command::Oidc(c) => (c.config_args(), &no_serve_flags, true),
         Command::ForwardAuth(c) => (c.config_args(), &no_serve_flags, true),
+        Command::Radius(c) => (c.config_args(), &no_serve_flags, true),
         Command::Import(c) => (c.config_args(), &no_serve_flags, true),
         Command::Outbox(c) => (c.config_args(), &no_serve_flags, true),
     };
@@ -102,6 +107,7 @@ fn run(cli: Cli) -> Outcome {
             Command::Policy(command) => policy::run(command, &config).await,
             Command::Oidc(command) => oidc::run(command, &config).await,
             Command::ForwardAuth(command) => forward_auth::run(command, &config).await,
+            Command::Radius(command) => radius::run(command, &config).await,
             Command::Import(command) => import::run(command, &config).await,
             Command::Outbox(command) => outbox::run(command, &config).await,
             // Ran above, before the configuration.

@@ -47,10 +47,13 @@ async fn serve(config: &Config, tessera: Arc<Tessera>) -> Outcome {
     server.delivery = config.delivery.clone();
     server.sign_in_limit_per_minute = config.sign_in_limit_per_minute;
     server.forward_auth_cookie_domain = config.forward_auth_cookie_domain.clone();
+    server.web_push_subject = config.web_push_subject.clone();
 
     // Every node signs ID tokens with the same keys, kept in the store; the first start
     // makes them.
     tessera.oidc_ensure_keys().await?;
+    // Likewise the Web Push (VAPID) key browsers subscribe with.
+    tessera.vapid_key().await?;
     let accounts = tessera.local_admin().list_accounts(None, 1).await?;
     if accounts.is_empty() {
         let command = first_admin_command(config);
@@ -67,11 +70,39 @@ async fn serve(config: &Config, tessera: Arc<Tessera>) -> Outcome {
     println!("{}", listening_line(bound));
 
     let housekeeping = tokio::spawn(housekeeping(tessera.clone()));
+    let radius = match config.radius_listen {
+        Some(addr) => Some(spawn_radius(addr, tessera.clone()).await?),
+        None => None,
+    };
     let served = tessera_server::serve(listener, AppState::new(tessera, server), shutdown()).await;
     housekeeping.abort();
+    if let Some(radius) = radius {
+        radius.abort();
+    }
     served.map_err(|e| Failure::Runtime(format!("serving on {bound} failed: {e}")))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The RADIUS server (issue #18), beside the HTTP one until the process stops.
+async fn spawn_radius(
+    addr: SocketAddr,
+    tessera: Arc<Tessera>,
+) -> Outcome<tokio::task::JoinHandle<()>> {
+    let socket = tessera_server::radius::bind(addr)
+        .await
+        .map_err(|e| Failure::Runtime(format!("cannot listen for RADIUS on {addr}: {e}")))?;
+    let bound = socket
+        .local_addr()
+        .map_err(|e| Failure::Runtime(format!("cannot read the RADIUS address: {e}")))?;
+    tracing::info!(address = %bound, "radius listening");
+    println!("tessera radius listening on udp://{bound}");
+    Ok(tokio::spawn(async move {
+        let stopped = tessera_server::radius::serve(socket, tessera, std::future::pending()).await;
+        if let Err(e) = stopped {
+            tracing::error!(error = %e, "radius stopped");
+        }
+    }))
 }
 
 /// The `user add` line that reaches the same database and key as this server.

@@ -137,6 +137,16 @@ pub enum AuditAction {
     ForwardAuthAllowed,
     /// The proxy was told no: not in the rule's groups, one factor not allowed, or no rule.
     ForwardAuthDenied,
+    /// RADIUS: an admin registered a client (`detail.client`, `name`, `address`).
+    RadiusClientCreated,
+    RadiusClientDeleted,
+    /// A RADIUS client was answered Access-Accept (`detail.client`, `calling_station_id`).
+    RadiusAccepted,
+    /// A RADIUS client was answered Access-Reject (`detail.reason`).
+    RadiusRejected,
+    /// A request from a client that requires Message-Authenticator came without a valid one:
+    /// dropped unanswered (BlastRADIUS).
+    RadiusRefused,
 }
 
 impl AuditAction {
@@ -213,6 +223,11 @@ impl AuditAction {
             AuditAction::ForwardAuthRuleDeleted => "forward_auth_rule_deleted",
             AuditAction::ForwardAuthAllowed => "forward_auth_allowed",
             AuditAction::ForwardAuthDenied => "forward_auth_denied",
+            AuditAction::RadiusClientCreated => "radius_client_created",
+            AuditAction::RadiusClientDeleted => "radius_client_deleted",
+            AuditAction::RadiusAccepted => "radius_accepted",
+            AuditAction::RadiusRejected => "radius_rejected",
+            AuditAction::RadiusRefused => "radius_refused",
         }
     }
 

@@ -64,4 +64,6 @@ id_type!(
     PushRequestId,
     /// One forward-authentication access rule.
     ForwardAuthRuleId,
+    /// One RADIUS client (a VPN gateway, a Wi-Fi controller) an admin registered.
+    RadiusClientId,
 );

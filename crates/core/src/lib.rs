@@ -24,12 +24,14 @@ pub mod password;
 pub mod password_change;
 pub mod password_guesses;
 pub mod policy;
+pub mod radius;
 pub mod random;
 pub mod secret;
 pub mod service;
 pub mod session;
 pub mod store;
 pub mod verify_api;
+pub mod web_push;
 
 pub use account::{Account, AccountStatus};
 pub use audit::{AuditAction, AuditEvent, RequestContext, RequestLanguage};

@@ -27,11 +27,13 @@ pub mod oidc;
 pub mod password_guesses;
 pub mod policy;
 pub mod push;
+pub mod radius;
 pub mod recovery_codes;
 pub mod reset;
 pub mod security_questions;
 pub mod sessions;
 pub mod verify_api;
+pub mod web_push;
 pub mod webauthn;
 
 pub use methods::{Acceptance, Accepted};
@@ -60,8 +62,10 @@ pub trait Store:
     + reset::ResetStore
     + security_questions::SecurityQuestionStore
     + webauthn::WebAuthnStore
+    + web_push::WebPushStore
     + oidc::OidcStore
     + forward_auth::ForwardAuthStore
+    + radius::RadiusStore
 {
     /// Answers when the database does.
     async fn ping(&self) -> StoreResult<()>;

@@ -21,6 +21,9 @@ pub struct ServerConfig {
     pub forward_auth_cookie_domain: Option<String>,
     /// The gateways for texts, calls and email (the development `outbox` by default).
     pub delivery: crate::delivery::DeliveryConfig,
+    /// Web Push's VAPID contact (`sub`, RFC 8292): a `mailto:` or `https:` URL push services
+    /// can reach the operator at; `None`: the public URL.
+    pub web_push_subject: Option<String>,
 }
 
 impl ServerConfig {
@@ -34,6 +37,7 @@ impl ServerConfig {
             sign_in_limit_per_minute: crate::limits::DEFAULT_PER_MINUTE,
             forward_auth_cookie_domain: None,
             delivery: crate::delivery::DeliveryConfig::default(),
+            web_push_subject: None,
         }
     }
 

@@ -85,7 +85,10 @@ pub async fn check_origin(State(state): State<AppState>, request: Request, next:
     let public = Origin::of(&state.config.public_url);
     // OpenID Connect's protocol endpoints are called by other sites and servers, with client
     // credentials or bearer tokens rather than the session cookie.
-    let protocol = crate::oidc::CROSS_ORIGIN_PATHS.contains(&request.uri().path());
+    // So is the device API (`cors.rs`): a bearer credential and signatures, never a cookie,
+    // so another origin's call carries nothing a forged request could ride on.
+    let protocol = crate::oidc::CROSS_ORIGIN_PATHS.contains(&request.uri().path())
+        || crate::cors::is_device_api(request.uri().path());
     if safe || protocol || same_origin(request.headers(), public.as_ref()) {
         return next.run(request).await;
     }

@@ -237,9 +237,17 @@ impl IntoResponse for ApiError {
 /// `405` (a path that exists, another method), which comes without a body, gets the API's
 /// format too (`method_not_allowed`), keeping its `Allow` header.
 pub async fn translate_api_errors(request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let tr = Tr::from_parts(&parts);
-    let mut response = next.run(Request::from_parts(parts, body)).await;
+    // Only what picks the language is kept, and the language is only picked for an error:
+    // most API answers are not one (the forward-auth check answers every request of a
+    // protected site).
+    let cookies: Vec<HeaderValue> = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    let accept = request.headers().get(header::ACCEPT_LANGUAGE).cloned();
+    let mut response = next.run(request).await;
     let pending = response
         .extensions_mut()
         .remove::<PendingError>()
@@ -249,6 +257,14 @@ pub async fn translate_api_errors(request: Request, next: Next) -> Response {
                 .then(|| std::sync::Arc::new(ApiError::MethodNotAllowed))
         });
     if let Some(err) = pending {
+        let mut asked = axum::http::Request::new(());
+        for value in cookies {
+            asked.headers_mut().append(header::COOKIE, value);
+        }
+        if let Some(value) = accept {
+            asked.headers_mut().insert(header::ACCEPT_LANGUAGE, value);
+        }
+        let tr = Tr::from_parts(&asked.into_parts().0);
         let status = response.status();
         let headers = response.headers().clone();
         let mut json = axum::Json(err.body(&tr)).into_response();

@@ -33,6 +33,8 @@ pub async fn security_headers(
     next: Next,
 ) -> Response {
     let is_static = request.uri().path().starts_with("/static/");
+    // The web authenticator's responses say themselves how long they may be kept.
+    let is_web_app = request.uri().path().starts_with("/authenticator/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     // A page that answers an OpenID Connect client sets its own, naming the client's origin.
@@ -61,7 +63,10 @@ pub async fn security_headers(
             HeaderValue::from_static(HSTS),
         );
     }
-    if !is_static {
+    if is_web_app {
+        h.entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    } else if !is_static {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod config;
+pub mod cors;
 pub mod csrf;
 pub mod delivery;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod ops;
 pub mod passwords;
 pub mod push_wakeup;
 pub mod qr;
+pub mod radius;
 pub mod session;
 pub mod web;
 
@@ -93,6 +95,14 @@ pub fn router(state: AppState) -> axum::Router {
         tracing::warn!(url = %state.config.public_url, "the public URL is not an http(s) origin: browsers' posts that name their origin are refused");
     }
     axum::Router::new()
+        // The forward-auth check answers every request of a protected site: it skips the
+        // API's nest and its rate limit (it checks no credential anyone types), keeping only
+        // the translation of its errors. The API's router has it in its document only.
+        .route(
+            forward_auth::CHECK_PATH,
+            get(forward_auth::check::forward_auth)
+                .layer(middleware::from_fn(error::translate_api_errors)),
+        )
         .nest("/api/v1", api)
         .merge(web)
         .merge(oidc::protocol_router())
@@ -110,6 +120,7 @@ pub fn router(state: AppState) -> axum::Router {
             state.clone(),
             headers::security_headers,
         ))
+        .layer(middleware::from_fn(cors::device_api))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
@@ -125,7 +136,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let wakeups = push_wakeup::spawn(state.tessera.clone());
+    let wakeups = push_wakeup::spawn(
+        state.tessera.clone(),
+        push_wakeup::web_push::Sender::new(&state.config),
+    );
     let backchannel = oidc::spawn_backchannel_logout(state.clone());
     let gateways = delivery::Gateways::new(
         state.config.delivery.clone(),

@@ -112,6 +112,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Context {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Context(RequestContext {
+            language: crate::i18n::request_language(parts),
+            ..Context::address_only(parts)
+        }))
+    }
+}
+
+impl Context {
+    /// The address and browser alone, without the language (which only messages to the
+    /// person use): the audit needs no more, and the forward-auth check runs on every
+    /// request of a protected site.
+    pub fn address_only(parts: &Parts) -> RequestContext {
         let ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -121,10 +133,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Context {
             .get(USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        Ok(Context(RequestContext {
+        RequestContext {
             ip,
             user_agent,
-            language: crate::i18n::request_language(parts),
-        }))
+            language: None,
+        }
     }
 }

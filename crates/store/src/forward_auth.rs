@@ -2,11 +2,14 @@
 
 use async_trait::async_trait;
 use tessera_core::ForwardAuthRuleId;
+use tessera_core::SessionId;
 use tessera_core::audit::AuditEvent;
 use tessera_core::forward_auth::{DomainPattern, Level, PathPattern, Rule};
 use tessera_core::session::Session;
 use tessera_core::store::StoreResult;
-use tessera_core::store::forward_auth::{ForwardAuthSession, ForwardAuthStore, StoredRule};
+use tessera_core::store::forward_auth::{
+    EndsCursor, ForwardAuthSession, ForwardAuthStore, SessionEnds, StoredRule,
+};
 use time::{Duration, OffsetDateTime};
 
 use crate::rows::{SessionRow, corrupt, id, secs, time, to_json};
@@ -39,10 +42,29 @@ const PLACE_BACK: &str =
 const DELETE_RULE: &str = "DELETE FROM forward_auth_rules WHERE id = $1";
 const SELECT_SESSION: &str = "SELECT s.id, s.token_hash, s.account_id, s.kind, s.flow_id, \
      s.created_at, s.expires_at, s.last_seen_at, s.second_factor_at, s.second_factor_kind \
+     , f.expires_at AS token_expires_at \
      FROM forward_auth_sessions f JOIN sessions s ON s.id = f.session_id \
      WHERE f.token_hash = $1 AND f.expires_at > $2";
+/// The ends after the cursor, and the next cursor (the last end visible), in one statement
+/// so both come from one snapshot. SQLite has one writer at a time, so ends become visible
+/// in `seq` order.
+const ENDS_SQLITE: &str = "SELECT c.next, e.session_id \
+     FROM (SELECT COALESCE(MAX(seq), 0) AS next FROM session_ends) c \
+     LEFT JOIN session_ends e ON e.seq > $1 AND e.seq <= c.next";
+/// On PostgreSQL the cursor is the oldest transaction still running under this statement's
+/// snapshot: any end not visible now belongs to it or a later one (see the migration).
+const ENDS_POSTGRES: &str = "SELECT c.next, e.session_id \
+     FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::TEXT::BIGINT AS next) c \
+     LEFT JOIN session_ends e ON e.xact >= ($1::BIGINT)::TEXT::xid8";
 const INSERT_SESSION: &str = "INSERT INTO forward_auth_sessions \
      (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)";
+
+#[derive(sqlx::FromRow)]
+struct TokenSessionRow {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    token_expires_at: i64,
+}
 
 #[derive(sqlx::FromRow)]
 struct RuleRow {
@@ -258,41 +280,44 @@ impl ForwardAuthStore for SqlStore {
         &self,
         token_hash: &[u8],
         now: OffsetDateTime,
-    ) -> StoreResult<Option<Session>> {
-        sqlx::query_as::<_, SessionRow>(SELECT_SESSION)
+    ) -> StoreResult<Option<(Session, OffsetDateTime)>> {
+        let Some(row) = sqlx::query_as::<_, TokenSessionRow>(SELECT_SESSION)
             .bind(token_hash)
             .bind(secs(now))
             .fetch_optional(self.pool())
             .await
             .map_err(db_err)?
-            .map(Session::try_from)
-            .transpose()
+        else {
+            return Ok(None);
+        };
+        Ok(Some((
+            Session::try_from(row.session)?,
+            time(row.token_expires_at, "forward_auth_sessions.expires_at")?,
+        )))
     }
 
-    async fn forward_auth_tokens_alive(
-        &self,
-        token_hashes: &[Vec<u8>],
-        now: OffsetDateTime,
-    ) -> StoreResult<Vec<Vec<u8>>> {
-        let mut alive = Vec::new();
-        // Few statements, each waiting for a connection under load; well below SQLite's
-        // limit on parameters in one statement (32766).
-        for chunk in token_hashes.chunks(5_000) {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = format!(
-                "SELECT f.token_hash FROM forward_auth_sessions f \
-                 JOIN sessions s ON s.id = f.session_id \
-                 WHERE f.expires_at > $1 AND f.token_hash IN ({})",
-                list.join(", ")
-            );
-            let mut query =
-                sqlx::query_scalar::<_, Vec<u8>>(sqlx::AssertSqlSafe(sql)).bind(secs(now));
-            for hash in chunk {
-                query = query.bind(hash.as_slice());
-            }
-            alive.extend(query.fetch_all(self.pool()).await.map_err(db_err)?);
-        }
-        Ok(alive)
+    async fn session_ends_since(&self, since: Option<EndsCursor>) -> StoreResult<SessionEnds> {
+        let sql = match self.dialect() {
+            Dialect::Sqlite => ENDS_SQLITE,
+            Dialect::Postgres => ENDS_POSTGRES,
+        };
+        // Without a cursor, only where to start: nothing is at or past the largest one.
+        let from = since.map_or(i64::MAX, |c| c.0);
+        let rows: Vec<(i64, Option<String>)> = sqlx::query_as(sql)
+            .bind(from)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        let next = rows.first().map_or(from, |(next, _)| *next);
+        let ended = rows
+            .into_iter()
+            .filter_map(|(_, id)| id)
+            .map(|id| id.parse().map_err(|_| corrupt("session_ends.session_id")))
+            .collect::<StoreResult<Vec<SessionId>>>()?;
+        Ok(SessionEnds {
+            ended,
+            next: EndsCursor(next),
+        })
     }
 
     async fn insert_forward_auth_session(

@@ -34,12 +34,14 @@ mod policy;
 mod push;
 mod push_devices;
 mod push_wakeups;
+mod radius;
 mod recovery_codes;
 mod reset;
 mod rows;
 mod security_questions;
 mod sessions;
 mod verify_api;
+mod web_push;
 mod webauthn;
 
 use std::path::Path;

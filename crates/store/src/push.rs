@@ -47,7 +47,7 @@ const INSERT_REQUEST: &str = "INSERT INTO push_requests \
       created_at, expires_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
-const SELECT_REQUEST: &str = "SELECT id, method_id, account_id, purpose, binding, number, \
+pub(crate) const SELECT_REQUEST: &str = "SELECT id, method_id, account_id, purpose, binding, number, \
      status, app, ip, user_agent, created_at, expires_at, answered_at FROM push_requests";
 
 /// One answer per request: the first to move it out of `pending` wins; `$2` is where core's
@@ -67,7 +67,7 @@ const WAKEUP_URL: &str = "SELECT wakeup_url FROM push_devices WHERE method_id = 
 const NOTIFY: &str = "SELECT pg_notify($1, $2)";
 
 #[derive(sqlx::FromRow)]
-struct RequestRow {
+pub(crate) struct RequestRow {
     id: String,
     method_id: String,
     account_id: String,

@@ -33,6 +33,10 @@ const EXTEND_PENDING: &str = "UPDATE methods SET expires_at = $2, name = COALESC
 
 const SET_WAKEUP: &str = "UPDATE push_devices SET wakeup_url = $2 WHERE method_id = $1";
 
+/// One wake-up path per device: a wake-up URL replaces a Web Push subscription (0016).
+const SET_WAKEUP_ONLY: &str = "UPDATE push_devices SET wakeup_url = $2, \
+     webpush_endpoint = NULL, webpush_p256dh = NULL, webpush_auth = NULL WHERE method_id = $1";
+
 #[derive(sqlx::FromRow)]
 struct DeviceRow {
     method_id: String,
@@ -199,7 +203,12 @@ pub(crate) async fn set_wakeup_url(
     method: MethodId,
     url: Option<&str>,
 ) -> StoreResult<()> {
-    sqlx::query(SET_WAKEUP)
+    let sql = if url.is_some() {
+        SET_WAKEUP_ONLY
+    } else {
+        SET_WAKEUP
+    };
+    sqlx::query(sql)
         .bind(method.to_string())
         .bind(url)
         .execute(store.writer())

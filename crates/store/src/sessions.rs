@@ -13,8 +13,8 @@ use tessera_core::store::sessions::SessionStore;
 use tessera_core::{AccountId, FlowId, SessionId};
 use time::OffsetDateTime;
 
-use crate::rows::{FlowRow, SessionRow, secs, secs_opt};
-use crate::{SqlStore, audit, db_err, effects};
+use crate::rows::{FlowRow, SessionRow, corrupt, secs, secs_opt};
+use crate::{Dialect, SqlStore, audit, db_err, effects};
 
 const INSERT_FLOW: &str = "INSERT INTO sign_in_flows (id, account_id, state, created_at, expires_at) \
      VALUES ($1, $2, $3, $4, $5)";
@@ -45,7 +45,19 @@ const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id = $1";
 const DELETE_SESSIONS_OF: &str = "DELETE FROM sessions WHERE account_id = $1";
 
 const PURGE_FLOWS: &str = "DELETE FROM sign_in_flows WHERE expires_at <= $1";
+/// As `TOUCH_SESSION`, for a JSON array of `[id, unix time]`.
+const TOUCH_SESSIONS_SQLITE: &str = "UPDATE sessions SET last_seen_at = u.at \
+     FROM (SELECT value ->> 0 AS id, value ->> 1 AS at FROM json_each($1)) u \
+     WHERE sessions.id = u.id AND sessions.last_seen_at < u.at";
+const TOUCH_SESSIONS_POSTGRES: &str = "UPDATE sessions SET last_seen_at = u.at \
+     FROM (SELECT e ->> 0 AS id, (e ->> 1)::BIGINT AS at FROM json_array_elements($1::json) e) u \
+     WHERE sessions.id = u.id AND sessions.last_seen_at < u.at";
+/// Sessions touched in one statement.
+const TOUCH_CHUNK: usize = 5_000;
 const PURGE_SESSIONS: &str = "DELETE FROM sessions WHERE expires_at <= $1";
+const PURGE_ENDS_SQLITE: &str = "DELETE FROM session_ends WHERE ended_at < unixepoch() - 3600";
+const PURGE_ENDS_POSTGRES: &str =
+    "DELETE FROM session_ends WHERE ended_at < EXTRACT(EPOCH FROM now())::BIGINT - 3600";
 /// Challenges hold a code's MAC; a day after they lapse nothing reads them any more (the
 /// cool-down and the send limits look back an hour at most).
 const PURGE_CHALLENGES: &str = "DELETE FROM challenges WHERE expires_at <= $1";
@@ -167,6 +179,31 @@ impl SessionStore for SqlStore {
         Ok(())
     }
 
+    async fn touch_sessions(&self, used: &[(SessionId, OffsetDateTime)]) -> StoreResult<()> {
+        let sql = match self.dialect() {
+            Dialect::Sqlite => TOUCH_SESSIONS_SQLITE,
+            Dialect::Postgres => TOUCH_SESSIONS_POSTGRES,
+        };
+        // One parameter for the whole list (a JSON array of [id, time]): sqlx looks each
+        // parameter's name up among all of them, so a long list of parameters costs time
+        // quadratic in its length.
+        for chunk in used.chunks(TOUCH_CHUNK) {
+            let list = serde_json::to_string(
+                &chunk
+                    .iter()
+                    .map(|(id, at)| (id.to_string(), secs(*at)))
+                    .collect::<Vec<_>>(),
+            )
+            .map_err(|_| corrupt("sessions.id"))?;
+            sqlx::query(sql)
+                .bind(list)
+                .execute(self.writer())
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
     async fn mark_second_factor(&self, id: SessionId, at: OffsetDateTime) -> StoreResult<()> {
         mark_second_factor_in(self.writer(), id, at, None).await?;
         Ok(())
@@ -239,6 +276,16 @@ pub(crate) async fn purge_expired(store: &SqlStore, now: OffsetDateTime) -> Stor
         .await
         .map_err(db_err)?
         .rows_affected();
+    // The log of ends is read twice a second by every node; an hour is far longer than any
+    // node goes without asking. On the database's clock, as the rows were written.
+    let purge_ends = match store.dialect() {
+        Dialect::Sqlite => PURGE_ENDS_SQLITE,
+        Dialect::Postgres => PURGE_ENDS_POSTGRES,
+    };
+    sqlx::query(purge_ends)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
     tx.commit().await.map_err(db_err)?;
     Ok(purged)
 }

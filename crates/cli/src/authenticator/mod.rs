@@ -1,5 +1,5 @@
 //! `tessera authenticator`: the reference authenticator. It activates for notifications
-//! with a QR code's activation URI (or the code and URL typed in), keeps its device keys and
+//! with a QR code's activation link (or the code and URL typed in), keeps its device keys and
 //! TOTP secrets in a private state file, shows codes, and answers sign-in requests by
 //! number matching: interactively (`watch`) or from scripts (`pending`, `respond`).
 
@@ -34,7 +34,8 @@ pub struct AuthenticatorArgs {
 pub enum AuthenticatorCommand {
     /// Activate for notifications: with the activation URI of the QR code, or --code and --url
     Add {
-        /// `tessera-activate://v1?url=…&code=…`
+        /// The QR code's activation link, `https://<server>/authenticator/#activate=<code>`
+        /// (or the older `tessera-activate://v1?url=…&code=…`)
         uri: Option<String>,
         /// The activation code, typed in by hand
         #[arg(long, requires = "url", conflicts_with = "uri")]
@@ -125,7 +126,7 @@ pub fn run(args: &AuthenticatorArgs) -> Outcome {
                     (Some(uri), _, _) => {
                         authenticator_app::parse_activation_uri(&uri).ok_or_else(|| {
                             Failure::usage(
-                                "not an activation URI (tessera-activate://v1?url=…&code=…)",
+                                "not an activation link (https://<server>/authenticator/#activate=<code>)",
                             )
                         })?
                     }

@@ -23,6 +23,8 @@ struct FileConfig {
     max_body_bytes: Option<u64>,
     sign_in_limit_per_minute: Option<u64>,
     forward_auth_cookie_domain: Option<String>,
+    radius_listen: Option<String>,
+    web_push_subject: Option<String>,
     delivery: Option<super::delivery::DeliveryFile>,
 }
 
@@ -52,6 +54,8 @@ pub(super) struct Layer {
     max_body_bytes: Option<Setting<u64>>,
     sign_in_limit_per_minute: Option<Setting<u64>>,
     forward_auth_cookie_domain: Option<Setting<String>>,
+    radius_listen: Option<Setting<String>>,
+    web_push_subject: Option<Setting<String>>,
     /// Only a file has it: a table of gateways does not fit a variable or a flag.
     delivery: Option<(super::delivery::DeliveryFile, PathBuf)>,
 }
@@ -111,6 +115,8 @@ impl Layer {
             forward_auth_cookie_domain: set(file.forward_auth_cookie_domain, || {
                 at("forward_auth_cookie_domain")
             }),
+            radius_listen: set(file.radius_listen, || at("radius_listen")),
+            web_push_subject: set(file.web_push_subject, || at("web_push_subject")),
             delivery: file.delivery.map(|d| (d, path.to_path_buf())),
         })
     }
@@ -150,6 +156,8 @@ impl Layer {
             max_body_bytes,
             sign_in_limit_per_minute,
             forward_auth_cookie_domain: var("TESSERA_FORWARD_AUTH_COOKIE_DOMAIN"),
+            radius_listen: var("TESSERA_RADIUS_LISTEN"),
+            web_push_subject: var("TESSERA_WEB_PUSH_SUBJECT"),
             delivery: None,
         })
     }
@@ -185,6 +193,8 @@ impl Layer {
             forward_auth_cookie_domain: self
                 .forward_auth_cookie_domain
                 .or(lower.forward_auth_cookie_domain),
+            radius_listen: self.radius_listen.or(lower.radius_listen),
+            web_push_subject: self.web_push_subject.or(lower.web_push_subject),
             delivery: self.delivery.or(lower.delivery),
         }
     }
@@ -266,8 +276,24 @@ impl Layer {
         if let (Some(domain), Some(url)) = (&forward_auth_cookie_domain, &public_url) {
             cookie_domain_covers(domain, url)?;
         }
+        // RADIUS is off until an address is given (issue #18).
+        let radius_listen = match self.radius_listen {
+            None => None,
+            Some(s) => Some(s.value.trim().parse().map_err(|_| {
+                Failure::Usage(format!(
+                    "{}: `{}` is not an address like 0.0.0.0:1812",
+                    s.from, s.value
+                ))
+            })?),
+        };
+        let web_push_subject = self
+            .web_push_subject
+            .map(validate_web_push_subject)
+            .transpose()?;
         Ok(Config {
             listen,
+            radius_listen,
+            web_push_subject,
             data_dir,
             database_url,
             master_key_file: self.master_key_file.map(|s| s.value),
@@ -303,6 +329,20 @@ fn resolve_database(setting: Setting<DatabaseSource>) -> Outcome<DatabaseUrl> {
         )));
     }
     Ok(DatabaseUrl(url))
+}
+
+/// Web Push's VAPID contact: push services accept `mailto:` or `https:` (RFC 8292 §2.1).
+fn validate_web_push_subject(setting: Setting<String>) -> Outcome<String> {
+    let text = setting.value.trim();
+    let ok = (text.starts_with("mailto:") && text.len() > 7 && text.contains('@'))
+        || (text.starts_with("https://") && text.len() > 8);
+    if ok && !text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Ok(text.to_string());
+    }
+    Err(Failure::Usage(format!(
+        "{}: `{text}` is not a mailto: or https: URL push services can reach you at",
+        setting.from
+    )))
 }
 
 /// A host name without `*.` (a cookie's `Domain` covers the names under it anyway).

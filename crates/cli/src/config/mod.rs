@@ -59,6 +59,11 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// The RADIUS server's UDP address (`radius_listen`, e.g. 0.0.0.0:1812); `None`: off.
+    pub radius_listen: Option<SocketAddr>,
+    /// Web Push's VAPID contact (`web_push_subject`, `mailto:` or `https:`); `None`: the
+    /// public URL.
+    pub web_push_subject: Option<String>,
     pub data_dir: PathBuf,
     /// `None`: SQLite in the data folder.
     database_url: Option<DatabaseUrl>,

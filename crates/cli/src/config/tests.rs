@@ -342,3 +342,60 @@ fn the_forward_auth_cookie_domain_is_a_plain_domain() {
     assert!(e.contains("does not cover"), "{e}");
     assert!(with_url("https://mfaexample.org").is_err());
 }
+
+#[test]
+fn the_web_push_subject_is_a_mailto_or_https_contact() {
+    let load = |value: &str| {
+        Config::load(
+            &ConfigArgs::default(),
+            &ServeFlags::default(),
+            &env_of(&[("TESSERA_WEB_PUSH_SUBJECT", value)]),
+        )
+    };
+    assert_eq!(
+        load(" mailto:it@example.org ")
+            .unwrap()
+            .web_push_subject
+            .as_deref(),
+        Some("mailto:it@example.org")
+    );
+    assert_eq!(
+        load("https://example.org/contact")
+            .unwrap()
+            .web_push_subject
+            .as_deref(),
+        Some("https://example.org/contact")
+    );
+    for bad in [
+        "it@example.org",
+        "http://example.org",
+        "mailto:",
+        "https://",
+        "mailto:a b@x",
+    ] {
+        let e = message(load(bad));
+        assert!(
+            e.contains("TESSERA_WEB_PUSH_SUBJECT") && e.contains("mailto: or https:"),
+            "{bad}: {e}"
+        );
+    }
+}
+
+#[test]
+fn radius_is_off_until_an_address_is_given() {
+    let load = |pairs: &[(&str, &str)]| {
+        Config::load(
+            &ConfigArgs::default(),
+            &ServeFlags::default(),
+            &env_of(pairs),
+        )
+    };
+    assert_eq!(load(&[]).unwrap().radius_listen, None);
+    let on = load(&[("TESSERA_RADIUS_LISTEN", "0.0.0.0:1812")]).unwrap();
+    assert_eq!(on.radius_listen, Some("0.0.0.0:1812".parse().unwrap()));
+    let e = message(load(&[("TESSERA_RADIUS_LISTEN", "1812")]));
+    assert!(
+        e.contains("TESSERA_RADIUS_LISTEN") && e.contains("0.0.0.0:1812"),
+        "{e}"
+    );
+}

@@ -10,5 +10,6 @@ mod import;
 mod oidc;
 mod policy;
 mod postgres;
+mod radius;
 mod serve;
 mod users;

@@ -31,6 +31,14 @@ pub enum SignInOutcome {
     },
 }
 
+/// Whose password was typed, and which kind of password it was.
+#[derive(Debug)]
+pub(crate) enum PasswordProof {
+    Password(crate::account::Account),
+    /// One of the account's app passwords (only where asked for).
+    AppPassword(crate::account::Account),
+}
+
 /// What happens to a sign-in flow (see [`next`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
@@ -95,53 +103,11 @@ impl Tessera {
         password: Zeroizing<String>,
         ctx: &RequestContext,
     ) -> Result<SignInOutcome> {
-        // One more guess for this username, counted before the password is checked; while an
-        // earlier failure's wait runs, the password is not checked at all (`password_guesses`).
-        let guess = self.begin_password_guess(username).await?;
-        let account = match normalize_username(username) {
-            Ok(name) => self.store.account_by_username(&name).await?,
-            Err(_) => None,
-        };
-        // Unknown users cost one hash too, so the answer and its timing are the same.
-        let check = self
-            .passwords
-            .verify(
-                password.clone(),
-                account.as_ref().map(|a| a.password_hash.clone()),
-            )
-            .await;
-        let account = match (account, check) {
-            (Some(account), PasswordCheck::Match { needs_rehash })
-                if account.status == AccountStatus::Active =>
-            {
-                self.password_was_right(&guess).await?;
-                if needs_rehash {
-                    self.rehash(&account, password).await?;
-                }
-                self.remember_language(&account, ctx).await?;
-                account
-            }
-            // A disabled account is answered, and counted, as a wrong password: anything else
-            // would confirm the password to whoever typed it. Only the audit says why.
-            (Some(account), PasswordCheck::Match { .. }) => {
-                let audit = self.audit(ctx, Some(account.id), AuditAction::SignInRefusedDisabled);
-                self.store.append_audit(&audit).await?;
-                return Err(Error::InvalidCredentials);
-            }
-            (account, _) => {
-                // The typed username only when it names an account: it may be a password.
-                let mut detail = self.typed_username_detail(username, account.as_ref());
-                detail.insert("failures".into(), guess.failures.into());
-                let audit = self
-                    .audit(
-                        ctx,
-                        account.as_ref().map(|a| a.id),
-                        AuditAction::SignInPasswordFailed,
-                    )
-                    .detail(detail.into());
-                self.store.append_audit(&audit).await?;
-                return Err(Error::InvalidCredentials);
-            }
+        let account = match self
+            .check_sign_in_password(username, password, ctx, false)
+            .await?
+        {
+            PasswordProof::Password(account) | PasswordProof::AppPassword(account) => account,
         };
 
         let policy = self.policy().await?;
@@ -206,6 +172,77 @@ impl Tessera {
             .with_session(session.session.clone());
         self.store.move_flow(&done, &audit).await?;
         Ok(SignInOutcome::SignedIn(session))
+    }
+
+    /// The sign-in's first step: the account whose password this is, or
+    /// `InvalidCredentials` (counted and audited). Where `app_passwords` (RADIUS, under a
+    /// policy that allows them), a wrong password may be one of the account's app passwords.
+    pub(crate) async fn check_sign_in_password(
+        &self,
+        username: &str,
+        password: Zeroizing<String>,
+        ctx: &RequestContext,
+        app_passwords: bool,
+    ) -> Result<PasswordProof> {
+        // One more guess for this username, counted before the password is checked; while an
+        // earlier failure's wait runs, the password is not checked at all (`password_guesses`).
+        let guess = self.begin_password_guess(username).await?;
+        let account = match normalize_username(username) {
+            Ok(name) => self.store.account_by_username(&name).await?,
+            Err(_) => None,
+        };
+        // Unknown users cost one hash too, so the answer and its timing are the same.
+        let check = self
+            .passwords
+            .verify(
+                password.clone(),
+                account.as_ref().map(|a| a.password_hash.clone()),
+            )
+            .await;
+        match (account, check) {
+            (Some(account), PasswordCheck::Match { needs_rehash })
+                if account.status == AccountStatus::Active =>
+            {
+                self.password_was_right(&guess).await?;
+                if needs_rehash {
+                    self.rehash(&account, password).await?;
+                }
+                self.remember_language(&account, ctx).await?;
+                Ok(PasswordProof::Password(account))
+            }
+            // A disabled account is answered, and counted, as a wrong password: anything else
+            // would confirm the password to whoever typed it. Only the audit says why.
+            (Some(account), PasswordCheck::Match { .. }) => {
+                let audit = self.audit(ctx, Some(account.id), AuditAction::SignInRefusedDisabled);
+                self.store.append_audit(&audit).await?;
+                Err(Error::InvalidCredentials)
+            }
+            (Some(account), _)
+                if app_passwords
+                    && account.status == AccountStatus::Active
+                    && self
+                        .match_app_password(&account, &password)
+                        .await?
+                        .is_some() =>
+            {
+                self.password_was_right(&guess).await?;
+                Ok(PasswordProof::AppPassword(account))
+            }
+            (account, _) => {
+                // The typed username only when it names an account: it may be a password.
+                let mut detail = self.typed_username_detail(username, account.as_ref());
+                detail.insert("failures".into(), guess.failures.into());
+                let audit = self
+                    .audit(
+                        ctx,
+                        account.as_ref().map(|a| a.id),
+                        AuditAction::SignInPasswordFailed,
+                    )
+                    .detail(detail.into());
+                self.store.append_audit(&audit).await?;
+                Err(Error::InvalidCredentials)
+            }
+        }
     }
 
     async fn rehash(

@@ -1,14 +1,14 @@
 //! Forward authentication on [`Tessera`]: the admin's rule operations, the proxy's check of
 //! every request, and the start page's decision for a signed-in person.
 
-use super::cache::SignedIn;
+use super::cache::{Revalidation, SignedIn};
 use super::{DomainPattern, Level, PathPattern, Proven, Requested, Rule, Verdict, decide};
 use crate::account::AccountStatus;
 use crate::admin::Admin;
 use crate::audit::{AuditAction, RequestContext};
 use crate::error::{Error, Problem, Result};
 use crate::ids::ForwardAuthRuleId;
-use crate::oidc::{Acr, amr_for};
+use crate::oidc::{Acr, acr_for};
 use crate::policy::Policy;
 use crate::secret;
 use crate::service::{Auth, Tessera};
@@ -185,7 +185,7 @@ fn groups_of(is_admin: bool) -> Vec<String> {
 /// (from before kinds were recorded) counts as two-step, as the ID token says.
 fn proven(session: &Session, is_admin: bool) -> Proven {
     let acr = match (session.second_factor_at, session.second_factor_kind) {
-        (Some(_), kind @ Some(_)) => amr_for(kind).1,
+        (Some(_), kind @ Some(_)) => acr_for(kind),
         (Some(_), None) => Some(Acr::TwoStep),
         (None, _) => None,
     };
@@ -396,18 +396,15 @@ impl Tessera {
         let hash = secret::token_hash(token);
         let cache = &self.forward_auth_cache;
         if let Some(asked) = cache.revalidation_due(now) {
-            let answer = self
-                .store
-                .forward_auth_tokens_alive(&asked.token_hashes, asked.at)
-                .await;
-            cache.revalidated(&asked, answer.as_deref().ok());
-            answer?;
+            self.forward_auth_upkeep(&asked).await?;
         }
         let signed_in = match cache.session(&hash, now) {
             Some(cached) => cached,
             None => {
                 let generation = cache.sessions_generation();
-                let Some(session) = self.store.forward_auth_session(&hash, now).await? else {
+                let Some((session, token_expires_at)) =
+                    self.store.forward_auth_session(&hash, now).await?
+                else {
                     return Ok(None);
                 };
                 let Some(account) = self.store.account(session.account_id).await? else {
@@ -417,6 +414,7 @@ impl Tessera {
                     self.store.password_change_required(account.id).await?;
                 let read = Arc::new(SignedIn {
                     session,
+                    token_expires_at,
                     account,
                     password_change_required,
                 });
@@ -429,14 +427,32 @@ impl Tessera {
             || session.is_expired(now, Duration::seconds(policy.session_idle_secs as i64))
             || signed_in.account.status != AccountStatus::Active
             || signed_in.password_change_required
+            || now >= signed_in.token_expires_at
         {
             return Ok(None);
         }
         if now - session.last_seen_at >= TOUCH_EVERY {
-            self.store.touch_session(session.id, now).await?;
-            cache.touched(&hash, now);
+            cache.touch_later(&hash, now);
         }
         Ok(Some(signed_in))
+    }
+
+    /// Twice a second, in one check: the sessions that ended since the last question (on any
+    /// node) leave the cache, the others are vouched for, and the sessions used since are
+    /// touched, all in two statements however many people are signed in.
+    async fn forward_auth_upkeep(&self, asked: &Revalidation) -> Result<()> {
+        let cache = &self.forward_auth_cache;
+        let answer = self
+            .store
+            .session_ends_since(asked.since.map(|(cursor, _)| cursor))
+            .await;
+        cache.revalidated(asked, answer.as_ref().ok());
+        answer?;
+        let touches = cache.take_touches();
+        if !touches.is_empty() {
+            self.store.touch_sessions(&touches).await?;
+        }
+        Ok(())
     }
 
     /// The start page's decision for a person sent from a protected site (`auth`: their

@@ -143,9 +143,25 @@ impl Acr {
 /// The `amr` values (RFC 8176) and `acr` of a sign-in that used a password and the given
 /// second factor (`None`: a password only, as a session kept from before a second factor).
 pub fn amr_for(second_factor: Option<crate::method::Kind>) -> (Vec<String>, Option<Acr>) {
-    use crate::method::Kind;
+    let (extra, acr) = proof_of(second_factor);
     let mut amr = vec!["pwd".to_string()];
-    let (extra, acr): (&[&str], _) = match second_factor {
+    amr.extend(extra.iter().map(|s| s.to_string()));
+    if acr.is_some() {
+        amr.push("mfa".to_string());
+    }
+    (amr, acr)
+}
+
+/// The `acr` alone, without building the `amr` list: the forward-auth check asks this on
+/// every request.
+pub fn acr_for(second_factor: Option<crate::method::Kind>) -> Option<Acr> {
+    proof_of(second_factor).1
+}
+
+/// The `amr` values beyond `pwd` (and `mfa`), and the `acr`, of a second factor.
+fn proof_of(second_factor: Option<crate::method::Kind>) -> (&'static [&'static str], Option<Acr>) {
+    use crate::method::Kind;
+    match second_factor {
         None => (&[], None),
         Some(Kind::AuthenticatorApp | Kind::AuthenticatorCode) => (&["otp"], Some(Acr::TwoStep)),
         Some(Kind::PhoneMobile) => (&["sms"], Some(Acr::TwoStep)),
@@ -155,12 +171,7 @@ pub fn amr_for(second_factor: Option<crate::method::Kind>) -> (Vec<String>, Opti
             (&["otp"], Some(Acr::TwoStep))
         }
         Some(Kind::SecurityQuestions) => (&["kba"], Some(Acr::TwoStep)),
-    };
-    amr.extend(extra.iter().map(|s| s.to_string()));
-    if acr.is_some() {
-        amr.push("mfa".to_string());
     }
-    (amr, acr)
 }
 
 #[cfg(test)]

@@ -60,32 +60,33 @@ pub trait ForwardAuthStore: Send + Sync {
         id: ForwardAuthRuleId,
         audit: &AuditEvent,
     ) -> StoreResult<bool>;
-    /// The Tessera session a forward-auth token speaks for, unless the token expired (at
-    /// `now`) or the session is gone. The session's own lifetimes are the caller's to check.
+    /// The Tessera session a forward-auth token speaks for, and when the token expires,
+    /// unless the token expired (at `now`) or the session is gone. The session's own
+    /// lifetimes are the caller's to check.
     async fn forward_auth_session(
         &self,
         token_hash: &[u8],
         now: OffsetDateTime,
-    ) -> StoreResult<Option<Session>>;
+    ) -> StoreResult<Option<(Session, OffsetDateTime)>>;
     async fn insert_forward_auth_session(
         &self,
         session: &ForwardAuthSession,
         audit: &AuditEvent,
     ) -> StoreResult<()>;
-    /// Which of these tokens (as hashes) still speak for a session at `now`, as
-    /// [`ForwardAuthStore::forward_auth_session`] would find it: the forward-auth check's
-    /// cache proves all it holds with this, once every half second, instead of reading each.
-    async fn forward_auth_tokens_alive(
-        &self,
-        token_hashes: &[Vec<u8>],
-        now: OffsetDateTime,
-    ) -> StoreResult<Vec<Vec<u8>>> {
-        let mut alive = Vec::new();
-        for hash in token_hashes {
-            if self.forward_auth_session(hash, now).await?.is_some() {
-                alive.push(hash.clone());
-            }
-        }
-        Ok(alive)
-    }
+    /// The sessions that ended since the question that returned `since` (`None`: none are
+    /// listed, only where to start), and where the next question starts. Every session
+    /// deleted in a transaction that committed after the question that returned `since` is
+    /// listed, however it was deleted; some listed may have ended before.
+    async fn session_ends_since(&self, since: Option<EndsCursor>) -> StoreResult<SessionEnds>;
+}
+
+/// Where [`ForwardAuthStore::session_ends_since`] continues: opaque to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndsCursor(pub i64);
+
+/// The answer of [`ForwardAuthStore::session_ends_since`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionEnds {
+    pub ended: Vec<SessionId>,
+    pub next: EndsCursor,
 }

@@ -23,6 +23,7 @@ field-device_name = the device name
 field-display_name = the display name
 field-email = the email address
 field-en = the English text
+field-endpoint = the push subscription's address
 field-extension = the extension
 field-id = the method
 field-kind = the kind of method

@@ -23,6 +23,7 @@ field-device_name = de naam van het apparaat
 field-display_name = de weergavenaam
 field-email = het e-mailadres
 field-en = de Engelse tekst
+field-endpoint = het adres van het pushabonnement
 field-extension = het toestelnummer
 field-id = de methode
 field-kind = het soort methode

@@ -38,7 +38,7 @@ impl FromRequestParts<AppState> for Device {
     }
 }
 
-fn base64(field: &'static str, text: &str) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn base64(field: &'static str, text: &str) -> Result<Vec<u8>, ApiError> {
     BASE64URL_NOPAD
         .decode(text.trim().trim_end_matches('=').as_bytes())
         .map_err(|_| Error::bad(field, Problem::Invalid).into())
@@ -92,6 +92,10 @@ pub struct ActivateResponse {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub server_time: OffsetDateTime,
+    /// The server's VAPID key for Web Push (`applicationServerKey`): base64url of the
+    /// uncompressed P-256 point; `null` when Web Push is unavailable (see
+    /// `GET /device/webpush`).
+    pub vapid_public_key: Option<String>,
 }
 
 /// Activates an authenticator app with its one-time activation code.
@@ -115,6 +119,7 @@ pub async fn activate(
         wakeup_url: req.wakeup_url,
     };
     let done = state.tessera.activate_device(request, &ctx).await?;
+    let vapid_public_key = super::device_webpush::vapid_public_key(&state).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(ActivateResponse {
@@ -133,6 +138,7 @@ pub async fn activate(
             },
             test_request: done.test_request.to_string(),
             server_time: state.tessera.now(),
+            vapid_public_key,
         }),
     ))
 }
@@ -162,13 +168,18 @@ pub struct RequestView {
 
 impl RequestView {
     fn new(r: PushRequest, auth: &DeviceAuth, now: OffsetDateTime) -> Self {
+        Self::of(r, &auth.account, now)
+    }
+
+    /// The view of `r`, a request to `account`'s device (Web Push sends the same object).
+    pub fn of(r: PushRequest, account: &tessera_core::Account, now: OffsetDateTime) -> Self {
         RequestView {
             id: r.id.to_string(),
             status: r.status_at(now).as_str(),
             purpose: r.purpose,
             account: AccountView {
-                username: auth.account.username.clone(),
-                display_name: auth.account.display_name.clone(),
+                username: account.username.clone(),
+                display_name: account.display_name.clone(),
             },
             app: r.app,
             created_at: r.created_at,

@@ -5,8 +5,10 @@ pub mod admin;
 pub mod admin_audit;
 pub mod admin_forward_auth;
 pub mod admin_oidc;
+pub mod admin_radius;
 pub mod app_passwords;
 pub mod device;
+pub mod device_webpush;
 pub mod documented;
 pub mod import;
 pub mod me;
@@ -113,6 +115,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(me_apps::router())
         .merge(admin_oidc::router())
         .merge(admin_forward_auth::router())
+        .merge(admin_radius::router())
         .merge(crate::forward_auth::api_router())
         .routes(routes!(push::sign_in_push))
         .routes(routes!(push::step_up_push))
@@ -124,6 +127,11 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(device::answer))
         .routes(routes!(device::wakeup))
         .routes(routes!(device::remove))
+        .routes(routes!(
+            device_webpush::webpush_info,
+            device_webpush::webpush_subscribe,
+            device_webpush::webpush_unsubscribe
+        ))
         .split_for_parts();
     documented::add_common_errors(&mut doc);
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);

@@ -107,7 +107,8 @@ pub struct ActivationView {
     pub code: String,
     /// This server's URL, to type into the app with the code.
     pub url: String,
-    /// `tessera-activate://v1?url=…&code=…`, the QR code's content.
+    /// `<public URL>/authenticator/#activate=<code>`, the QR code's content: it opens the web
+    /// app, which activates; other apps read the server and the code from it.
     pub uri: String,
     /// The URI as an SVG QR code.
     pub qr_svg: String,

@@ -10,8 +10,7 @@ use super::start_url;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::i18n::{Tr, cookie_value};
-use axum::extract::{Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -61,10 +60,13 @@ pub const REMOTE_GROUPS: HeaderName = HeaderName::from_static("remote-groups");
     ))]
 pub async fn forward_auth(
     State(state): State<AppState>,
-    Context(ctx): Context,
     Query(q): Query<CheckQuery>,
-    parts: Parts,
+    // The request itself, not its parts: those would be copied, headers and all, on every
+    // check.
+    request: Request,
 ) -> Result<Response, ApiError> {
+    let (parts, _) = request.into_parts();
+    let ctx = Context::address_only(&parts);
     let requested = requested(&parts.headers).map_err(|_| Error::bad("url", Problem::Invalid))?;
     let token = cookie_value(&parts, state.fa_cookie_name());
     let Checked { verdict, user } = state

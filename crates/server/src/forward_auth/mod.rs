@@ -18,7 +18,6 @@ use axum::routing::get;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use tessera_core::forward_auth::DomainPattern;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// The forward-auth cookie (`__Secure-` when the public URL is `https`).
 pub const COOKIE_FA: &str = "tessera_fa";
@@ -28,10 +27,16 @@ const COOKIE_FA_SECURE: &str = "__Secure-tessera_fa";
 pub const COOKIE_FA_RETURN: &str = "tessera_fa_return";
 /// The start page, as the proxy's redirect and the sign-in's way back name it.
 pub const START_PATH: &str = "/forward-auth/start";
+/// The check, as the proxy calls it (`/authz/forward-auth` in the API's document).
+pub const CHECK_PATH: &str = "/api/v1/authz/forward-auth";
 
-/// The endpoint, in the API's router (and its OpenAPI document).
+/// The endpoint in the API's OpenAPI document only: it is served outside the API's nest
+/// (see `crate::router`), at [`CHECK_PATH`].
 pub fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(check::forward_auth))
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(check::forward_auth))]
+    struct CheckDoc;
+    OpenApiRouter::with_openapi(<CheckDoc as utoipa::OpenApi>::openapi())
 }
 
 /// The start page, among the pages.

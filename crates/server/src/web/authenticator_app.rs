@@ -156,6 +156,8 @@ struct ActivateTemplate<'a> {
     ended: Option<String>,
     resend_action: String,
     error: Option<String>,
+    /// Phones get notifications only from an https Tessera (or loopback, in development).
+    push_capable: bool,
 }
 
 /// Where the registration stands, or where to go instead.
@@ -196,6 +198,7 @@ async fn activate_page(
         ended: None,
         resend_action: format!("{}/resend", app_path(id)),
         error: None,
+        push_capable: state.config.is_https() || state.config.insecure_loopback(),
     };
     match found {
         AppRegistration::Active => {

@@ -17,6 +17,7 @@ mod apps_access;
 mod assets;
 mod authenticator_app;
 mod authenticator_code;
+mod authenticator_web;
 mod challenge_page;
 mod code_field;
 mod default_method;
@@ -90,6 +91,7 @@ pub fn router() -> Router<AppState> {
         .merge(security_key::router())
         .merge(push_wait::router())
         .merge(authenticator_app::router())
+        .merge(authenticator_web::router())
         .merge(admin::router())
         .merge(app_passwords::router())
         .merge(apps_access::router())

@@ -202,15 +202,16 @@ pub async fn page(mut page: Page, state: &AppState, auth: &Auth) -> Result<Respo
         (Step::SignIn, Some(Kind::AuthenticatorApp)) => {
             let url = policy.authenticator_app_url.trim();
             template.heading = tr.get("kind-authenticator_app");
-            template.paragraphs = vec![
-                tr.get("wizard-app-start"),
-                tr.get(if url.is_empty() {
-                    "wizard-app-get-unlinked"
-                } else {
-                    "wizard-app-get"
-                }),
-                tr.get("wizard-app-next"),
-            ];
+            // Without an app of the admin's choice, Tessera's own web app: the QR code opens it.
+            template.paragraphs = if url.is_empty() {
+                vec![tr.get("wizard-app-start"), tr.get("webapp-wizard-get")]
+            } else {
+                vec![
+                    tr.get("wizard-app-start"),
+                    tr.get("wizard-app-get"),
+                    tr.get("wizard-app-next"),
+                ]
+            };
             template.app_link = Some(url.to_string()).filter(|u| !u.is_empty());
             template.next = Some(Next::Post(super::authenticator_app::ADD_PATH));
             template.other_app = code_fits;

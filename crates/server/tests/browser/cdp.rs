@@ -354,6 +354,40 @@ impl Tab {
     }
 }
 
+impl Tab {
+    /// The browser's targets of type `kind` (`page`, `service_worker`, …).
+    pub async fn targets(&self, kind: &str) -> Vec<Value> {
+        let found = self
+            .browser
+            .call(None, "Target.getTargets", json!({}))
+            .await;
+        found["targetInfos"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|t| t["type"] == kind)
+            .cloned()
+            .collect()
+    }
+
+    /// Another target of the browser (a service worker, say), attached with its own
+    /// session: `eval` runs there.
+    pub async fn attach(&self, target_id: &str) -> Tab {
+        let attached = self
+            .browser
+            .call(
+                None,
+                "Target.attachToTarget",
+                json!({"targetId": target_id, "flatten": true}),
+            )
+            .await;
+        Tab {
+            browser: self.browser.clone(),
+            session: attached["sessionId"].as_str().unwrap().to_string(),
+        }
+    }
+}
+
 impl Browser {
     /// A call whose failure is an answer (`None`), not a failed test.
     async fn call_lenient(&self, session: &str, method: &str, params: Value) -> Option<Value> {

@@ -11,6 +11,7 @@
 //! pass, except under CI, which installs one and must run them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod authenticator_web;
 mod cdp;
 mod forms;
 mod forward_auth_nginx;

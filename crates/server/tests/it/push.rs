@@ -14,13 +14,17 @@ use tokio::sync::mpsc;
 
 /// An authenticator app, as the protocol sees it.
 pub(crate) struct Device {
-    key: SigningKey,
-    credential: String,
+    pub(crate) key: SigningKey,
+    pub(crate) credential: String,
 }
 
 impl Device {
     /// Activates with `code`; the device and the activation's answer.
-    async fn activate(h: &Harness, code: &str, wakeup_url: Option<&str>) -> (Device, Value) {
+    pub(crate) async fn activate(
+        h: &Harness,
+        code: &str,
+        wakeup_url: Option<&str>,
+    ) -> (Device, Value) {
         let key =
             SigningKey::from_bytes(&tessera_core::random::bytes::<32>(&tessera_core::OsRandom));
         let body = json!({
@@ -42,7 +46,7 @@ impl Device {
         (device, done)
     }
 
-    async fn pending(&self, h: &Harness) -> Vec<Value> {
+    pub(crate) async fn pending(&self, h: &Harness) -> Vec<Value> {
         let (status, body) = h
             .get(
                 &h.client(),
@@ -54,7 +58,7 @@ impl Device {
         body["requests"].as_array().unwrap().clone()
     }
 
-    async fn only(&self, h: &Harness) -> String {
+    pub(crate) async fn only(&self, h: &Harness) -> String {
         let pending = self.pending(h).await;
         assert_eq!(pending.len(), 1, "{pending:?}");
         pending[0]["id"].as_str().unwrap().to_string()
@@ -81,7 +85,7 @@ impl Device {
             .await
     }
 
-    async fn approve(&self, h: &Harness, id: &str, number: u64) {
+    pub(crate) async fn approve(&self, h: &Harness, id: &str, number: u64) {
         let (status, body) = self.answer(h, id, Decision::Approve, Some(number)).await;
         assert_eq!(
             (status, body["status"].as_str()),

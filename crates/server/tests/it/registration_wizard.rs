@@ -64,7 +64,8 @@ async fn a_new_person_walks_the_app_a_backup_and_success() {
             .shows(200, "Keep your account secure")
             .shows(200, "Step 1 of 2")
             .shows(200, "Start by getting the app.")
-            .shows(200, "Ask your IT support")
+            // No app chosen by the admin: Tessera's own web app, opened by the QR code.
+            .shows(200, "Get the Tessera authenticator on your phone")
             .shows(200, "action=\"/security-info/add/authenticator-app\"")
             .shows(
                 200,

@@ -1,7 +1,7 @@
 use tessera_core::ForwardAuthRuleId;
 use tessera_core::audit::AuditAction;
 use tessera_core::forward_auth::{DomainPattern, Level, PathPattern, Rule};
-use tessera_core::session::SessionKind;
+use tessera_core::session::{Session, SessionKind};
 use tessera_core::store::forward_auth::{ForwardAuthSession, StoredRule};
 use time::Duration;
 use uuid::Uuid;
@@ -228,30 +228,17 @@ async fn a_forward_auth_session_ends_with_its_session() {
                 .await
                 .expect("by hash")
         };
-        assert_eq!(by(fa.token_hash.clone(), 20).await, Some(s.clone()));
+        assert_eq!(
+            by(fa.token_hash.clone(), 20).await,
+            Some((s.clone(), at(600))),
+            "the session, and when the token expires"
+        );
         assert_eq!(
             by(s.token_hash.clone(), 20).await,
             None,
             "the session's own token"
         );
         assert_eq!(by(fa.token_hash.clone(), 600).await, None, "expired");
-        // The cache's question about many tokens at once, answered as the one above.
-        let asked = [
-            s.token_hash.clone(),
-            fa.token_hash.clone(),
-            Uuid::new_v4().as_bytes().to_vec(),
-        ];
-        let alive = |secs: i64| {
-            let asked = asked.clone();
-            async move {
-                store
-                    .forward_auth_tokens_alive(&asked, at(secs))
-                    .await
-                    .expect("alive")
-            }
-        };
-        assert_eq!(alive(20).await, vec![fa.token_hash.clone()]);
-        assert!(alive(600).await.is_empty(), "expired");
 
         let orphan = ForwardAuthSession {
             token_hash: Uuid::new_v4().as_bytes().to_vec(),
@@ -268,7 +255,106 @@ async fn a_forward_auth_session_ends_with_its_session() {
 
         store.delete_session(s.id, None).await.expect("sign out");
         assert_eq!(by(fa.token_hash.clone(), 20).await, None, "signed out");
-        assert!(alive(20).await.is_empty(), "signed out");
+    })
+    .await;
+}
+
+/// Each way a session can end, as the log of ends must list it after it commits: a
+/// sign-out, every session of an account at once, and the purge of expired ones.
+#[tokio::test]
+async fn every_end_of_a_session_is_listed_after_it_commits() {
+    on_all(|db: Db| async move {
+        let store = db.store.as_ref();
+        let alice = seeded(store, "alice").await;
+        let bob = seeded(store, "bob").await;
+        let start = store.session_ends_since(None).await.expect("start");
+        assert!(start.ended.is_empty(), "the first answer lists nothing");
+
+        let (signed_out, kept) = (
+            session(alice.id, SessionKind::Full),
+            session(alice.id, SessionKind::Full),
+        );
+        let (bobs, expired) = (
+            session(bob.id, SessionKind::Full),
+            Session {
+                expires_at: at(30),
+                ..session(alice.id, SessionKind::Full)
+            },
+        );
+        for s in [&signed_out, &kept, &bobs, &expired] {
+            store.insert_session(s).await.expect("session");
+        }
+        let none_yet = store
+            .session_ends_since(Some(start.next))
+            .await
+            .expect("ends");
+        for s in [&signed_out, &kept, &bobs, &expired] {
+            assert!(!none_yet.ended.contains(&s.id), "not ended yet");
+        }
+
+        store
+            .delete_session(signed_out.id, None)
+            .await
+            .expect("sign out");
+        let first = store
+            .session_ends_since(Some(none_yet.next))
+            .await
+            .expect("ends");
+        assert!(first.ended.contains(&signed_out.id), "a sign-out");
+        assert!(!first.ended.contains(&kept.id));
+
+        store
+            .delete_sessions_of(bob.id, &event(Some(bob.id), AuditAction::SessionsEnded))
+            .await
+            .expect("end bob's");
+        store.purge_expired(at(60)).await.expect("purge");
+        let second = store
+            .session_ends_since(Some(first.next))
+            .await
+            .expect("ends");
+        assert!(second.ended.contains(&bobs.id), "all of an account's");
+        assert!(second.ended.contains(&expired.id), "the purge");
+        assert!(!second.ended.contains(&kept.id), "a live session never");
+        // Listing an end again is allowed (PostgreSQL lists the ends of every transaction
+        // that was still running at the last question), so that is not asserted.
+    })
+    .await;
+}
+
+/// The forward-auth check's touches, many in one statement: each session's own time, never
+/// moving a last-seen time back.
+#[tokio::test]
+async fn sessions_are_touched_together_each_at_its_own_time() {
+    on_all(|db: Db| async move {
+        let store = db.store.as_ref();
+        let alice = seeded(store, "alice").await;
+        let (a, b) = (
+            session(alice.id, SessionKind::Full),
+            Session {
+                last_seen_at: at(500),
+                ..session(alice.id, SessionKind::Full)
+            },
+        );
+        for s in [&a, &b] {
+            store.insert_session(s).await.expect("session");
+        }
+        store
+            .touch_sessions(&[(a.id, at(100)), (b.id, at(200))])
+            .await
+            .expect("touch");
+        let seen = |s: &Session| {
+            let hash = s.token_hash.clone();
+            async move {
+                store
+                    .session_by_token_hash(&hash)
+                    .await
+                    .expect("read")
+                    .expect("there")
+                    .last_seen_at
+            }
+        };
+        assert_eq!(seen(&a).await, at(100));
+        assert_eq!(seen(&b).await, at(500), "never back");
     })
     .await;
 }

@@ -372,11 +372,19 @@ impl Tessera {
 /// A wake-up URL as a device gave it: HTTPS, or plain HTTP to this machine only (a local
 /// push distributor); nothing else is ever POSTed to.
 pub fn clean_wakeup_url(raw: Option<&str>) -> Result<Option<String>> {
-    let Some(url) = raw.map(str::trim).filter(|u| !u.is_empty()) else {
-        return Ok(None);
-    };
-    let bad = || Error::bad("wakeup_url", Problem::Invalid);
-    if url.len() > WAKEUP_URL_MAX || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    match raw.map(str::trim).filter(|u| !u.is_empty()) {
+        None => Ok(None),
+        Some(url) => clean_push_url(url, WAKEUP_URL_MAX, "wakeup_url").map(Some),
+    }
+}
+
+/// A URL the server will POST to for a device (a wake-up URL, a Web Push endpoint): at most
+/// `max` bytes, HTTPS, or plain HTTP to loopback only; `field` names it in the refusal.
+pub fn clean_push_url(raw: &str, max: usize, field: &'static str) -> Result<String> {
+    let url = raw.trim();
+    let bad = || Error::bad(field, Problem::Invalid);
+    if url.is_empty() || url.len() > max || url.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err(bad());
     }
     let (secure, rest) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
@@ -400,7 +408,7 @@ pub fn clean_wakeup_url(raw: Option<&str>) -> Result<Option<String>> {
     if !secure && !loopback {
         return Err(bad());
     }
-    Ok(Some(url.to_string()))
+    Ok(url.to_string())
 }
 
 #[cfg(test)]

@@ -5,8 +5,9 @@
 //! The open protocol (docs/design/push-protocol.md has the whole of it):
 //!
 //! 1. Registering creates a pending method and a one-time **activation code**, valid for ten
-//!    minutes, shown as a QR code of `tessera-activate://v1?url=<server>&code=<code>` or typed
-//!    in by hand. Only its SHA-256 is looked up; it is sealed so the page can show it again.
+//!    minutes, shown as a QR code of `<server>/authenticator/#activate=<code>` (it opens the
+//!    web app; apps also read the older `tessera-activate://v1?url=<server>&code=<code>`) or
+//!    typed in by hand. Only its SHA-256 is looked up; it is sealed so the page can show it again.
 //! 2. The device makes a key pair (Ed25519 or ECDSA P-256) and sends the code, its public
 //!    key, its name and a signature of [`activation_message`] proving it holds the key. It
 //!    gets a device id, a device credential (a bearer secret stored hashed) and the TOTP
@@ -38,8 +39,13 @@ pub const REQUEST_SECS: i64 = 90;
 pub const SIGNATURE_SKEW_SECS: i64 = 60;
 /// Longest device name kept.
 pub const DEVICE_NAME_MAX: usize = 64;
-/// The scheme of the activation URI in the QR code.
+/// The scheme of the older activation URI, still read from apps that paste it.
 pub const ACTIVATION_SCHEME: &str = "tessera-activate";
+/// Where the web app lives under a server's public URL: the QR code opens it.
+pub const WEB_APP_PATH: &str = "/authenticator/";
+/// The activation link's fragment: a fragment is never sent to the server, so the code stays
+/// out of access logs and `Referer` headers.
+const ACTIVATION_FRAGMENT: &str = "#activate=";
 
 /// Letters and digits that cannot be mistaken for one another (no 0, O, 1 or I).
 const CODE_ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -135,19 +141,32 @@ const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
-/// The activation URI of the QR code: the server's public URL and the code.
+/// The activation link of the QR code: the server's web app, with the code in the fragment.
+/// A phone's camera opens it in the browser, where the web app activates; other apps read
+/// the server and the code from it.
 pub fn activation_uri(server_url: &str, code: &str) -> String {
     format!(
-        "{ACTIVATION_SCHEME}://v1?url={}&code={}",
-        utf8_percent_encode(server_url, ESCAPED),
+        "{}{WEB_APP_PATH}{ACTIVATION_FRAGMENT}{}",
+        server_url.trim_end_matches('/'),
         utf8_percent_encode(code, ESCAPED)
     )
 }
 
-/// The server URL and activation code in an activation URI.
+/// The server URL and activation code in an activation link
+/// (`https://<server>/authenticator/#activate=<code>`) or in the older activation URI
+/// (`tessera-activate://v1?url=…&code=…`).
 pub fn parse_activation_uri(uri: &str) -> Option<(String, String)> {
+    let uri = uri.trim();
+    if !uri.starts_with(ACTIVATION_SCHEME) {
+        let (server, code) = uri.split_once(WEB_APP_PATH)?;
+        let code = code.strip_prefix(ACTIVATION_FRAGMENT)?;
+        // The fragment may carry more after the code (`&…`), as a query string would.
+        let code = code.split('&').next().unwrap_or_default();
+        let code = percent_decode_str(code).decode_utf8().ok()?.into_owned();
+        let web = server.starts_with("https://") || server.starts_with("http://");
+        return (web && !code.is_empty()).then(|| (server.to_string(), code));
+    }
     let rest = uri
-        .trim()
         .strip_prefix(ACTIVATION_SCHEME)?
         .strip_prefix("://v1?")?;
     let mut url = None;
@@ -338,10 +357,32 @@ mod tests {
 
     #[test]
     fn activation_uri_round_trips() {
-        let uri = activation_uri("https://mfa.example.org/base", "ABCD-EFGH-JKMN");
-        assert!(uri.starts_with("tessera-activate://v1?url=https%3A%2F%2Fmfa.example.org%2Fbase"));
+        let uri = activation_uri("https://mfa.example.org/base/", "ABCD-EFGH-JKMN");
+        assert_eq!(
+            uri,
+            "https://mfa.example.org/base/authenticator/#activate=ABCD-EFGH-JKMN"
+        );
         assert_eq!(
             parse_activation_uri(&uri),
+            Some((
+                "https://mfa.example.org/base".to_string(),
+                "ABCD-EFGH-JKMN".to_string()
+            ))
+        );
+        assert_eq!(
+            parse_activation_uri("https://x/authenticator/#activate=A%20B&later=1"),
+            Some(("https://x".to_string(), "A B".to_string()))
+        );
+        assert_eq!(parse_activation_uri("https://x/authenticator/"), None);
+        assert_eq!(
+            parse_activation_uri("ftp://x/authenticator/#activate=A"),
+            None
+        );
+        // The older form, still read.
+        assert_eq!(
+            parse_activation_uri(
+                "tessera-activate://v1?url=https%3A%2F%2Fmfa.example.org%2Fbase&code=ABCD-EFGH-JKMN"
+            ),
             Some((
                 "https://mfa.example.org/base".to_string(),
                 "ABCD-EFGH-JKMN".to_string()

@@ -117,7 +117,7 @@ impl State {
             self.put_session(session);
         }
         if let Some(revoke) = change.revoke {
-            self.sessions.remove(&revoke);
+            self.remove_sessions(|id, _| *id == revoke);
         }
         Ok(true)
     }

@@ -11,7 +11,9 @@ use crate::error::StoreError;
 use crate::ids::ForwardAuthRuleId;
 use crate::session::Session;
 use crate::store::StoreResult;
-use crate::store::forward_auth::{ForwardAuthSession, ForwardAuthStore, StoredRule};
+use crate::store::forward_auth::{
+    EndsCursor, ForwardAuthSession, ForwardAuthStore, SessionEnds, StoredRule,
+};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Default)]
@@ -110,15 +112,31 @@ impl ForwardAuthStore for MemoryStore {
         &self,
         token_hash: &[u8],
         now: OffsetDateTime,
-    ) -> StoreResult<Option<Session>> {
+    ) -> StoreResult<Option<(Session, OffsetDateTime)>> {
         let now = secs(now);
         self.read(|s| {
-            s.forward_auth
+            let f = s
+                .forward_auth
                 .sessions
                 .get(token_hash)
-                .filter(|f| f.expires_at > now)
-                .and_then(|f| s.sessions.get(&f.session_id))
-                .cloned()
+                .filter(|f| f.expires_at > now)?;
+            s.sessions
+                .get(&f.session_id)
+                .map(|session| (session.clone(), f.expires_at))
+        })
+    }
+
+    async fn session_ends_since(&self, since: Option<EndsCursor>) -> StoreResult<SessionEnds> {
+        self.read(|s| {
+            let end = s.session_ends.len();
+            let from = match since {
+                Some(EndsCursor(n)) => usize::try_from(n).unwrap_or(0).min(end),
+                None => end,
+            };
+            SessionEnds {
+                ended: s.session_ends[from..].to_vec(),
+                next: EndsCursor(end as i64),
+            }
         })
     }
 

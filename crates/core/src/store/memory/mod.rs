@@ -32,6 +32,7 @@ mod password_guesses;
 mod policy;
 mod push;
 mod push_devices;
+mod radius;
 mod recovery_codes;
 mod reset;
 mod reset_attempts;
@@ -41,6 +42,7 @@ mod sessions;
 mod state;
 mod verify_api;
 mod wake;
+mod web_push;
 mod webauthn;
 
 use std::sync::{Mutex, MutexGuard};
@@ -143,7 +145,7 @@ impl Store for MemoryStore {
         let purged = self.write(|s| {
             let mut purged = 0;
             purged += drain(&mut s.flows, |f| f.expires_at <= now);
-            purged += drain(&mut s.sessions, |x| x.expires_at <= now);
+            purged += s.remove_sessions(|_, x| x.expires_at <= now);
             let lapsed: Vec<_> = s
                 .methods
                 .values()

@@ -84,6 +84,10 @@ impl PushStore for MemoryStore {
             if let Some(d) = s.push_devices.get_mut(&method) {
                 d.wakeup_url = url.map(str::to_string);
             }
+            // One wake-up path per device: a wake-up URL replaces a Web Push subscription.
+            if url.is_some() {
+                s.web_push.remove(&method);
+            }
             Ok(())
         })
     }

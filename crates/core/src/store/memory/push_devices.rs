@@ -42,6 +42,7 @@ impl State {
                 seq,
                 request: request.stored(),
                 woken: false,
+                closed_sent: false,
             },
         );
     }

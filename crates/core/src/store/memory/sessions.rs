@@ -53,7 +53,7 @@ impl SessionStore for MemoryStore {
     async fn delete_session(&self, id: SessionId, audit: Option<&AuditEvent>) -> StoreResult<()> {
         self.write(|s| {
             s.check_audit(audit)?;
-            s.sessions.remove(&id);
+            s.remove_sessions(|x, _| *x == id);
             s.append_audit(audit);
             Ok(())
         })

@@ -39,6 +39,9 @@ pub(super) struct State {
     pub(super) methods: BTreeMap<MethodId, Method>,
     pub(super) flows: BTreeMap<FlowId, SignInFlow>,
     pub(super) sessions: BTreeMap<SessionId, Session>,
+    /// Every session that ended, in order: a cursor is how many were read. Kept whole,
+    /// as the memory store lives only as long as a test.
+    pub(super) session_ends: Vec<SessionId>,
     /// In the order written; an event's cursor is its index plus one.
     pub(super) audit: Vec<AuditEvent>,
     audit_ids: BTreeSet<AuditId>,
@@ -48,6 +51,9 @@ pub(super) struct State {
     pub(super) outbox: BTreeMap<MessageId, OutboxRow>,
     pub(super) push_devices: BTreeMap<MethodId, Device>,
     pub(super) push_requests: BTreeMap<PushRequestId, RequestRow>,
+    /// Web Push subscriptions, by device (the database keeps them on the device's row).
+    pub(super) web_push: BTreeMap<MethodId, crate::store::web_push::WebPushSubscription>,
+    pub(super) vapid_key: Option<crate::store::web_push::VapidKey>,
     /// Keyed by purpose, binding and the key asked.
     pub(super) ceremonies: BTreeMap<(String, String, Option<MethodId>), Ceremony>,
     pub(super) security_keys: BTreeMap<MethodId, SecurityKeyCredential>,
@@ -67,6 +73,7 @@ pub(super) struct State {
     pub(super) password_guesses: BTreeMap<Vec<u8>, GuessRow>,
     pub(super) oidc: super::oidc::Tables,
     pub(super) forward_auth: super::forward_auth::Tables,
+    pub(super) radius_clients: Vec<crate::radius::RadiusClient>,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +96,8 @@ pub(super) struct RequestRow {
     pub(super) request: PushRequest,
     /// A wake-up was claimed for it.
     pub(super) woken: bool,
+    /// Sent by Web Push, then ended, and the message that closes it was claimed.
+    pub(super) closed_sent: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -193,6 +202,7 @@ impl State {
         }
         self.challenges.retain(|_, c| c.challenge.method_id != id);
         self.push_devices.remove(&id);
+        self.web_push.remove(&id);
         self.push_requests.retain(|_, r| r.request.method_id != id);
         self.security_keys.remove(&id);
         self.hardware_tokens.retain(|_, t| t.method_id != id);
@@ -220,10 +230,10 @@ impl State {
             a.default_method = Some(method);
         }
         let registered_by = self.methods.get(&method).and_then(|m| m.registered_by);
-        self.sessions.retain(|id, s| {
-            s.account_id != account
-                || s.kind != SessionKind::Registration
-                || Some(*id) == registered_by
+        self.remove_sessions(|id, s| {
+            s.account_id == account
+                && s.kind == SessionKind::Registration
+                && Some(*id) != registered_by
         });
     }
 
@@ -249,9 +259,23 @@ impl State {
 
     /// Ends every session of the account; how many.
     pub(super) fn end_sessions(&mut self, account: AccountId) -> u64 {
-        let before = self.sessions.len();
-        self.sessions.retain(|_, s| s.account_id != account);
-        (before - self.sessions.len()) as u64
+        self.remove_sessions(|_, s| s.account_id == account)
+    }
+
+    /// Removes the sessions `gone` picks, noting each end as the SQL stores' trigger does;
+    /// how many. Every removal of a session goes through here.
+    pub(super) fn remove_sessions(&mut self, gone: impl Fn(&SessionId, &Session) -> bool) -> u64 {
+        let ended: Vec<SessionId> = self
+            .sessions
+            .iter()
+            .filter(|(id, s)| gone(id, s))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &ended {
+            self.sessions.remove(id);
+        }
+        self.session_ends.extend_from_slice(&ended);
+        ended.len() as u64
     }
 
     // The outbox.

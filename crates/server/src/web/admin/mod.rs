@@ -10,6 +10,7 @@ mod forward_auth;
 mod import;
 mod oidc_clients;
 mod outbox;
+mod radius_clients;
 mod services;
 
 use super::{Page, WebError};
@@ -22,7 +23,7 @@ use tessera_core::admin::Admin;
 use tessera_core::service::Auth;
 
 /// The admin navigation: (section, path, translation key).
-pub const SECTIONS: [(&str, &str, &str); 8] = [
+pub const SECTIONS: [(&str, &str, &str); 9] = [
     ("accounts", "/admin/accounts", "admin-nav-accounts"),
     ("audit", "/admin/audit", "admin-nav-audit"),
     ("import", "/admin/import", "admin-nav-import"),
@@ -43,6 +44,7 @@ pub const SECTIONS: [(&str, &str, &str); 8] = [
         "/admin/forward-auth",
         "admin-nav-forward-auth",
     ),
+    ("radius", "/admin/radius", "admin-nav-radius"),
 ];
 
 pub fn router() -> Router<AppState> {
@@ -55,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .merge(services::router())
         .merge(oidc_clients::router())
         .merge(forward_auth::router())
+        .merge(radius_clients::router())
 }
 
 /// What the admin layout needs: the page and which section it belongs to.

@@ -1,10 +1,15 @@
-//! Wake-ups for devices that asked for them (UnifiedPush style): when a request reaches a
-//! device with a wake-up URL, one node POSTs a content-free message there, so the app can
-//! fetch its requests without holding a connection open.
+//! Wake-ups for devices that asked for them: when a request reaches a device, one node tells
+//! it, so the app need not hold a connection open. A device has one of two paths:
 //!
-//! Every node hears every new request (see the store's push wake-ups), and each claims the
-//! wake-up in the database before it sends, so exactly one node sends it. The message says
-//! nothing about the request: the app learns what it is over its authenticated API.
+//! - a wake-up URL (UnifiedPush style): a content-free POST; the app fetches its requests
+//!   over its authenticated API;
+//! - a Web Push subscription (the installable web app, [`web_push`]): the request itself,
+//!   encrypted for the browser (RFC 8291), signed for the push service (RFC 8292).
+//!
+//! Every node hears every new or answered request (see the store's push wake-ups), and each
+//! claims the message in the database before it sends, so exactly one node sends it.
+
+pub mod web_push;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,8 +24,9 @@ const BODY: &str = "{\"tessera\":\"wake\"}";
 /// anyway, and the app still finds it when it next polls.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Starts sending wake-ups; stops when the handle is aborted.
-pub fn spawn(tessera: Arc<Tessera>) -> JoinHandle<()> {
+/// Starts sending wake-ups (Web Push as `web` says); stops when the handle is aborted.
+pub fn spawn(tessera: Arc<Tessera>, web: web_push::Sender) -> JoinHandle<()> {
+    let web = Arc::new(web);
     // Idempotent: whoever installs first wins, and every later call fails harmlessly.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
@@ -44,6 +50,20 @@ pub fn spawn(tessera: Arc<Tessera>) -> JoinHandle<()> {
             let Some(device) = key.strip_prefix("device:").and_then(|id| id.parse().ok()) else {
                 continue;
             };
+            // Web Push first: its claim reads before it writes, so a device without a
+            // subscription costs no write.
+            match tessera.claim_web_push(device).await {
+                Ok(Some(claim)) => {
+                    let sending = web
+                        .clone()
+                        .send(client.clone(), tessera.clone(), device, claim);
+                    tokio::spawn(sending);
+                    // One wake-up path per device: no wake-up URL to claim for.
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "claiming a Web Push message failed"),
+            }
             match tessera.claim_push_wakeup(device).await {
                 Ok(Some(url)) => {
                     tokio::spawn(send(client.clone(), url));
@@ -71,7 +91,8 @@ async fn send(client: reqwest::Client, url: String) {
         Ok(_) => "refused",
         Err(_) => "failed",
     };
-    metrics::counter!("tessera_push_wakeups_total", "outcome" => label).increment(1);
+    metrics::counter!("tessera_push_wakeups_total", "channel" => "url", "outcome" => label)
+        .increment(1);
     match outcome {
         Ok(r) if !r.status().is_success() => {
             tracing::warn!(status = %r.status(), "a push distributor refused a wake-up");

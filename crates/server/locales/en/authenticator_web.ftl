@@ -1,0 +1,80 @@
+# The Tessera authenticator as a web app (/authenticator/), and how the setup pages offer it.
+# Messages starting with webapp-js- are the scripts' words (served as messages.json).
+
+webapp-title = Tessera authenticator
+webapp-short-name = Tessera
+webapp-description = Approve sign-ins and show sign-in codes for your Tessera accounts.
+webapp-noscript = This app needs JavaScript. Turn it on for this site, or use a different authenticator app.
+webapp-insecure = This server's address does not start with https, so this app cannot keep its keys, work offline or get notifications here. Ask your IT support to give Tessera an https address (its public URL).
+webapp-accounts-title = Your accounts
+webapp-accounts-empty = No accounts yet. To add one, go to your security info on a computer, add the authenticator app, and scan the QR code with your phone's camera.
+webapp-add = Add account
+webapp-install-title = Get notifications on your phone
+webapp-install-hint = Add this app to your home screen: in your browser's menu, choose Install app or Add to Home Screen. Then open it from there and allow notifications. On an iPhone this needs iOS 16.4 or later.
+webapp-add-title = Add an account
+webapp-add-intro = Paste the link from the setup page, or type the code and the server's address it shows.
+webapp-add-link = Link or activation code
+webapp-add-link-hint = The code looks like ABCD-EFGH-JKMN.
+webapp-add-server = Server address
+webapp-add-server-hint = Like https://mfa.example.org. Leave it empty for this server, or when you pasted a link.
+webapp-add-submit = Add account
+webapp-cancel = Cancel
+webapp-request-title = Approve sign-in?
+webapp-request-number = Number shown where you're signing in
+webapp-request-number-hint = Type it to approve. If you're not signing in, choose Deny and report.
+webapp-approve = Approve
+webapp-deny = Deny
+webapp-report = Deny and report: it wasn't me
+webapp-back = Back to your accounts
+webapp-answer-waiting = Answer the waiting sign-in request
+webapp-remove-title = Remove this account?
+webapp-remove-intro = This phone stops getting its notifications and codes, and Tessera forgets this device. To sign in, you'll need another method.
+webapp-remove-confirm = Remove account
+
+# The setup page (security info → add the authenticator app).
+webapp-setup-get-title = Get the Tessera authenticator on your phone
+webapp-setup-get = You don't need an app store: on the next page, scan the QR code with your phone's camera. It opens the Tessera authenticator in your browser and adds your account.
+webapp-wizard-get = Get the Tessera authenticator on your phone: you don't need an app store. Choose Next, then scan the QR code with your phone's camera. It opens the app in your browser and adds your account.
+webapp-setup-scan = Scan this QR code with your phone's camera. It opens the Tessera authenticator and adds your account. It works for 10 minutes, once.
+webapp-setup-link-intro = On your phone, open this address:
+webapp-setup-other-app = Using another app that supports Tessera notifications? Type this code and this URL in it.
+webapp-setup-https = Notifications on phones need Tessera to have an https address. Until it has one, keep the app open to approve sign-ins.
+
+# The scripts' words.
+webapp-js-code-for = Code for { $account }
+webapp-js-seconds-left = { $seconds } s
+webapp-js-new-code = New code for { $account }.
+webapp-js-remove = Remove
+webapp-js-remove-account = Remove { $account }
+webapp-js-removed-on-server = Removed on the server: this account no longer works here. Remove it from this app.
+webapp-js-push-off = Notifications are off: keep this app open to get requests.
+webapp-js-push-on = Notifications are on.
+webapp-js-from = { $app }, from { $browser }
+webapp-js-notification-title = Approve sign-in?
+webapp-js-notification-answered = This sign-in request was answered or has expired.
+webapp-js-request-arrived = Sign-in request for { $account }. Type the number shown where you're signing in.
+webapp-js-account = Account
+webapp-js-purpose = For
+webapp-js-address = From address
+webapp-js-purpose-sign_in = Signing in
+webapp-js-purpose-step_up = Changing your security info
+webapp-js-purpose-register = Finishing setting up this app
+webapp-js-purpose-reset = Resetting your password
+webapp-js-approved = Approved. You can go back to where you're signing in.
+webapp-js-denied = Denied. Nobody was signed in.
+webapp-js-reported = Denied and reported to your IT support.
+webapp-js-number-required = Type the number shown where you're signing in.
+webapp-js-error-invalid_code = That number doesn't match, so the request has ended. Sign in again to get a new one.
+webapp-js-error-expired = This request has ended: it was answered, replaced or took too long.
+webapp-js-error-locked = Too many wrong numbers: notifications are locked for a while.
+webapp-js-error-unauthorized = The server no longer knows this device.
+webapp-js-error-network = Can't reach { $server }. Check your connection and try again.
+webapp-js-error-code = That doesn't look like an activation code (like ABCD-EFGH-JKMN).
+webapp-js-error-server = Type the server's address, starting with https://.
+webapp-js-error-crypto = This browser can't keep keys for this app. Use a recent browser, over https.
+webapp-js-added = Added { $account }. A test notification is on its way: type the number the setup page shows.
+webapp-js-confirm-add = Add your account at { $server }? Choose Add account.
+webapp-js-removed = Removed { $account }.
+webapp-js-device-name = { $browser } on { $os }
+webapp-js-this-device = this device
+webapp-js-unknown-browser = an unknown browser

@@ -1,0 +1,80 @@
+# De Tessera-authenticator als webapp (/authenticator/), en hoe de instelpagina's hem aanbieden.
+# Berichten die met webapp-js- beginnen zijn de woorden van de scripts (als messages.json).
+
+webapp-title = Tessera-authenticator
+webapp-short-name = Tessera
+webapp-description = Keur aanmeldingen goed en zie aanmeldcodes voor je Tessera-accounts.
+webapp-noscript = Deze app heeft JavaScript nodig. Zet het aan voor deze site, of gebruik een andere authenticator-app.
+webapp-insecure = Het adres van deze server begint niet met https, dus deze app kan hier zijn sleutels niet bewaren, niet offline werken en geen meldingen krijgen. Vraag je IT-ondersteuning om Tessera een https-adres te geven (de publieke URL).
+webapp-accounts-title = Je accounts
+webapp-accounts-empty = Nog geen accounts. Om er een toe te voegen: ga op een computer naar je beveiligingsgegevens, voeg de authenticator-app toe en scan de QR-code met de camera van je telefoon.
+webapp-add = Account toevoegen
+webapp-install-title = Meldingen krijgen op je telefoon
+webapp-install-hint = Zet deze app op je beginscherm: kies in het menu van je browser App installeren of Zet op beginscherm. Open hem daarna van daaruit en sta meldingen toe. Op een iPhone kan dat vanaf iOS 16.4.
+webapp-add-title = Een account toevoegen
+webapp-add-intro = Plak de link van de instelpagina, of typ de code en het serveradres die ze toont.
+webapp-add-link = Link of activeringscode
+webapp-add-link-hint = De code ziet eruit als ABCD-EFGH-JKMN.
+webapp-add-server = Serveradres
+webapp-add-server-hint = Zoals https://mfa.example.org. Laat het leeg voor deze server, of als je een link hebt geplakt.
+webapp-add-submit = Account toevoegen
+webapp-cancel = Annuleren
+webapp-request-title = Aanmelding goedkeuren?
+webapp-request-number = Getal dat je ziet waar je je aanmeldt
+webapp-request-number-hint = Typ het om goed te keuren. Meld je je niet aan? Kies dan Weigeren en melden.
+webapp-approve = Goedkeuren
+webapp-deny = Weigeren
+webapp-report = Weigeren en melden: dit was ik niet
+webapp-back = Terug naar je accounts
+webapp-answer-waiting = Het wachtende aanmeldverzoek beantwoorden
+webapp-remove-title = Dit account verwijderen?
+webapp-remove-intro = Deze telefoon krijgt dan geen meldingen en codes meer voor dit account, en Tessera vergeet dit apparaat. Om je aan te melden heb je dan een andere methode nodig.
+webapp-remove-confirm = Account verwijderen
+
+# De instelpagina (beveiligingsgegevens → authenticator-app toevoegen).
+webapp-setup-get-title = Zet de Tessera-authenticator op je telefoon
+webapp-setup-get = Je hebt geen appwinkel nodig: scan op de volgende pagina de QR-code met de camera van je telefoon. Die opent de Tessera-authenticator in je browser en voegt je account toe.
+webapp-wizard-get = Zet de Tessera-authenticator op je telefoon: je hebt geen appwinkel nodig. Kies Volgende en scan dan de QR-code met de camera van je telefoon. Die opent de app in je browser en voegt je account toe.
+webapp-setup-scan = Scan deze QR-code met de camera van je telefoon. Hij opent de Tessera-authenticator en voegt je account toe. Hij werkt 10 minuten, één keer.
+webapp-setup-link-intro = Open dit adres op je telefoon:
+webapp-setup-other-app = Gebruik je een andere app die Tessera-meldingen ondersteunt? Typ daarin deze code en deze URL.
+webapp-setup-https = Meldingen op telefoons werken pas als Tessera een https-adres heeft. Houd tot dan de app open om aanmeldingen goed te keuren.
+
+# De woorden van de scripts.
+webapp-js-code-for = Code voor { $account }
+webapp-js-seconds-left = { $seconds } s
+webapp-js-new-code = Nieuwe code voor { $account }.
+webapp-js-remove = Verwijderen
+webapp-js-remove-account = { $account } verwijderen
+webapp-js-removed-on-server = Verwijderd op de server: dit account werkt hier niet meer. Verwijder het uit deze app.
+webapp-js-push-off = Meldingen staan uit: houd deze app open om verzoeken te krijgen.
+webapp-js-push-on = Meldingen staan aan.
+webapp-js-from = { $app }, vanaf { $browser }
+webapp-js-notification-title = Aanmelding goedkeuren?
+webapp-js-notification-answered = Dit aanmeldverzoek is beantwoord of verlopen.
+webapp-js-request-arrived = Aanmeldverzoek voor { $account }. Typ het getal dat je ziet waar je je aanmeldt.
+webapp-js-account = Account
+webapp-js-purpose = Voor
+webapp-js-address = Vanaf adres
+webapp-js-purpose-sign_in = Aanmelden
+webapp-js-purpose-step_up = Je beveiligingsgegevens wijzigen
+webapp-js-purpose-register = Het instellen van deze app afronden
+webapp-js-purpose-reset = Je wachtwoord opnieuw instellen
+webapp-js-approved = Goedgekeurd. Je kunt terug naar waar je je aanmeldt.
+webapp-js-denied = Geweigerd. Er is niemand aangemeld.
+webapp-js-reported = Geweigerd en gemeld bij je IT-ondersteuning.
+webapp-js-number-required = Typ het getal dat je ziet waar je je aanmeldt.
+webapp-js-error-invalid_code = Dat getal klopt niet, dus het verzoek is beëindigd. Meld je opnieuw aan voor een nieuw verzoek.
+webapp-js-error-expired = Dit verzoek is beëindigd: het is al beantwoord, vervangen of duurde te lang.
+webapp-js-error-locked = Te vaak een verkeerd getal: meldingen zijn een tijdje geblokkeerd.
+webapp-js-error-unauthorized = De server kent dit apparaat niet meer.
+webapp-js-error-network = Kan { $server } niet bereiken. Controleer je verbinding en probeer het opnieuw.
+webapp-js-error-code = Dat lijkt geen activeringscode (zoals ABCD-EFGH-JKMN).
+webapp-js-error-server = Typ het adres van de server, beginnend met https://.
+webapp-js-error-crypto = Deze browser kan geen sleutels bewaren voor deze app. Gebruik een recente browser, via https.
+webapp-js-added = { $account } toegevoegd. Er komt een testmelding: typ het getal dat de instelpagina toont.
+webapp-js-confirm-add = Je account bij { $server } toevoegen? Kies Account toevoegen.
+webapp-js-removed = { $account } verwijderd.
+webapp-js-device-name = { $browser } op { $os }
+webapp-js-this-device = dit apparaat
+webapp-js-unknown-browser = een onbekende browser
