@@ -6,15 +6,12 @@ not-allowed-notification-required = Your organization asks you to approve the no
 # Adding the app
 app-add-title = Set up the authenticator app
 app-add-intro = With the authenticator app, you approve a sign-in to your { $org } account on your phone by typing the number the sign-in screen shows.
-app-add-get = First, install an authenticator app that supports Tessera notifications on your phone. On a computer, the reference app runs as "tessera authenticator".
 app-add-next = Once you have the app, choose Next. You'll scan a QR code with it.
 app-add-other-app = I want to use a different authenticator app
 app-expired = Setting up took too long, so we stopped. Start again.
 app-setup-title = Set up your account
-app-setup-intro = In the app, choose to add an account and scan this QR code. It works for 10 minutes, once.
 app-setup-qr-label = QR code to scan with the authenticator app
 app-setup-manual = Can't scan the QR code?
-app-setup-manual-intro = Add the account in the app by hand: type this code and this URL.
 app-setup-code = Code
 app-setup-url = URL
 app-setup-waiting = Waiting for the app…

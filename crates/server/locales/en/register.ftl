@@ -2,7 +2,6 @@
 wizard-step = Step { $current } of { $total }
 wizard-app-start = Start by getting the app.
 wizard-app-get = On your phone, install the authenticator app.
-wizard-app-get-unlinked = On your phone, install the authenticator app. Don't know where to get it? Ask your IT support.
 wizard-app-get-link = Get the app
 wizard-app-next = After you install the app on your phone, choose Next.
 wizard-other-method = I want to set up a different method

@@ -6,15 +6,12 @@ not-allowed-notification-required = Je organisatie vraagt je de melding in de ap
 # De app toevoegen
 app-add-title = De authenticator-app instellen
 app-add-intro = Met de authenticator-app keur je een aanmelding bij je { $org }-account goed op je telefoon, door het getal in te typen dat het aanmeldscherm toont.
-app-add-get = Installeer eerst op je telefoon een authenticator-app die Tessera-meldingen ondersteunt. Op een computer werkt de referentie-app als "tessera authenticator".
 app-add-next = Kies Volgende zodra je de app hebt. Je scant er dan een QR-code mee.
 app-add-other-app = Ik wil een andere authenticator-app gebruiken
 app-expired = Het instellen duurde te lang, dus we zijn gestopt. Begin opnieuw.
 app-setup-title = Je account instellen
-app-setup-intro = Kies in de app voor een account toevoegen en scan deze QR-code. Hij werkt 10 minuten, één keer.
 app-setup-qr-label = QR-code om te scannen met de authenticator-app
 app-setup-manual = Lukt scannen niet?
-app-setup-manual-intro = Voeg het account met de hand toe in de app: typ deze code en deze URL.
 app-setup-code = Code
 app-setup-url = URL
 app-setup-waiting = Wachten op de app…

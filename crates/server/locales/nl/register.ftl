@@ -2,7 +2,6 @@
 wizard-step = Stap { $current } van { $total }
 wizard-app-start = Begin met het installeren van de app.
 wizard-app-get = Installeer de authenticator-app op je telefoon.
-wizard-app-get-unlinked = Installeer de authenticator-app op je telefoon. Weet je niet waar je die vindt? Vraag het aan je IT-ondersteuning.
 wizard-app-get-link = Download de app
 wizard-app-next = Kies Volgende zodra je de app op je telefoon hebt geïnstalleerd.
 wizard-other-method = Ik wil een andere methode instellen
