@@ -11,6 +11,7 @@
 //!   what the session proved.
 
 pub mod cache;
+pub mod denials;
 pub mod request;
 pub mod return_to;
 pub mod service;

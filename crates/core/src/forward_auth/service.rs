@@ -338,7 +338,8 @@ impl Tessera {
     ///
     /// In the steady state an allowed request reads and writes nothing: the rules, the
     /// session and the policy come from memory, the session is touched once a minute, and
-    /// only denials are audited (the first access was, by the start page).
+    /// only denials are audited (the first access was, by the start page), once a minute per
+    /// who and host ([`super::denials`]).
     pub async fn forward_auth_check(
         &self,
         requested: &Requested,
@@ -362,15 +363,19 @@ impl Tessera {
             policy.forward_auth_one_factor_allowed,
             now,
         );
-        if matches!(verdict, Verdict::Forbidden { .. } | Verdict::NoRule) {
+        let denied = matches!(verdict, Verdict::Forbidden { .. } | Verdict::NoRule);
+        let account = signed_in.as_ref().map(|s| s.account.id);
+        if denied
+            && let Some(repeated) =
+                self.forward_auth_cache
+                    .denials
+                    .audit(account, ctx.ip, &requested.host, now)
+        {
             let audit = self
-                .audit(
-                    ctx,
-                    signed_in.as_ref().map(|s| s.account.id),
-                    AuditAction::ForwardAuthDenied,
-                )
+                .audit(ctx, account, AuditAction::ForwardAuthDenied)
                 .detail(json!({ "host": requested.host, "path": requested.path,
-                                "rule": matches!(verdict, Verdict::Forbidden { .. }) }));
+                                "rule": matches!(verdict, Verdict::Forbidden { .. }),
+                                "repeated": repeated }));
             self.store.append_audit(&audit).await?;
         }
         let user = match (verdict, signed_in) {

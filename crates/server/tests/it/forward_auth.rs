@@ -218,14 +218,33 @@ async fn groups_rules_and_urls_refuse_what_they_should() {
             403
         );
         let bob = h.store().account_by_username("bob").await.unwrap().unwrap();
-        let denied = h.store().audit_of(bob.id, 100).await.unwrap();
-        assert_eq!(
-            denied
-                .iter()
+        let denials = || async {
+            h.store()
+                .audit_of(bob.id, 100)
+                .await
+                .unwrap()
+                .into_iter()
                 .filter(|e| e.action == AuditAction::ForwardAuthDenied)
-                .count(),
-            2
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(denials().await.len(), 2);
+        // Asked again and again within the minute: audited once a minute per host, so a
+        // flood of requests cannot fill the audit log; the next one counts those between.
+        for _ in 0..3 {
+            let r = check(&h, "https://other.example.org/", Some(&fa)).await;
+            assert_eq!(r.status(), 403);
+        }
+        assert_eq!(denials().await.len(), 2);
+        h.advance(61);
+        assert_eq!(
+            check(&h, "https://other.example.org/", Some(&fa))
+                .await
+                .status(),
+            403
         );
+        let denied = denials().await;
+        assert_eq!(denied.len(), 3);
+        assert_eq!(denied[0].detail["repeated"], 3, "{:?}", denied[0].detail);
 
         // A path that decodes differently upstream, or no URL at all: 400.
         let r = check(&h, "https://wiki.example.org/public/..%2Fadmin", Some(&fa)).await;

@@ -132,6 +132,9 @@ pub struct ForwardAuthCache {
     revalidation: Mutex<RevalidationState>,
     /// Sessions the log said ended, and when it said so.
     ended: Mutex<HashMap<SessionId, OffsetDateTime>>,
+    /// Which denials were audited lately (not a cache, but kept here with the rest the check
+    /// holds in memory).
+    pub(crate) denials: super::denials::DenialLog,
     /// Sessions to touch with the next question, and when each was used.
     touches: Mutex<HashMap<SessionId, OffsetDateTime>>,
 }
