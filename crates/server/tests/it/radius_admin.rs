@@ -140,7 +140,7 @@ async fn the_admin_page_adds_a_client_shows_its_secret_once_and_removes_it() {
             .await
             .unwrap();
         assert!(
-            nl.contains("RADIUS-clients") && nl.contains("Niet vereist"),
+            nl.contains("RADIUS-clients") && nl.contains("Message-Authenticator niet vereist"),
             "{nl}"
         );
 
