@@ -48,6 +48,14 @@ async fn serve(config: &Config, tessera: Arc<Tessera>) -> Outcome {
     server.sign_in_limit_per_minute = config.sign_in_limit_per_minute;
     server.forward_auth_cookie_domain = config.forward_auth_cookie_domain.clone();
     server.web_push_subject = config.web_push_subject.clone();
+    // Read and checked already (#19); sign-in and reset do not use it yet, which an admin
+    // who configured it must hear rather than assume.
+    if let Some(directory) = &config.directory {
+        tracing::warn!(
+            url = %directory.url,
+            "[directory] is configured but not used yet: accounts stay local"
+        );
+    }
 
     // Every node signs ID tokens with the same keys, kept in the store; the first start
     // makes them.

@@ -9,6 +9,7 @@ pub mod config;
 pub mod cors;
 pub mod csrf;
 pub mod delivery;
+pub mod directory;
 pub mod error;
 pub mod fields;
 pub mod forward_auth;

@@ -26,6 +26,7 @@ struct FileConfig {
     radius_listen: Option<String>,
     web_push_subject: Option<String>,
     delivery: Option<super::delivery::DeliveryFile>,
+    directory: Option<super::directory::DirectoryFile>,
 }
 
 /// A value and where it came from (`TESSERA_LISTEN`, `--listen`, `listen in tessera.toml`).
@@ -58,6 +59,8 @@ pub(super) struct Layer {
     web_push_subject: Option<Setting<String>>,
     /// Only a file has it: a table of gateways does not fit a variable or a flag.
     delivery: Option<(super::delivery::DeliveryFile, PathBuf)>,
+    /// File only, like `delivery`.
+    directory: Option<(super::directory::DirectoryFile, PathBuf)>,
 }
 
 fn set<T>(value: Option<T>, from: impl FnOnce() -> String) -> Option<Setting<T>> {
@@ -118,6 +121,7 @@ impl Layer {
             radius_listen: set(file.radius_listen, || at("radius_listen")),
             web_push_subject: set(file.web_push_subject, || at("web_push_subject")),
             delivery: file.delivery.map(|d| (d, path.to_path_buf())),
+            directory: file.directory.map(|d| (d, path.to_path_buf())),
         })
     }
 
@@ -159,6 +163,7 @@ impl Layer {
             radius_listen: var("TESSERA_RADIUS_LISTEN"),
             web_push_subject: var("TESSERA_WEB_PUSH_SUBJECT"),
             delivery: None,
+            directory: None,
         })
     }
 
@@ -196,6 +201,7 @@ impl Layer {
             radius_listen: self.radius_listen.or(lower.radius_listen),
             web_push_subject: self.web_push_subject.or(lower.web_push_subject),
             delivery: self.delivery.or(lower.delivery),
+            directory: self.directory.or(lower.directory),
         }
     }
 
@@ -306,6 +312,7 @@ impl Layer {
             sign_in_limit_per_minute,
             forward_auth_cookie_domain,
             delivery: super::delivery::resolve(self.delivery)?,
+            directory: super::directory::resolve(self.directory)?,
         })
     }
 }

@@ -8,6 +8,7 @@
 //! unknown keys.
 
 mod delivery;
+mod directory;
 mod layers;
 
 use crate::failure::Outcome;
@@ -82,6 +83,9 @@ pub struct Config {
     pub forward_auth_cookie_domain: Option<String>,
     /// The gateways for texts, calls and email (`[delivery]`; the outbox by default).
     pub delivery: tessera_server::delivery::DeliveryConfig,
+    /// The organization's LDAP or Active Directory (`[directory]`); `None`: off, all accounts
+    /// local. Read and validated, not yet used by sign-in or reset (issue #19).
+    pub directory: Option<tessera_server::directory::DirectoryConfig>,
 }
 
 impl Config {

@@ -1,0 +1,173 @@
+//! Setting a person's password in the directory, for a self-service reset (issue #19): the
+//! caller has already passed every gate and Tessera's own password rules, and changes nothing
+//! in its own store unless this succeeds. OpenLDAP, 389 and FreeIPA take the Password Modify
+//! extended operation (RFC 3062), so the directory hashes the password and applies its own
+//! policy; Active Directory takes `unicodePwd` over TLS.
+
+use super::ldap::{LdapDirectory, classify};
+use super::ppolicy;
+use super::{Directory, DirectoryError, DirectoryKind, Security};
+use ldap3::Mod;
+use ldap3::exop::PasswordModify;
+use std::collections::HashSet;
+use zeroize::Zeroizing;
+
+/// Active Directory's `unicodePwd` value: the password in double quotes, UTF-16LE
+/// ([MS-ADTS] 3.1.1.3.1.5). Zeroized on drop, like the password.
+pub fn unicode_pwd(password: &str) -> Zeroizing<Vec<u8>> {
+    let quoted = Zeroizing::new(format!("\"{password}\""));
+    Zeroizing::new(
+        quoted
+            .encode_utf16()
+            .flat_map(|unit| unit.to_le_bytes())
+            .collect(),
+    )
+}
+
+impl LdapDirectory {
+    /// Sets `username`'s password to `new` as the service account (a reset: the old password
+    /// is not known). A refusal by the directory's password policy is `Refused` with its reason.
+    pub(super) async fn write_reset(
+        &self,
+        username: &str,
+        new: &str,
+    ) -> Result<(), DirectoryError> {
+        if new.is_empty() {
+            return Err(DirectoryError::Refused {
+                reason: "empty password".into(),
+            });
+        }
+        let config = self.config();
+        let mut ldap = self.service_connection().await?;
+        let written = async {
+            let person = self.lookup(&mut ldap, username).await?;
+            let timeout = config.operation_timeout;
+            match config.kind {
+                DirectoryKind::OpenLdap | DirectoryKind::FreeIpa => ldap
+                    .with_controls(ppolicy::request())
+                    .with_timeout(timeout)
+                    .extended(PasswordModify {
+                        user_id: Some(&person.dn),
+                        old_pass: None,
+                        new_pass: Some(new),
+                    })
+                    .await
+                    .and_then(|r| r.success())
+                    .map(|_| ())
+                    .map_err(ppolicy::classify_with_policy),
+                DirectoryKind::ActiveDirectory => {
+                    // AD refuses unicodePwd on an unprotected connection; say why here rather
+                    // than pass on its cryptic "unwilling to perform".
+                    if config.security == Security::Plain {
+                        return Err(DirectoryError::Refused {
+                            reason: "Active Directory sets passwords only over TLS".into(),
+                        });
+                    }
+                    let value = unicode_pwd(new);
+                    let mods: Vec<Mod<Vec<u8>>> = vec![
+                        Mod::Replace(b"unicodePwd".to_vec(), HashSet::from([value.to_vec()])),
+                        // A reset also ends a lock-out from wrong passwords.
+                        Mod::Replace(b"lockoutTime".to_vec(), HashSet::from([b"0".to_vec()])),
+                    ];
+                    ldap.with_timeout(timeout)
+                        .modify(&person.dn, mods)
+                        .await
+                        .and_then(|r| r.success())
+                        .map(|_| ())
+                        .map_err(classify)
+                }
+            }
+        }
+        .await;
+        let _ = ldap.unbind().await;
+        written
+    }
+}
+
+impl LdapDirectory {
+    /// The person changing their own password: bound as them with the current one, so the
+    /// directory checks it and applies its policy to them (history, minimum age) as it would
+    /// for a change at a workstation. A wrong current password is `InvalidCredentials`.
+    pub(super) async fn write_change(
+        &self,
+        username: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<(), DirectoryError> {
+        if new.is_empty() {
+            return Err(DirectoryError::Refused {
+                reason: "empty password".into(),
+            });
+        }
+        let config = self.config();
+        let person = self.check_password(username, current).await?;
+        let mut ldap = self.connect().await?;
+        let written = async {
+            self.bind(&mut ldap, &person.dn, current).await?;
+            let timeout = config.operation_timeout;
+            match config.kind {
+                DirectoryKind::OpenLdap | DirectoryKind::FreeIpa => ldap
+                    .with_controls(ppolicy::request())
+                    .with_timeout(timeout)
+                    .extended(PasswordModify {
+                        user_id: None,
+                        old_pass: Some(current),
+                        new_pass: Some(new),
+                    })
+                    .await
+                    .and_then(|r| r.success())
+                    .map(|_| ())
+                    .map_err(ppolicy::classify_with_policy),
+                DirectoryKind::ActiveDirectory => {
+                    if config.security == Security::Plain {
+                        return Err(DirectoryError::Refused {
+                            reason: "Active Directory sets passwords only over TLS".into(),
+                        });
+                    }
+                    // A change (not a reset) is a delete of the old value and an add of the
+                    // new one in one modify; AD then checks history and minimum age.
+                    let mods: Vec<Mod<Vec<u8>>> = vec![
+                        Mod::Delete(
+                            b"unicodePwd".to_vec(),
+                            HashSet::from([unicode_pwd(current).to_vec()]),
+                        ),
+                        Mod::Add(
+                            b"unicodePwd".to_vec(),
+                            HashSet::from([unicode_pwd(new).to_vec()]),
+                        ),
+                    ];
+                    ldap.with_timeout(timeout)
+                        .modify(&person.dn, mods)
+                        .await
+                        .and_then(|r| r.success())
+                        .map(|_| ())
+                        .map_err(classify)
+                }
+            }
+        }
+        .await;
+        let _ = ldap.unbind().await;
+        written
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unicode_pwd_is_the_quoted_password_in_utf16_le() {
+        // The value from Microsoft's own example ("newPassword"), as a capture shows it.
+        let expected: Vec<u8> = [
+            0x22, 0x00, 0x6e, 0x00, 0x65, 0x00, 0x77, 0x00, 0x50, 0x00, 0x61, 0x00, 0x73, 0x00,
+            0x73, 0x00, 0x77, 0x00, 0x6f, 0x00, 0x72, 0x00, 0x64, 0x00, 0x22, 0x00,
+        ]
+        .to_vec();
+        assert_eq!(*unicode_pwd("newPassword"), expected);
+        // Outside the BMP: a surrogate pair, little-endian.
+        assert_eq!(
+            *unicode_pwd("😀"),
+            vec![0x22, 0x00, 0x3d, 0xd8, 0x00, 0xde, 0x22, 0x00]
+        );
+    }
+}
