@@ -190,22 +190,16 @@ async fn delete_form(
     confirm_page(&page, &state, &auth, &id).await
 }
 
-#[derive(Deserialize)]
-pub struct DeleteForm {
-    #[serde(default)]
-    confirm: String,
-}
-
 async fn delete(
     mut page: Page,
     State(state): State<AppState>,
     Context(ctx): Context,
     Path(id): Path<String>,
-    form: Result<CsrfForm<DeleteForm>, ApiError>,
+    form: Result<CsrfForm<crate::web::DeleteForm>, ApiError>,
 ) -> Result<Response, WebError> {
     let form = posted(form)?;
     let auth = page.full(&state).await?;
-    if form.confirm != "yes" {
+    if !form.confirmed() {
         return confirm_page(&page, &state, &auth, &id).await;
     }
     let id: AppPasswordId = id.trim().parse().map_err(|_| Error::NotFound)?;

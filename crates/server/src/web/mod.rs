@@ -273,6 +273,20 @@ pub fn posted<T>(form: Result<CsrfForm<T>, ApiError>) -> Result<T, WebError> {
     form.map(|CsrfForm(f)| f).map_err(WebError::Api)
 }
 
+/// A delete button's form: it deletes only with `confirm=yes`, which the confirmation page's
+/// button sends; any other POST shows that page.
+#[derive(serde::Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+impl DeleteForm {
+    pub fn confirmed(&self) -> bool {
+        self.confirm == "yes"
+    }
+}
+
 /// The cookies of a new session: the session itself, and a fresh CSRF token, so a token
 /// planted before sign-in is worthless after it. The sign-in flow is over.
 pub fn session_cookies(state: &AppState, session: &IssuedSession) -> CookieJar {

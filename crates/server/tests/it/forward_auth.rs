@@ -433,6 +433,41 @@ async fn the_start_page_never_redirects_off_the_protected_domains() {
 /// The check answers from memory for up to a second (issue #16's speed target): what
 /// another node changes in the store shows here once the clock has moved a second, what
 /// this node changes shows at once, and an allowed request writes nothing.
+/// The cache vouches for a session in use twice a second from the log of ends, without
+/// reading it again: an end committed by another node is in the next answer, so the cookie
+/// stops within half a second here, while the entry itself was still fresh.
+#[tokio::test]
+async fn a_session_ended_elsewhere_stops_at_the_next_question_though_its_entry_is_fresh() {
+    each_backend_with(configure, |h: Harness| async move {
+        rule(&h, "wiki.example.org", &[], "two_factor").await;
+        let (b, secret) = person(&h, "hal").await;
+        let fa = fa_of(&sign_in_through(&b, WIKI, "hal", &secret).await);
+        let half = || h.clock().advance(time::Duration::milliseconds(500));
+        // In use for a few seconds: read once, then vouched for at every question.
+        for _ in 0..6 {
+            assert_eq!(check(&h, WIKI, Some(&fa)).await.status(), 200);
+            half();
+        }
+        assert_eq!(
+            check(&h, WIKI, Some(&fa)).await.status(),
+            200,
+            "vouched now"
+        );
+        let hal = h.store().account_by_username("hal").await.unwrap().unwrap();
+        let ended = AuditEvent::new(
+            &OsRandom,
+            h.clock().now(),
+            &RequestContext::default(),
+            Some(hal.id),
+            AuditAction::SessionsEnded,
+        );
+        h.store().delete_sessions_of(hal.id, &ended).await.unwrap();
+        half();
+        assert_eq!(check(&h, WIKI, Some(&fa)).await.status(), 401);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn another_nodes_changes_show_within_a_second() {
     each_backend_with(configure, |h: Harness| async move {

@@ -527,12 +527,6 @@ async fn delete_form(
     confirm_page(&page, &handle(&state, &auth, &ctx)?, &id).await
 }
 
-#[derive(Deserialize)]
-pub struct DeleteForm {
-    #[serde(default)]
-    confirm: String,
-}
-
 /// Deletes only with `confirm=yes`, which the confirmation page's button sends; any other
 /// POST shows that page.
 async fn delete(
@@ -540,12 +534,12 @@ async fn delete(
     State(state): State<AppState>,
     Context(ctx): Context,
     Path(id): Path<String>,
-    form: Result<CsrfForm<DeleteForm>, ApiError>,
+    form: Result<CsrfForm<crate::web::DeleteForm>, ApiError>,
 ) -> Result<Response, WebError> {
     let auth = admin_auth(&mut page, &state).await?;
     let form = posted(form)?;
     let admin = handle(&state, &auth, &ctx)?;
-    if form.confirm != "yes" {
+    if !form.confirmed() {
         return confirm_page(&page, &admin, &id).await;
     }
     let (_, rule) = find(&admin, &id).await?;
