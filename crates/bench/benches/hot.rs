@@ -91,6 +91,8 @@ fn main() {
         email: None,
         default_method: None,
         created_at: now,
+        source: tessera_core::account::AccountSource::Local,
+        external_id: None,
     };
     let (method, enrollment) = authenticator_code::register_begin(
         None,

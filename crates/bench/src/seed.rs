@@ -170,6 +170,8 @@ pub async fn seed(
                 email: None,
                 default_method: None,
                 created_at: now,
+                source: tessera_core::account::AccountSource::Local,
+                external_id: None,
             };
             // The real registration seals the seed, so a seeded method is the row a person
             // registering an app would have made.

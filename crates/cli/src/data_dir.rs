@@ -85,7 +85,8 @@ pub fn load_key(path: &Path) -> Outcome<KeyRing> {
         if mode & 0o077 != 0 {
             return Err(Failure::Runtime(format!(
                 "the master key file {shown} has mode {mode:o}, so other users can read or \
-                 change it; run `chmod 600 {shown}` (and rotate the key if it may have leaked)"
+                 change it; run `chmod 600 {shown}` (and, if it may have leaked, rotate it with \
+                 `tessera key rotate`, then `tessera key retire` the old key)"
             )));
         }
     }

@@ -79,6 +79,12 @@ impl From<Error> for Failure {
             Error::DeliveryFailed => {
                 Failure::runtime("the text, call or email could not be delivered")
             }
+            Error::DirectoryUnavailable { detail } => Failure::Runtime(format!(
+                "the directory cannot be reached ({detail}); try again later"
+            )),
+            Error::DirectoryRefused { reason } => {
+                Failure::Runtime(format!("the directory refused: {reason}"))
+            }
             Error::Store(e) => Failure::Runtime(format!("database: {}", chain(&e))),
             Error::Internal(what) => Failure::Runtime(internal_sentence(what).into()),
         }
@@ -126,6 +132,9 @@ fn not_allowed_sentence(why: NotAllowed) -> &'static str {
         NotAllowed::NoSkipsLeft => "registering security info can no longer be skipped",
         NotAllowed::NotificationRequired => {
             "the policy requires approving a notification in the app, not typing its code"
+        }
+        NotAllowed::DirectoryPassword => {
+            "this account's password is the directory's: set it in the directory"
         }
         NotAllowed::OwnAccount => "an administrator cannot do this to their own account",
     }

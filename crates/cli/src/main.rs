@@ -2,11 +2,16 @@
 //! 1 failed while doing it, 2 the command, its input or the configuration is wrong.
 
 mod authenticator;
+mod backup;
 mod config;
 mod data_dir;
+mod directory;
+mod doctor;
 mod failure;
 mod forward_auth;
 mod import;
+mod key;
+mod key_reload;
 mod logging;
 mod oidc;
 mod open;
@@ -14,7 +19,9 @@ mod outbox;
 mod output;
 mod policy;
 mod radius;
+mod reload;
 mod serve;
+mod tls;
 mod user;
 
 use clap::Parser;
@@ -50,14 +57,26 @@ enum Command {
     /// Manage RADIUS clients (VPNs, Wi-Fi and servers that ask over RADIUS)
     #[command(subcommand)]
     Radius(radius::RadiusCommand),
+    /// Rotate the master key: status, add, rotate, retire (while servers run)
+    #[command(subcommand)]
+    Key(key::KeyCommand),
     /// Import accounts or hardware OATH tokens from CSV
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// The organization's directory (LDAP, Active Directory): sync its people's accounts
+    #[command(subcommand)]
+    Directory(directory::DirectoryCommand),
     /// Read the outbox: texts, calls and emails (kept there by the development provider)
     #[command(subcommand)]
     Outbox(outbox::OutboxCommand),
     /// The reference authenticator: activate, show codes, approve sign-ins
     Authenticator(authenticator::AuthenticatorArgs),
+    /// Write a consistent archive of the SQLite data while the server runs (PostgreSQL: pg_dump)
+    Backup(backup::BackupArgs),
+    /// Restore a backup archive into an empty or new data folder, checking the key first
+    Restore(backup::RestoreArgs),
+    /// Check the configuration, data folder, key, database and gateways; print what to fix
+    Doctor(doctor::DoctorArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +96,11 @@ fn run(cli: Cli) -> Outcome {
     let (args, serve_flags, quiet) = match &cli.command {
         // A device of its own: no server configuration, no database.
         Command::Authenticator(a) => return authenticator::run(a),
+        // Checks the configuration itself, so a broken one is reported, not just refused.
+        Command::Doctor(a) => return doctor::run(a),
+        // Reads no configuration: the archive and the flags say everything.
+        Command::Restore(a) => return backup::restore(a),
+        Command::Backup(a) => (&a.config, &no_serve_flags, true),
         Command::Serve(a) => (&a.config, &a.flags, false),
         Command::User(c) => (c.config_args(), &no_serve_flags, true),
         Command::Policy(c) => (c.config_args(), &no_serve_flags, true),
@@ -84,6 +108,8 @@ fn run(cli: Cli) -> Outcome {
         Command::ForwardAuth(c) => (c.config_args(), &no_serve_flags, true),
         Command::Radius(c) => (c.config_args(), &no_serve_flags, true),
         Command::Import(c) => (c.config_args(), &no_serve_flags, true),
+        Command::Directory(c) => (c.config_args(), &no_serve_flags, true),
+        Command::Key(c) => (c.config_args(), &no_serve_flags, true),
         Command::Outbox(c) => (c.config_args(), &no_serve_flags, true),
     };
     let config = Config::load(args, serve_flags, &config::process_env)?;
@@ -109,9 +135,12 @@ fn run(cli: Cli) -> Outcome {
             Command::ForwardAuth(command) => forward_auth::run(command, &config).await,
             Command::Radius(command) => radius::run(command, &config).await,
             Command::Import(command) => import::run(command, &config).await,
+            Command::Directory(command) => directory::run(command, &config).await,
+            Command::Key(command) => key::run(command, &config).await,
             Command::Outbox(command) => outbox::run(command, &config).await,
+            Command::Backup(args) => backup::backup(args, &config).await,
             // Ran above, before the configuration.
-            Command::Authenticator(_) => Ok(()),
+            Command::Authenticator(_) | Command::Doctor(_) | Command::Restore(_) => Ok(()),
         }
     })
 }

@@ -6,7 +6,7 @@ use crate::data_dir;
 use crate::failure::{Failure, Outcome, chain};
 use std::sync::Arc;
 use tessera_core::store::accounts::AccountStore;
-use tessera_core::{OsRandom, SystemClock, Tessera};
+use tessera_core::{KeyRing, OsRandom, SystemClock, Tessera};
 use tessera_server::BlockingPasswords;
 use tessera_store::SqlStore;
 
@@ -15,6 +15,8 @@ use tessera_store::SqlStore;
 pub struct Opened {
     pub tessera: Arc<Tessera>,
     pub store: Arc<SqlStore>,
+    /// The ring `tessera` seals and opens with; `key_reload` swaps its keys in place.
+    pub keys: Arc<KeyRing>,
 }
 
 impl Opened {
@@ -61,16 +63,30 @@ pub async fn open(config: &Config) -> Outcome<Opened> {
         }
         data_dir::load_or_create_key(&key_file, &OsRandom)?.0
     };
+    // Every node seals with the key the database names (docs/design/key-rotation.md).
+    let sealing = tessera_core::key_rotation::apply_sealing(store.as_ref(), &keys)
+        .await
+        .map_err(|e| Failure::Runtime(format!("database: {}", chain(&e))))?;
+    if let tessera_core::key_rotation::Sealing::Missing { missing, .. } = sealing {
+        tracing::error!(
+            path = %key_file.display(),
+            missing,
+            "the database says key {missing} seals, but the key file lacks it: copy the key \
+             file from the node where `tessera key add` ran"
+        );
+    }
+    let keys = Arc::new(keys);
     let tessera = Tessera::new(
         store.clone(),
         Arc::new(SystemClock),
         Arc::new(OsRandom),
-        Arc::new(keys),
+        keys.clone(),
         Arc::new(BlockingPasswords::default()),
         config.organization.clone(),
     );
     Ok(Opened {
         tessera: Arc::new(tessera),
         store,
+        keys,
     })
 }

@@ -24,13 +24,22 @@ pub struct ServeArgs {
 }
 
 pub async fn run(config: Config) -> Outcome {
+    // Before the store: a wrong certificate file is the first and only error.
+    let tls = crate::tls::load(&config)?;
     let opened = open(&config).await?;
-    let result = serve(&config, opened.tessera.clone()).await;
+    // The key file and the sealing key id, read again while serving (key rotation).
+    let keys_watch = crate::key_reload::spawn_watch(
+        config.master_key_file(),
+        opened.keys.clone(),
+        opened.store.clone(),
+    );
+    let result = serve(&config, opened.tessera.clone(), tls).await;
+    keys_watch.abort();
     opened.close().await;
     result
 }
 
-async fn serve(config: &Config, tessera: Arc<Tessera>) -> Outcome {
+async fn serve(config: &Config, tessera: Arc<Tessera>, tls: Option<crate::tls::Tls>) -> Outcome {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| Failure::Runtime(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -39,22 +48,28 @@ async fn serve(config: &Config, tessera: Arc<Tessera>) -> Outcome {
         .map_err(|e| Failure::Runtime(format!("cannot read the bound address: {e}")))?;
 
     let mut server = ServerConfig::new(bound);
+    if tls.is_some() {
+        // Secure, `__Host-` cookies and HSTS follow from an https public URL.
+        server.public_url = format!("https://{bound}");
+    }
     if let Some(url) = &config.public_url {
         server.public_url = url.clone();
     }
+    server.trusted_proxies = config.trusted_proxies.clone();
     server.organization = config.organization.clone();
     server.max_body_bytes = config.max_body_bytes;
     server.delivery = config.delivery.clone();
     server.sign_in_limit_per_minute = config.sign_in_limit_per_minute;
     server.forward_auth_cookie_domain = config.forward_auth_cookie_domain.clone();
     server.web_push_subject = config.web_push_subject.clone();
-    // Read and checked already (#19); sign-in and reset do not use it yet, which an admin
-    // who configured it must hear rather than assume.
+    // The organization's directory (#19): sign-in binds its people, resets and changes
+    // write their passwords there, `/readyz` checks it. Connections are made per request, so
+    // a directory that is down at start only answers "try again later" until it is back.
     if let Some(directory) = &config.directory {
-        tracing::warn!(
-            url = %directory.url,
-            "[directory] is configured but not used yet: accounts stay local"
-        );
+        let ldap = tessera_server::directory::LdapDirectory::new(directory.clone())
+            .map_err(|e| Failure::Runtime(format!("[directory]: {e}")))?;
+        tessera.set_directory(Arc::new(ldap));
+        tracing::info!(url = %directory.url, "directory connected");
     }
 
     // Every node signs ID tokens with the same keys, kept in the store; the first start
@@ -74,16 +89,32 @@ async fn serve(config: &Config, tessera: Arc<Tessera>) -> Outcome {
         database = %config.database_url().redacted(),
         "tessera listening"
     );
+    // SIGHUP's hooks are in place before the listening line, which scripts wait for.
+    let mut reloaders = crate::reload::Reloaders::default();
+    if let Some(tls) = &tls {
+        tls.register(&mut reloaders);
+    }
+    crate::key_reload::register(&mut reloaders, config.master_key_file(), tessera.clone());
+    let sighup = reloaders
+        .watch()
+        .map_err(|e| Failure::Runtime(format!("cannot watch for SIGHUP: {e}")))?;
     // Scripts and tests wait for this exact line, and read the port from it.
-    println!("{}", listening_line(bound));
+    println!("{}", listening_line(bound, tls.is_some()));
 
     let housekeeping = tokio::spawn(housekeeping(tessera.clone()));
+    let directory_sync = crate::directory::spawn_periodic_sync(tessera.clone(), config)?;
     let radius = match config.radius_listen {
         Some(addr) => Some(spawn_radius(addr, tessera.clone()).await?),
         None => None,
     };
-    let served = tessera_server::serve(listener, AppState::new(tessera, server), shutdown()).await;
+    let state = AppState::new(tessera, server);
+    let tls = tls.map(|t| t.server_config());
+    let served = tessera_server::serve_with(listener, tls, state, shutdown()).await;
+    sighup.abort();
     housekeeping.abort();
+    if let Some(sync) = directory_sync {
+        sync.abort();
+    }
     if let Some(radius) = radius {
         radius.abort();
     }
@@ -208,8 +239,9 @@ async fn shutdown() {
     tracing::info!("shutting down; finishing the requests in flight");
 }
 
-fn listening_line(bound: SocketAddr) -> String {
-    format!("tessera listening on http://{bound}")
+fn listening_line(bound: SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    format!("tessera listening on {scheme}://{bound}")
 }
 
 #[cfg(test)]
@@ -220,7 +252,7 @@ mod tests {
     fn ipv6_addresses_are_bracketed_in_the_url() {
         let addr: Option<SocketAddr> = "[::1]:8080".parse().ok();
         assert_eq!(
-            addr.map(listening_line).as_deref(),
+            addr.map(|a| listening_line(a, false)).as_deref(),
             Some("tessera listening on http://[::1]:8080")
         );
     }

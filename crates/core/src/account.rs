@@ -29,6 +29,37 @@ impl AccountStatus {
     }
 }
 
+/// Where an account comes from: Tessera's own store, or the organization's directory
+/// (docs/design/directory.md), whose password is checked by binding and never stored here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountSource {
+    #[default]
+    Local,
+    Directory,
+}
+
+impl AccountSource {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AccountSource::Local => "local",
+            AccountSource::Directory => "directory",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "local" => Some(AccountSource::Local),
+            "directory" => Some(AccountSource::Directory),
+            _ => None,
+        }
+    }
+}
+
+/// The password hash of a directory account: not a PHC string, so no local check can ever
+/// accept a password for it (the directory's bind is the only check).
+pub const DIRECTORY_PASSWORD_HASH: &str = "!directory";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     pub id: AccountId,
@@ -49,9 +80,17 @@ pub struct Account {
     /// The method the sign-in asks for first.
     pub default_method: Option<MethodId>,
     pub created_at: OffsetDateTime,
+    pub source: AccountSource,
+    /// The directory's stable id for the entry (`entryUUID`, `objectGUID`), for
+    /// `AccountSource::Directory`; unique.
+    pub external_id: Option<String>,
 }
 
 impl Account {
+    pub fn is_directory(&self) -> bool {
+        self.source == AccountSource::Directory
+    }
+
     /// The language of the person's texts, calls and emails: the one they chose, else their
     /// browser's, else English.
     pub fn message_locale(&self) -> String {

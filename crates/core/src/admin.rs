@@ -4,12 +4,16 @@
 
 mod accounts;
 mod audit_log;
+mod directory_sync;
 mod outbox;
 mod passes;
 mod policy;
 
 pub use accounts::{AccountOverview, NewTemporaryAccount, temporary_password};
 pub use audit_log::{ExportedEvent, exported};
+pub use directory_sync::{
+    SyncChange, SyncError, SyncOptions, SyncOutcome, SyncProgress, SyncReport,
+};
 pub use passes::IssuedPass;
 
 use crate::account::{self, Account, AccountStatus};
@@ -30,6 +34,8 @@ pub struct Admin<'a> {
     tessera: &'a Tessera,
     /// The admin acting, for the audit log; `None` for the local command line.
     actor: Option<AccountId>,
+    /// Who acts when no admin does: `local` (the command line) or `directory` (the sync).
+    system: &'static str,
     ctx: RequestContext,
 }
 
@@ -46,12 +52,13 @@ impl Tessera {
     /// The admin handle for a signed-in admin.
     pub fn admin(&self, auth: &Auth, ctx: &RequestContext) -> Result<Admin<'_>> {
         auth.require_full()?;
-        if !auth.account.is_admin {
+        if !auth.is_admin() {
             return Err(Error::NotAllowed(NotAllowed::AdminOnly));
         }
         Ok(Admin {
             tessera: self,
             actor: Some(auth.account.id),
+            system: "local",
             ctx: ctx.clone(),
         })
     }
@@ -61,6 +68,7 @@ impl Tessera {
         Admin {
             tessera: self,
             actor: None,
+            system: "local",
             ctx: RequestContext::default(),
         }
     }
@@ -99,7 +107,7 @@ impl Admin<'_> {
         let actor = self
             .actor
             .map(|a| a.to_string())
-            .unwrap_or_else(|| "local".into());
+            .unwrap_or_else(|| self.system.into());
         if let Some(map) = detail.as_object_mut() {
             map.insert("by".into(), serde_json::Value::String(actor));
         }
@@ -138,6 +146,8 @@ impl Admin<'_> {
             email,
             default_method: None,
             created_at: t.now(),
+            source: crate::account::AccountSource::Local,
+            external_id: None,
         };
         let audit = self.audit(Some(account.id), AuditAction::AccountCreated);
         match t.store.insert_account(&account, &audit).await {
@@ -186,7 +196,18 @@ impl Admin<'_> {
         Ok(())
     }
 
-    async fn apply_status(&self, mut account: Account, status: AccountStatus) -> Result<Account> {
+    async fn apply_status(&self, account: Account, status: AccountStatus) -> Result<Account> {
+        self.apply_status_with(account, status, serde_json::json!({}))
+            .await
+    }
+
+    /// As `apply_status`, with more facts in the status event (the directory sync's reason).
+    async fn apply_status_with(
+        &self,
+        mut account: Account,
+        status: AccountStatus,
+        detail: serde_json::Value,
+    ) -> Result<Account> {
         if status == AccountStatus::Disabled {
             self.not_own(account.id)?;
         }
@@ -197,7 +218,10 @@ impl Admin<'_> {
         };
         self.tessera
             .store
-            .update_account(&account, Some(&self.audit(Some(account.id), action)))
+            .update_account(
+                &account,
+                Some(&self.audit_with(Some(account.id), action, detail)),
+            )
             .await?;
         if status == AccountStatus::Disabled {
             let audit = self.audit(Some(account.id), AuditAction::SessionsEnded);

@@ -147,6 +147,21 @@ pub enum AuditAction {
     /// A request from a client that requires Message-Authenticator came without a valid one:
     /// dropped unanswered (BlastRADIUS).
     RadiusRefused,
+    /// The first sign-in of a directory person created their account (`detail.external_id`).
+    AccountCreatedFromDirectory,
+    /// The directory refused a person's sign-in: locked, disabled or expired there
+    /// (`detail.reason`, the directory's own text).
+    SignInRefusedByDirectory,
+    /// The directory refused the new password of a reset (`detail.reason`); nothing changed.
+    PasswordResetRefused,
+    /// The directory refused the new password of a change (`detail.reason`); nothing changed.
+    PasswordChangeRefused,
+    /// `tessera key add` put a new master key in the key file (`detail.key`); it opens only.
+    MasterKeyAdded,
+    /// Every node seals with another master key from now on (`detail.key`, `detail.was`).
+    SealingKeyChanged,
+    /// `tessera key retire` took a master key out of the key file (`detail.key`).
+    MasterKeyRetired,
 }
 
 impl AuditAction {
@@ -228,6 +243,13 @@ impl AuditAction {
             AuditAction::RadiusAccepted => "radius_accepted",
             AuditAction::RadiusRejected => "radius_rejected",
             AuditAction::RadiusRefused => "radius_refused",
+            AuditAction::AccountCreatedFromDirectory => "account_created_from_directory",
+            AuditAction::SignInRefusedByDirectory => "sign_in_refused_by_directory",
+            AuditAction::PasswordResetRefused => "password_reset_refused",
+            AuditAction::PasswordChangeRefused => "password_change_refused",
+            AuditAction::MasterKeyAdded => "master_key_added",
+            AuditAction::SealingKeyChanged => "sealing_key_changed",
+            AuditAction::MasterKeyRetired => "master_key_retired",
         }
     }
 

@@ -39,6 +39,16 @@ pub enum Error {
     /// A text, call or email could not be delivered, after every retry.
     #[error("delivery failed")]
     DeliveryFailed,
+    /// The organization's directory could not be reached or did not answer in time: "try
+    /// again later". Never a wrong password, never a 500 (docs/design/directory.md).
+    /// `detail` is for the log only (a timeout, a refused connection, TLS).
+    #[error("the directory is unavailable: {detail}")]
+    DirectoryUnavailable { detail: String },
+    /// The organization's directory said no: its password policy (too short, reused, too
+    /// young), or a locked, disabled or expired entry. `reason` is the directory's own text;
+    /// the server words it in the person's language (`directory::Refusal`). Nothing changed.
+    #[error("the directory refused: {reason}")]
+    DirectoryRefused { reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("internal: {0:?}")]
@@ -60,6 +70,8 @@ impl Error {
             Error::BadRequest { .. } => "bad_request",
             Error::Unauthorized => "unauthorized",
             Error::DeliveryFailed => "delivery_failed",
+            Error::DirectoryUnavailable { .. } => "directory_unavailable",
+            Error::DirectoryRefused { .. } => "directory_refused",
             Error::Store(_) | Error::Internal(_) => "internal",
         }
     }
@@ -113,6 +125,9 @@ pub enum NotAllowed {
     OwnAccount,
     /// The policy wants a notification approved in the app, not its code typed.
     NotificationRequired,
+    /// The account's password is the organization's directory's: it is set there (or by the
+    /// person's own reset or change), never by an admin in Tessera.
+    DirectoryPassword,
 }
 
 impl NotAllowed {
@@ -132,6 +147,7 @@ impl NotAllowed {
             NotAllowed::ResetGatesPending => "reset-gates-pending",
             NotAllowed::NoSkipsLeft => "no-skips-left",
             NotAllowed::NotificationRequired => "notification-required",
+            NotAllowed::DirectoryPassword => "directory-password",
             NotAllowed::OwnAccount => "own-account",
         }
     }

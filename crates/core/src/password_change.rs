@@ -29,6 +29,26 @@ impl Tessera {
         }
         // A guess at the password like any other: the same per-account wait as sign-in's.
         let guess = self.begin_password_guess(&auth.account.username).await?;
+        if auth.account.is_directory() {
+            // Bound as the person: the directory checks the current password and, last,
+            // writes the new one; a refusal or an outage changes nothing here.
+            self.directory_change_password(&auth.account, &current, &new, ctx)
+                .await?;
+            self.password_was_right(&guess).await?;
+            let audit = self
+                .audit(ctx, Some(auth.account.id), AuditAction::PasswordChanged)
+                .detail(serde_json::json!({ "by": "self", "directory": true }));
+            // No hash is stored: the account keeps its unusable marker.
+            self.store
+                .change_password(
+                    auth.account.id,
+                    &auth.account.password_hash,
+                    Some(auth.session.id),
+                    &audit,
+                )
+                .await?;
+            return Ok(());
+        }
         let check = self
             .passwords
             .verify(current, Some(auth.account.password_hash.clone()))

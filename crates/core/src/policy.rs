@@ -95,6 +95,12 @@ pub struct Policy {
     /// Forward authentication may let a password alone into a site whose rule says
     /// `one_factor`; otherwise such a rule refuses everyone.
     pub forward_auth_one_factor_allowed: bool,
+    /// Directory groups whose members are Tessera admins (`crate::groups`), besides the
+    /// accounts with the admin flag.
+    pub admin_groups: Vec<String>,
+    /// Directory groups whose members must use two-step verification, also while
+    /// `two_step_required` is off for everyone else (`Tessera::policy_for`).
+    pub two_step_groups: Vec<String>,
 }
 
 /// What a sign-in call asks of the person.
@@ -158,6 +164,8 @@ impl Default for Policy {
             sends_per_minute: 300,
             voice_mode: VoiceMode::Confirm,
             forward_auth_one_factor_allowed: false,
+            admin_groups: Vec::new(),
+            two_step_groups: Vec::new(),
         }
     }
 }
@@ -259,7 +267,39 @@ impl Policy {
         range("push_requests_max", self.push_requests_max.into(), 1, 100)?;
         range("push_window_secs", self.push_window_secs, 60, 86_400)?;
         self.validate_reset_and_codes(&range)?;
+        self.validate_groups()?;
         self.validate_sending(&range)
+    }
+
+    /// Group names as forward-auth rules take them: 1 to 64 characters, no commas (the
+    /// lists are typed comma-separated), no control characters; at most 50.
+    fn validate_groups(&self) -> Result<(), PolicyError> {
+        use crate::forward_auth::service::{GROUP_MAX, LIST_MAX};
+        for (key, list) in [
+            ("admin_groups", &self.admin_groups),
+            ("two_step_groups", &self.two_step_groups),
+        ] {
+            if list.len() > LIST_MAX {
+                return Err(PolicyError::Invalid {
+                    key: key.into(),
+                    reason: format!("at most {LIST_MAX} groups"),
+                });
+            }
+            if let Some(bad) = list.iter().find(|g| {
+                g.trim() != g.as_str()
+                    || g.is_empty()
+                    || g.chars().count() > GROUP_MAX
+                    || g.chars().any(|c| c == ',' || c.is_control())
+            }) {
+                return Err(PolicyError::Invalid {
+                    key: key.into(),
+                    reason: format!(
+                        "`{bad}` is not a group name (1 to {GROUP_MAX} characters, no commas)"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn validate_sending(

@@ -41,6 +41,8 @@ pub struct Tessera {
     pub(crate) sessions_ended: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
     /// The forward-auth check's rules and sessions, held for at most a second.
     pub(crate) forward_auth_cache: crate::forward_auth::cache::ForwardAuthCache,
+    /// The organization's directory, once the server connects one (`flow::directory`).
+    pub(crate) directory: std::sync::OnceLock<Arc<dyn crate::directory::Directory>>,
 }
 
 /// A signed-in request: the session and its account, both current.
@@ -51,9 +53,16 @@ pub struct Auth {
     /// An admin set a temporary password: until the person chooses their own, only changing
     /// it (and registering security info) is allowed.
     pub password_change_required: bool,
+    /// The account's groups as [`Tessera::groups_of`] says, read with the session.
+    pub groups: Vec<String>,
 }
 
 impl Auth {
+    /// An admin by the flag or by the policy's `admin_groups` (`crate::groups`).
+    pub fn is_admin(&self) -> bool {
+        self.groups.iter().any(|g| g == crate::groups::ADMIN_GROUP)
+    }
+
     /// Registration sessions may only register security info.
     pub fn require_full(&self) -> Result<()> {
         if self.password_change_required {
@@ -102,6 +111,7 @@ impl Tessera {
             relying_party: std::sync::OnceLock::new(),
             sessions_ended: std::sync::OnceLock::new(),
             forward_auth_cache: Default::default(),
+            directory: std::sync::OnceLock::new(),
         }
     }
 
@@ -166,10 +176,12 @@ impl Tessera {
             self.store.touch_session(session.id, now).await?;
         }
         let password_change_required = self.store.password_change_required(account.id).await?;
+        let groups = self.groups_of(&account).await?;
         Ok(Auth {
             session,
             account,
             password_change_required,
+            groups,
         })
     }
 

@@ -18,6 +18,7 @@ pub mod admin;
 pub mod app_passwords;
 pub mod audit;
 pub mod delivery;
+pub mod directory;
 pub mod flows;
 pub mod forward_auth;
 #[cfg(any(test, feature = "memory-store"))]
@@ -30,6 +31,7 @@ pub mod push;
 pub mod radius;
 pub mod recovery_codes;
 pub mod reset;
+pub mod sealed;
 pub mod security_questions;
 pub mod sessions;
 pub mod verify_api;
@@ -66,6 +68,8 @@ pub trait Store:
     + oidc::OidcStore
     + forward_auth::ForwardAuthStore
     + radius::RadiusStore
+    + sealed::SealedStore
+    + directory::DirectoryAccountStore
 {
     /// Answers when the database does.
     async fn ping(&self) -> StoreResult<()>;

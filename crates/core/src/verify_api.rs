@@ -242,12 +242,24 @@ impl Tessera {
     ) -> Result<Reason> {
         // Counted before the check, as for sign-in; `rate_limited` unchecked while it waits.
         let guess = self.begin_password_guess(username).await?;
-        // Unknown users cost one hash too, so the answer and its timing are the same.
-        let check = self
-            .passwords
-            .verify(password, account.map(|a| a.password_hash.clone()))
-            .await;
-        let Some(account) = account.filter(|_| matches!(check, PasswordCheck::Match { .. })) else {
+        // A directory account's password is the directory's (`flow::directory`): a bind.
+        let matched = match account.filter(|a| a.is_directory()).zip(self.directory()) {
+            Some((a, directory)) => match directory.check_password(&a.username, &password).await {
+                Ok(person) => !person.disabled,
+                Err(crate::directory::DirectoryError::Unavailable(detail)) => {
+                    return Err(Error::DirectoryUnavailable { detail });
+                }
+                Err(_) => false,
+            },
+            // Unknown users cost one hash too, so the answer and its timing are the same.
+            None => matches!(
+                self.passwords
+                    .verify(password, account.map(|a| a.password_hash.clone()))
+                    .await,
+                PasswordCheck::Match { .. }
+            ),
+        };
+        let Some(account) = account.filter(|_| matched) else {
             return Ok(Reason::InvalidCredentials);
         };
         // A disabled account's right password stays a failure, as in sign-in: a cleared
@@ -258,7 +270,8 @@ impl Tessera {
         if let Some(reason) = self.account_refuses(account).await? {
             return Ok(reason);
         }
-        if !policy.two_step_required {
+        // Their groups may require two-step verification of them.
+        if !self.two_step_for(policy, account).await? {
             return Ok(Reason::Ok);
         }
         let methods = self.store.methods_of(account.id).await?;

@@ -24,6 +24,9 @@ pub struct ServerConfig {
     /// Web Push's VAPID contact (`sub`, RFC 8292): a `mailto:` or `https:` URL push services
     /// can reach the operator at; `None`: the public URL.
     pub web_push_subject: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` name the client (`client_addr`);
+    /// empty: the peer address is the client's.
+    pub trusted_proxies: crate::client_addr::TrustedProxies,
 }
 
 impl ServerConfig {
@@ -38,6 +41,7 @@ impl ServerConfig {
             forward_auth_cookie_domain: None,
             delivery: crate::delivery::DeliveryConfig::default(),
             web_push_subject: None,
+            trusted_proxies: crate::client_addr::TrustedProxies::default(),
         }
     }
 

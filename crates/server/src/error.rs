@@ -92,6 +92,9 @@ impl ApiError {
                 Error::NotFound => StatusCode::NOT_FOUND,
                 // The gateway failed us, after every retry (RFC 9110 §15.6.3).
                 Error::DeliveryFailed => StatusCode::BAD_GATEWAY,
+                // The directory is down: try again later (docs/design/directory.md).
+                Error::DirectoryUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+                Error::DirectoryRefused { .. } => StatusCode::FORBIDDEN,
                 Error::Store(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::Malformed | ApiError::MalformedQuery => StatusCode::BAD_REQUEST,
@@ -186,6 +189,10 @@ pub fn message(e: &Error, tr: &Tr) -> String {
         Error::Locked { retry_after } => tr.with("error-locked", "seconds", retry_after),
         Error::RateLimited { retry_after } => tr.with("error-rate_limited", "seconds", retry_after),
         Error::NotAllowed(reason) => tr.get(&format!("not-allowed-{}", reason.key())),
+        Error::DirectoryUnavailable { .. } => tr.get("directory-unavailable"),
+        Error::DirectoryRefused { reason } => {
+            tr.get(crate::directory::Refusal::of(reason).message_id())
+        }
         Error::BadRequest { field, problem } => {
             let problem_text = match problem {
                 tessera_core::Problem::TooShort { min } => tr.with("problem-too-short", "min", min),
@@ -207,6 +214,13 @@ pub fn message(e: &Error, tr: &Tr) -> String {
     }
 }
 
+/// The directory's outage is the operator's to see: the person only reads "try again later".
+pub fn log_directory_outage(e: &ApiError) {
+    if let ApiError::Domain(Error::DirectoryUnavailable { detail }) = e {
+        tracing::warn!(%detail, "the directory is unavailable");
+    }
+}
+
 /// Marks an error response whose body [`translate_api_errors`] writes.
 #[derive(Debug, Clone)]
 struct PendingError(ErrorBodyParts);
@@ -219,6 +233,7 @@ impl IntoResponse for ApiError {
         if let ApiError::Domain(e @ (Error::Store(_) | Error::Internal(_))) = &self {
             tracing::error!(error = ?e, source = ?std::error::Error::source(e), "request failed");
         }
+        log_directory_outage(&self);
         let status = self.status();
         let mut response = status.into_response();
         if let Some(secs) = self.retry_after()

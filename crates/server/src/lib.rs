@@ -5,6 +5,7 @@
 //! or PostgreSQL.
 
 pub mod api;
+pub mod client_addr;
 pub mod config;
 pub mod cors;
 pub mod csrf;
@@ -24,6 +25,7 @@ pub mod push_wakeup;
 pub mod qr;
 pub mod radius;
 pub mod session;
+pub mod tls;
 pub mod web;
 
 pub use config::ServerConfig;
@@ -49,6 +51,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Per-address limits on credential requests; `None` when turned off.
     pub limits: Option<Arc<limits::IpLimits>>,
+    /// `/readyz`'s cached directory check (`ops::DirectoryCheck`).
+    pub directory_check: Arc<ops::DirectoryCheck>,
 }
 
 impl AppState {
@@ -62,6 +66,7 @@ impl AppState {
         Self {
             tessera,
             limits: limits::IpLimits::new(config.sign_in_limit_per_minute).map(Arc::new),
+            directory_check: Arc::default(),
             config: Arc::new(config),
         }
     }
@@ -70,6 +75,12 @@ impl AppState {
 /// How long one request may take before it is answered 503; no gateway or store call may
 /// hang a person's request longer.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long connections may take to finish after the shutdown signal. Every request is
+/// answered within [`REQUEST_TIMEOUT`]; what is still open after that is an idle connection
+/// whose client does not answer the close (HTTP/2's GOAWAY waits for a ping's answer), and
+/// it must not hold up a stop until the service manager kills the process.
+const DRAIN: Duration = Duration::from_secs(REQUEST_TIMEOUT.as_secs() + 5);
 
 /// The whole application: API, pages, operations endpoints, and the middleware around them.
 pub fn router(state: AppState) -> axum::Router {
@@ -128,12 +139,27 @@ pub fn router(state: AppState) -> axum::Router {
         ))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::new())
+        // Outermost: every layer and handler inside reads the client's address from it.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            client_addr::resolve,
+        ))
         .with_state(state)
 }
 
 /// Serves until `shutdown` resolves, then finishes the requests in flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with(listener, None, state, shutdown).await
+}
+
+/// [`serve`], over TLS when `tls` is given (see `tls`): HTTP/1.1 or HTTP/2 as ALPN chose.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -149,12 +175,43 @@ pub async fn serve(
     )
     .map_err(std::io::Error::other)?;
     let sender = delivery::spawn_worker(state.tessera.clone(), std::sync::Arc::new(gateways));
-    let served = axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stopping.send(());
+    };
+    let serving = async move {
+        match tls {
+            None => {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            Some(config) => {
+                use axum::serve::ListenerExt;
+                // `tap_io` only so axum hands the peer's address to `ConnectInfo`.
+                let listener = tls::TlsListener::new(listener, config)?.tap_io(|_| {});
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+        }
+    };
+    let drained = async move {
+        if stopped.await.is_err() {
+            return std::future::pending().await;
+        }
+        tokio::time::sleep(DRAIN).await;
+        tracing::warn!(
+            seconds = DRAIN.as_secs(),
+            "connections still open after the shutdown signal: closing them"
+        );
+    };
+    let served = tokio::select! {
+        served = serving => served,
+        () = drained => Ok(()),
+    };
     wakeups.abort();
     sender.abort();
     backchannel.abort();

@@ -2,12 +2,11 @@
 //! send something (texts, calls): a flood from one address is answered `rate_limited` while
 //! every other address is served as before.
 //!
-//! The count lives in this node's memory (GCRA, `governor`), keyed on the peer address: an
+//! The count lives in this node's memory (GCRA, `governor`), keyed on the client address: an
 //! IPv4 address, or the /64 of an IPv6 one (one host holds a whole /64). Several nodes each
 //! count their own share, which is fine for a flood; the rules that must hold across nodes
 //! (a method's lock-out, sending limits) are counters in the database. Behind a reverse proxy
-//! every request comes from the proxy's address: raise the limit, or set it to 0 and limit at
-//! the proxy.
+//! the key is the proxy's address unless the proxy is in `trusted_proxies` (`client_addr`).
 //!
 //! Why not `tower_governor`: its layer limits every route of a router and answers in its own
 //! format; here only the credential endpoints count, and the answer is the API's error (or
@@ -15,13 +14,13 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tessera_core::Error;
@@ -109,10 +108,10 @@ fn refused(state: &AppState, request: &Request) -> Result<(), u64> {
     if !counts(request.method(), request.uri().path()) {
         return Ok(());
     }
-    let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() else {
+    let Some(client) = crate::client_addr::of(request.extensions()) else {
         return Ok(());
     };
-    let refused = limits.check(peer.ip());
+    let refused = limits.check(client);
     if refused.is_err() {
         metrics::counter!("tessera_rate_limited_total").increment(1);
     }

@@ -24,13 +24,61 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Ready when the store answers and, with a directory configured, the directory's service
+/// bind works (checked at most every [`DirectoryCheck::EVERY`], so probes do not hammer it):
+/// `200 ready`, else `503` with a JSON body naming what is not, e.g.
+/// `{"status":"unavailable","store":"ok","directory":"unavailable"}`.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.tessera.store().ping().await {
-        Ok(()) => "ready".into_response(),
+    let store = match state.tessera.store().ping().await {
+        Ok(()) => true,
         Err(e) => {
             tracing::warn!(error = ?e, "store not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response()
+            false
         }
+    };
+    let directory = match state.tessera.directory() {
+        Some(directory) => Some(state.directory_check.ready(directory.as_ref()).await),
+        None => None,
+    };
+    if store && directory != Some(false) {
+        return "ready".into_response();
+    }
+    let word = |ok: bool| if ok { "ok" } else { "unavailable" };
+    let mut body = serde_json::json!({ "status": "unavailable", "store": word(store) });
+    if let Some(ok) = directory {
+        body["directory"] = word(ok).into();
+    }
+    (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+}
+
+/// The directory's last readiness answer, reused for a few seconds: one slow directory
+/// (each check waits up to its timeout) must not stall every probe, and a load balancer
+/// probing every second must not cost the directory a bind a second. Concurrent probes share
+/// one check.
+#[derive(Debug, Default)]
+pub struct DirectoryCheck {
+    last: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
+}
+
+impl DirectoryCheck {
+    pub const EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+    pub async fn ready(&self, directory: &dyn tessera_core::directory::Directory) -> bool {
+        let mut last = self.last.lock().await;
+        if let Some((at, ok)) = *last
+            && at.elapsed() < Self::EVERY
+        {
+            return ok;
+        }
+        let ok = match directory.ping().await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "directory not ready");
+                false
+            }
+        };
+        *last = Some((std::time::Instant::now(), ok));
+        ok
     }
 }
 

@@ -4,12 +4,11 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::i18n::cookie_value;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use tessera_core::service::Auth;
 use tessera_core::{Error, RequestContext};
 
@@ -124,10 +123,7 @@ impl Context {
     /// person use): the audit needs no more, and the forward-auth check runs on every
     /// request of a protected site.
     pub fn address_only(parts: &Parts) -> RequestContext {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
+        let ip = crate::client_addr::of(&parts.extensions);
         let user_agent = parts
             .headers
             .get(USER_AGENT)

@@ -12,21 +12,24 @@ use crate::{SqlStore, audit, db_err};
 
 pub(crate) const INSERT: &str = "INSERT INTO accounts \
      (id, username, display_name, display_name_lower, password_hash, locale, status, is_admin, \
-      email, default_method_id, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+      email, default_method_id, created_at, source, external_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 
 const SELECT_BY_ID: &str = "SELECT id, username, display_name, password_hash, locale, \
-     browser_locale, status, is_admin, email, default_method_id, created_at FROM accounts \
+     browser_locale, status, is_admin, email, default_method_id, created_at, source, \
+     external_id FROM accounts \
      WHERE id = $1";
 
 const SELECT_BY_USERNAME: &str = "SELECT id, username, display_name, password_hash, locale, \
-     browser_locale, status, is_admin, email, default_method_id, created_at FROM accounts \
+     browser_locale, status, is_admin, email, default_method_id, created_at, source, \
+     external_id FROM accounts \
      WHERE username = $1";
 
 /// `$1` is a lowercased LIKE pattern whose wildcards are escaped with `\`. SQLite has no
 /// default escape character, hence the explicit `ESCAPE`.
 const SEARCH: &str = "SELECT id, username, display_name, password_hash, locale, \
-     browser_locale, status, is_admin, email, default_method_id, created_at FROM accounts \
+     browser_locale, status, is_admin, email, default_method_id, created_at, source, \
+     external_id FROM accounts \
      WHERE lower(username) LIKE $1 ESCAPE '\\' OR display_name_lower LIKE $1 ESCAPE '\\' \
      ORDER BY username LIMIT $2";
 
@@ -57,6 +60,8 @@ impl AccountStore for SqlStore {
             .bind(account.email.as_deref())
             .bind(method_text(account.default_method))
             .bind(secs(account.created_at))
+            .bind(account.source.as_str())
+            .bind(account.external_id.as_deref())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;

@@ -64,6 +64,8 @@ where
         .bind(account.email.as_deref())
         .bind(account.default_method.map(|id| id.to_string()))
         .bind(secs(account.created_at))
+        .bind(account.source.as_str())
+        .bind(account.external_id.as_deref())
         .execute(exec)
         .await
         .map_err(db_err)?;

@@ -17,9 +17,11 @@ mod accounts;
 mod admin;
 mod app_passwords;
 mod audit;
+pub mod backup;
 mod bulk;
 mod commit_group;
 mod delivery;
+mod directory;
 mod effects;
 mod forward_auth;
 mod lockout;
@@ -38,6 +40,7 @@ mod radius;
 mod recovery_codes;
 mod reset;
 mod rows;
+mod sealed;
 mod security_questions;
 mod sessions;
 mod verify_api;
@@ -344,8 +347,9 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
 /// message (`UNIQUE constraint failed: accounts.username`). Columns come before tables,
 /// since an index name holds both.
 fn conflict_name(db: &dyn DatabaseError) -> &'static str {
-    const NAMES: [(&str, &str); 8] = [
+    const NAMES: [(&str, &str); 9] = [
         ("username", "username"),
+        ("external_id", "external_id"),
         ("token_hash", "token_hash"),
         ("audit_events", "audit_event"),
         ("accounts", "account"),

@@ -19,12 +19,25 @@ const POSTGRES_HAS_TABLE: &str = "SELECT COUNT(*) FROM information_schema.tables
      WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'";
 const NEWEST_APPLIED: &str = "SELECT MAX(version) FROM _sqlx_migrations";
 
-pub(crate) async fn run(store: &SqlStore) -> StoreResult<()> {
-    let migrator = match store.dialect() {
+fn migrator(dialect: Dialect) -> &'static Migrator {
+    match dialect {
         Dialect::Sqlite => &SQLITE,
         Dialect::Postgres => &POSTGRES,
-    };
-    let supported = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+    }
+}
+
+/// The newest migration this binary ships.
+pub(crate) fn supported(dialect: Dialect) -> i64 {
+    migrator(dialect)
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
+}
+
+pub(crate) async fn run(store: &SqlStore) -> StoreResult<()> {
+    let migrator = migrator(store.dialect());
+    let supported = supported(store.dialect());
     if let Some(found) = newest_applied(store).await?
         && found > supported
     {

@@ -6,7 +6,7 @@
 
 use std::str::FromStr;
 
-use tessera_core::account::{Account, AccountStatus};
+use tessera_core::account::{Account, AccountSource, AccountStatus};
 use tessera_core::audit::{AuditAction, AuditEvent};
 use tessera_core::flow::{FlowState, SignInFlow};
 use tessera_core::method::way::Way;
@@ -79,6 +79,8 @@ pub(crate) struct AccountRow {
     email: Option<String>,
     default_method_id: Option<String>,
     created_at: i64,
+    source: String,
+    external_id: Option<String>,
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -100,6 +102,8 @@ impl TryFrom<AccountRow> for Account {
                 "accounts.default_method_id",
             )?,
             created_at: time(row.created_at, "accounts.created_at")?,
+            source: parsed(AccountSource::parse(&row.source), "accounts.source")?,
+            external_id: row.external_id,
         })
     }
 }

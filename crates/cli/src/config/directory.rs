@@ -8,7 +8,7 @@ use crate::failure::{Failure, Outcome};
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
-use tessera_server::directory::config::{DEFAULT_TIMEOUT, resolve_security};
+use tessera_server::directory::config::{DEFAULT_SYNC_INTERVAL, DEFAULT_TIMEOUT, resolve_security};
 use tessera_server::directory::{DirectoryConfig, DirectoryKind};
 use zeroize::Zeroizing;
 
@@ -27,6 +27,8 @@ pub(super) struct DirectoryFile {
     ca_file: Option<PathBuf>,
     connect_timeout_secs: Option<u64>,
     timeout_secs: Option<u64>,
+    /// How often `tessera serve` syncs directory accounts; 0: never.
+    sync_interval_secs: Option<u64>,
     #[serde(default)]
     attributes: AttributesFile,
 }
@@ -40,6 +42,7 @@ struct AttributesFile {
     mobile: Option<String>,
     telephone: Option<String>,
     member_of: Option<String>,
+    external_id: Option<String>,
 }
 
 pub(super) fn resolve(file: Option<(DirectoryFile, PathBuf)>) -> Outcome<Option<DirectoryConfig>> {
@@ -107,10 +110,15 @@ pub(super) fn resolve(file: Option<(DirectoryFile, PathBuf)>) -> Outcome<Option<
                 Some(m) => Some(m),
                 None => preset.member_of,
             },
+            external_id: a.external_id.unwrap_or(preset.external_id),
         },
         ca_file: file.ca_file,
         connect_timeout: seconds(file.connect_timeout_secs),
         operation_timeout: seconds(file.timeout_secs),
+        sync_interval: file
+            .sync_interval_secs
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_SYNC_INTERVAL),
     };
     // `validate` names the key first ("user_filter: …"); put the file around it.
     config.validate().map_err(|e| match e.split_once(": ") {
@@ -188,6 +196,8 @@ mod tests {
         );
         assert_eq!(c.bind_password.as_str(), "service-secret");
         assert_eq!(c.operation_timeout, DEFAULT_TIMEOUT);
+        assert_eq!(c.attributes.external_id, "objectGUID");
+        assert_eq!(c.sync_interval, DEFAULT_SYNC_INTERVAL);
     }
 
     #[test]
@@ -196,8 +206,9 @@ mod tests {
         let c = folder
             .resolve(
                 "kind = \"openldap\"\nurl = \"ldap://ldap.example.org\"\ntimeout_secs = 3\n\
-                 user_filter = \"(objectClass=posixAccount)\"\n\
-                 [attributes]\nusername = \"mail\"\nmember_of = \"memberOf\"\n",
+                 user_filter = \"(objectClass=posixAccount)\"\nsync_interval_secs = 0\n\
+                 [attributes]\nusername = \"mail\"\nmember_of = \"memberOf\"\n\
+                 external_id = \"nsUniqueId\"\n",
             )
             .unwrap()
             .unwrap();
@@ -207,6 +218,8 @@ mod tests {
         assert_eq!(c.attributes.display_name, "cn");
         assert_eq!(c.user_filter, "(objectClass=posixAccount)");
         assert_eq!(c.operation_timeout, Duration::from_secs(3));
+        assert_eq!(c.attributes.external_id, "nsUniqueId");
+        assert_eq!(c.sync_interval, Duration::ZERO);
     }
 
     #[test]
@@ -233,6 +246,10 @@ mod tests {
         let m =
             message(folder.resolve("kind = \"openldap\"\nurl = \"ldaps://x\"\ntimeout_secs = 0\n"));
         assert!(m.contains("`directory.timeout_secs`"), "{m}");
+        let m = message(
+            folder.resolve("kind = \"openldap\"\nurl = \"ldaps://x\"\nsync_interval_secs = 10\n"),
+        );
+        assert!(m.contains("`directory.sync_interval_secs`"), "{m}");
         let m = message(folder.resolve(
             "kind = \"openldap\"\nurl = \"ldaps://x\"\nca_file = \"/nonexistent/ca.pem\"\n",
         ));

@@ -25,6 +25,9 @@ struct FileConfig {
     forward_auth_cookie_domain: Option<String>,
     radius_listen: Option<String>,
     web_push_subject: Option<String>,
+    tls_cert_file: Option<PathBuf>,
+    tls_key_file: Option<PathBuf>,
+    trusted_proxies: Option<super::network::ProxyList>,
     delivery: Option<super::delivery::DeliveryFile>,
     directory: Option<super::directory::DirectoryFile>,
 }
@@ -57,6 +60,9 @@ pub(super) struct Layer {
     forward_auth_cookie_domain: Option<Setting<String>>,
     radius_listen: Option<Setting<String>>,
     web_push_subject: Option<Setting<String>>,
+    tls_cert_file: Option<Setting<PathBuf>>,
+    tls_key_file: Option<Setting<PathBuf>>,
+    trusted_proxies: Option<Setting<super::network::ProxyList>>,
     /// Only a file has it: a table of gateways does not fit a variable or a flag.
     delivery: Option<(super::delivery::DeliveryFile, PathBuf)>,
     /// File only, like `delivery`.
@@ -120,6 +126,9 @@ impl Layer {
             }),
             radius_listen: set(file.radius_listen, || at("radius_listen")),
             web_push_subject: set(file.web_push_subject, || at("web_push_subject")),
+            tls_cert_file: set(file.tls_cert_file, || at("tls_cert_file")),
+            tls_key_file: set(file.tls_key_file, || at("tls_key_file")),
+            trusted_proxies: set(file.trusted_proxies, || at("trusted_proxies")),
             delivery: file.delivery.map(|d| (d, path.to_path_buf())),
             directory: file.directory.map(|d| (d, path.to_path_buf())),
         })
@@ -162,6 +171,12 @@ impl Layer {
             forward_auth_cookie_domain: var("TESSERA_FORWARD_AUTH_COOKIE_DOMAIN"),
             radius_listen: var("TESSERA_RADIUS_LISTEN"),
             web_push_subject: var("TESSERA_WEB_PUSH_SUBJECT"),
+            tls_cert_file: path("TESSERA_TLS_CERT_FILE"),
+            tls_key_file: path("TESSERA_TLS_KEY_FILE"),
+            trusted_proxies: var("TESSERA_TRUSTED_PROXIES").map(|s| Setting {
+                value: super::network::from_env(s.value),
+                from: s.from,
+            }),
             delivery: None,
             directory: None,
         })
@@ -200,6 +215,9 @@ impl Layer {
                 .or(lower.forward_auth_cookie_domain),
             radius_listen: self.radius_listen.or(lower.radius_listen),
             web_push_subject: self.web_push_subject.or(lower.web_push_subject),
+            tls_cert_file: self.tls_cert_file.or(lower.tls_cert_file),
+            tls_key_file: self.tls_key_file.or(lower.tls_key_file),
+            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
             delivery: self.delivery.or(lower.delivery),
             directory: self.directory.or(lower.directory),
         }
@@ -313,6 +331,13 @@ impl Layer {
             forward_auth_cookie_domain,
             delivery: super::delivery::resolve(self.delivery)?,
             directory: super::directory::resolve(self.directory)?,
+            tls: super::network::resolve_tls(
+                self.tls_cert_file.map(|s| (s.value, s.from)),
+                self.tls_key_file.map(|s| (s.value, s.from)),
+            )?,
+            trusted_proxies: super::network::resolve_proxies(
+                self.trusted_proxies.map(|s| (s.value, s.from)),
+            )?,
         })
     }
 }

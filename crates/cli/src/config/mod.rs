@@ -10,6 +10,7 @@
 mod delivery;
 mod directory;
 mod layers;
+mod network;
 
 use crate::failure::Outcome;
 use layers::Layer;
@@ -86,6 +87,11 @@ pub struct Config {
     /// The organization's LDAP or Active Directory (`[directory]`); `None`: off, all accounts
     /// local. Read and validated, not yet used by sign-in or reset (issue #19).
     pub directory: Option<tessera_server::directory::DirectoryConfig>,
+    /// `tls_cert_file` and `tls_key_file`: TLS in Tessera itself; `None`: plain HTTP (a
+    /// reverse proxy terminates TLS). The files are read when `serve` starts.
+    pub tls: Option<tessera_server::tls::TlsFiles>,
+    /// `trusted_proxies`: whose forwarding headers name the client; empty: nobody's.
+    pub trusted_proxies: tessera_server::client_addr::TrustedProxies,
 }
 
 impl Config {

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Configuration the developer's shell may hold; tests must not pick it up.
-const CONFIG_VARS: [&str; 10] = [
+const CONFIG_VARS: [&str; 13] = [
     "TESSERA_CONFIG",
     "TESSERA_LISTEN",
     "TESSERA_DATA_DIR",
@@ -20,6 +20,9 @@ const CONFIG_VARS: [&str; 10] = [
     "TESSERA_ORGANIZATION",
     "TESSERA_LOG_FORMAT",
     "TESSERA_MAX_BODY_BYTES",
+    "TESSERA_TLS_CERT_FILE",
+    "TESSERA_TLS_KEY_FILE",
+    "TESSERA_TRUSTED_PROXIES",
 ];
 
 const STARTUP: Duration = Duration::from_secs(60);
@@ -149,7 +152,10 @@ impl Server {
                 );
             };
             server.lines.push(line.clone());
-            if let Some(url) = line.strip_prefix("tessera listening on http://") {
+            let url = line
+                .strip_prefix("tessera listening on http://")
+                .or_else(|| line.strip_prefix("tessera listening on https://"));
+            if let Some(url) = url {
                 server.addr = url.parse().expect("an address in the listening line");
                 return server;
             }
@@ -199,6 +205,29 @@ impl Server {
                 return status;
             }
             assert!(Instant::now() < deadline, "the server ignored SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Server {
+    /// Sends `signal` (`HUP`, `TERM`) without waiting for anything.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args([format!("-{signal}").as_str(), &pid])
+            .status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -{signal} {pid}");
+    }
+
+    /// Waits for the process to end on its own (after a signal sent with [`Server::signal`]).
+    pub fn wait(mut self) -> ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("poll the server") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not stop");
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -5,7 +5,7 @@ use super::Admin;
 use crate::account::{self, Account, AccountStatus};
 use crate::app_passwords::{self, AppPassword};
 use crate::audit::{AuditAction, AuditEvent};
-use crate::error::{Error, Problem, Result, StoreError};
+use crate::error::{Error, NotAllowed, Problem, Result, StoreError};
 use crate::ids::AccountId;
 use crate::method::{Method, temporary_access_pass};
 use crate::password::validate_new_password;
@@ -106,6 +106,8 @@ impl Admin<'_> {
             email,
             default_method: None,
             created_at: t.now(),
+            source: crate::account::AccountSource::Local,
+            external_id: None,
         };
         let audit = self.audit_with(
             Some(account.id),
@@ -143,6 +145,10 @@ impl Admin<'_> {
         let t = self.tessera;
         self.not_own(id)?;
         let account = self.account_by_id(id).await?;
+        // Sign-in binds a directory account: a hash set here would never be asked for.
+        if account.is_directory() {
+            return Err(Error::NotAllowed(NotAllowed::DirectoryPassword));
+        }
         let password = match password.filter(|p| !p.is_empty()) {
             Some(p) => {
                 validate_new_password(&p, &account.username)?;

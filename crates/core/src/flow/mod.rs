@@ -1,5 +1,6 @@
 //! The flows: sign-in (with the registration interrupt), step-up, and security info changes.
 
+pub(crate) mod directory;
 pub mod effect;
 pub mod needs;
 pub mod register;

@@ -89,7 +89,7 @@ impl Tessera {
     /// What the person still has to register, what this session added, the wizard's next
     /// step, and how many skips they have left.
     pub async fn registration(&self, auth: &Auth) -> Result<Registration> {
-        let policy = self.policy().await?;
+        let policy = self.policy_for(&auth.account).await?;
         let methods: Vec<Method> = self
             .store
             .methods_of(auth.account.id)

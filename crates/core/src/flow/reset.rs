@@ -446,14 +446,20 @@ impl Tessera {
             .ok_or(Error::Expired)?;
         validate_new_password(&new_password, &account.username)
             .map_err(|e| rename_field(e, "new_password"))?;
-        let same = self
-            .passwords
-            .verify(new_password.clone(), Some(account.password_hash.clone()))
-            .await;
-        if matches!(same, PasswordCheck::Match { .. }) {
-            return Err(Error::bad("new_password", Problem::SameAsCurrent));
-        }
-        let hash = self.passwords.hash(new_password).await?;
+        // A directory account keeps no hash here: the directory's policy judges reuse, and
+        // its unusable marker stays (`flow::directory`).
+        let hash = if account.is_directory() {
+            account.password_hash.clone()
+        } else {
+            let same = self
+                .passwords
+                .verify(new_password.clone(), Some(account.password_hash.clone()))
+                .await;
+            if matches!(same, PasswordCheck::Match { .. }) {
+                return Err(Error::bad("new_password", Problem::SameAsCurrent));
+            }
+            self.passwords.hash(new_password.clone()).await?
+        };
         let audits = [
             self.audit(ctx, Some(account.id), AuditAction::PasswordReset)
                 .detail(serde_json::json!({ "gates": flow.gates_passed.len() })),
@@ -474,6 +480,13 @@ impl Tessera {
         };
         let completion =
             ResetCompletion::new(flow.id, account.id, hash, self.now()).ok_or(Error::Expired)?;
+        // The directory write is the last step, after every gate and check: a refusal (its
+        // policy) or an outage changes nothing here, and the reset stays open for another try.
+        if account.is_directory() {
+            self.open_reset(flow.id).await?;
+            self.directory_reset_password(&account, &new_password, ctx)
+                .await?;
+        }
         if !self
             .store
             .complete_reset(&completion, &audits, &notes)

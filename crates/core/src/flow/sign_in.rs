@@ -110,7 +110,8 @@ impl Tessera {
             PasswordProof::Password(account) | PasswordProof::AppPassword(account) => account,
         };
 
-        let policy = self.policy().await?;
+        // As it applies to this person: their groups may require two-step verification.
+        let policy = self.policy_for(&account).await?;
         let methods = self.store.methods_of(account.id).await?;
         let methods = self.without_lapsed_passes(methods).await?;
         let usable: Vec<Method> = Self::usable_for_sign_in(&policy, &methods)
@@ -191,6 +192,13 @@ impl Tessera {
             Ok(name) => self.store.account_by_username(&name).await?,
             Err(_) => None,
         };
+        // Not a local account, and a directory is configured: the directory binds the person
+        // (`flow::directory`). A local account always keeps its own hash.
+        if self.directory().is_some() && account.as_ref().is_none_or(|a| a.is_directory()) {
+            return self
+                .check_directory_password(username, password, account, &guess, ctx, app_passwords)
+                .await;
+        }
         // Unknown users cost one hash too, so the answer and its timing are the same.
         let check = self
             .passwords
@@ -446,7 +454,7 @@ impl Tessera {
         if flow.state != FlowState::Registration || flow.is_expired(self.now()) {
             return Err(Error::Expired);
         }
-        let policy = self.policy().await?;
+        let policy = self.policy_for(&auth.account).await?;
         let methods: Vec<Method> = self
             .store
             .methods_of(auth.account.id)

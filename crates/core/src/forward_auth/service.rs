@@ -19,8 +19,7 @@ use std::sync::Arc;
 use time::Duration;
 use zeroize::Zeroizing;
 
-/// The group every admin is in, as the OpenID Connect `groups` claim says.
-pub const ADMIN_GROUP: &str = "tessera-admins";
+pub use crate::groups::ADMIN_GROUP;
 /// How many domains, paths or groups one rule may name.
 pub const LIST_MAX: usize = 50;
 /// The longest group name.
@@ -173,17 +172,9 @@ pub enum Start {
     Forbidden,
 }
 
-fn groups_of(is_admin: bool) -> Vec<String> {
-    if is_admin {
-        vec![ADMIN_GROUP.to_string()]
-    } else {
-        Vec::new()
-    }
-}
-
 /// What a full session proved; a session that recorded a second factor without its kind
 /// (from before kinds were recorded) counts as two-step, as the ID token says.
-fn proven(session: &Session, is_admin: bool) -> Proven {
+fn proven(session: &Session, groups: &[String]) -> Proven {
     let acr = match (session.second_factor_at, session.second_factor_kind) {
         (Some(_), kind @ Some(_)) => acr_for(kind),
         (Some(_), None) => Some(Acr::TwoStep),
@@ -192,7 +183,7 @@ fn proven(session: &Session, is_admin: bool) -> Proven {
     Proven {
         acr,
         second_factor_at: session.second_factor_at,
-        groups: groups_of(is_admin),
+        groups: groups.to_vec(),
     }
 }
 
@@ -353,9 +344,7 @@ impl Tessera {
             Some(token) => self.forward_auth_session(token, &policy).await?,
             None => None,
         };
-        let proof = signed_in
-            .as_ref()
-            .map(|s| proven(&s.session, s.account.is_admin));
+        let proof = signed_in.as_ref().map(|s| proven(&s.session, &s.groups));
         let verdict = decide(
             &rules,
             requested,
@@ -383,7 +372,7 @@ impl Tessera {
                 username: s.account.username.clone(),
                 display_name: s.account.display_name.clone(),
                 email: s.account.email.clone(),
-                groups: groups_of(s.account.is_admin),
+                groups: s.groups.clone(),
             }),
             _ => None,
         };
@@ -417,11 +406,14 @@ impl Tessera {
                 };
                 let password_change_required =
                     self.store.password_change_required(account.id).await?;
+                // Read with the rest, so a cached check costs no group lookup.
+                let groups = self.groups_of(&account).await?;
                 let read = Arc::new(SignedIn {
                     session,
                     token_expires_at,
                     account,
                     password_change_required,
+                    groups,
                 });
                 cache.put_session(generation, hash.clone(), now, Arc::clone(&read));
                 read
@@ -478,7 +470,7 @@ impl Tessera {
             .map(|r| r.rule)
             .collect();
         let auth = auth.filter(|a| a.require_full().is_ok());
-        let proof = auth.map(|a| proven(&a.session, a.account.is_admin));
+        let proof = auth.map(|a| proven(&a.session, &a.groups));
         let policy = self.policy().await?;
         let verdict = decide(
             &rules,

@@ -56,6 +56,8 @@ pub const KEY_RETENTION: Duration = Duration::minutes(65);
 pub const SCOPE_OPENID: &str = "openid";
 /// The scope that asks for a refresh token.
 pub const SCOPE_OFFLINE_ACCESS: &str = "offline_access";
+/// Asks for the account's groups in the ID token and userinfo (`crate::groups`).
+pub const SCOPE_GROUPS: &str = "groups";
 
 pub use crate::ids::{FamilyId, RequestId};
 

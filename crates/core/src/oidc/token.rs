@@ -9,7 +9,8 @@
 use super::authorize::AuthorizationCode;
 use super::client::Client;
 use super::{
-    ACCESS_TOKEN_TTL, Acr, FamilyId, ID_TOKEN_TTL, REFRESH_TOKEN_TTL, SCOPE_OFFLINE_ACCESS, Scopes,
+    ACCESS_TOKEN_TTL, Acr, FamilyId, ID_TOKEN_TTL, REFRESH_TOKEN_TTL, SCOPE_GROUPS,
+    SCOPE_OFFLINE_ACCESS, Scopes,
 };
 use crate::audit::{AuditAction, RequestContext};
 use crate::error::Error;
@@ -224,6 +225,10 @@ pub struct IdTokenClaims {
     pub azp: String,
     /// The Tessera session, for logout (front- and back-channel).
     pub sid: String,
+    /// The account's groups (`Tessera::groups_of`), when the client asked for the `groups`
+    /// scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
 }
 
 /// The token endpoint's answer.
@@ -344,6 +349,17 @@ impl Tessera {
         nonce: Option<String>,
         now: OffsetDateTime,
     ) -> Result<String, TokenError> {
+        let groups = match family.scope.contains(SCOPE_GROUPS) {
+            true => match self.store.account(family.account).await? {
+                Some(account) => Some(
+                    self.groups_of(&account)
+                        .await
+                        .map_err(TokenError::Internal)?,
+                ),
+                None => Some(Vec::new()),
+            },
+            false => None,
+        };
         let claims = IdTokenClaims {
             iss: issuer.to_string(),
             sub: family.account.to_string(),
@@ -356,6 +372,7 @@ impl Tessera {
             amr: family.amr.clone(),
             azp: client.client_id.clone(),
             sid: family.session.to_string(),
+            groups,
         };
         Ok(self.oidc_sign(client.id_token_alg, &claims).await?)
     }

@@ -193,6 +193,8 @@ impl Tessera {
             Err(e) => return refusal(e).map(|r| (Answer::Reject(r), None)),
         };
         let reject = |r| Ok((Answer::Reject(r), Some(account.clone())));
+        // As it applies to this person: their groups may require two-step verification.
+        let policy = self.policy_for(&account).await?;
         if self.store.password_change_required(account.id).await? {
             return reject(Refusal::PasswordChangeRequired);
         }
@@ -568,6 +570,9 @@ fn refusal(e: Error) -> Result<Refusal> {
         Error::RateLimited { .. } => Ok(Refusal::RateLimited),
         Error::Locked { .. } => Ok(Refusal::Locked),
         Error::DeliveryFailed => Ok(Refusal::NoUsableMethod),
+        // Locked, disabled or expired in the directory. An outage stays an error: unanswered,
+        // so the client retries or fails over.
+        Error::DirectoryRefused { .. } => Ok(Refusal::Locked),
         e => Err(e),
     }
 }

@@ -19,6 +19,7 @@ pub const USER_PASSWORD: u8 = 2;
 pub const NAS_IP_ADDRESS: u8 = 4;
 pub const REPLY_MESSAGE: u8 = 18;
 pub const STATE: u8 = 24;
+pub const CLASS: u8 = 25;
 pub const SESSION_TIMEOUT: u8 = 27;
 pub const CALLING_STATION_ID: u8 = 31;
 pub const NAS_IDENTIFIER: u8 = 32;

@@ -14,7 +14,8 @@ pub trait AccountStore: Send + Sync {
     async fn account_by_username(&self, username: &str) -> StoreResult<Option<Account>>;
     /// Accounts whose username or display name contains `search` (all when `None`), by username.
     async fn list_accounts(&self, search: Option<&str>, limit: u32) -> StoreResult<Vec<Account>>;
-    /// Writes every field but `id`, `username`, `created_at` and `browser_locale`.
+    /// Writes every field but `id`, `username`, `created_at`, `browser_locale`, `source` and
+    /// `external_id` (only `DirectoryAccountStore::upsert_directory_account` writes those).
     async fn update_account(
         &self,
         account: &Account,

@@ -106,7 +106,9 @@ pub struct ChangePasswordRequest {
 /// Changes one's own password (required after an admin set a temporary one). Every other
 /// session ends; this one stays.
 #[utoipa::path(post, path = "/me/password", tag = "me", request_body = ChangePasswordRequest,
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "`directory_refused`: the directory's password policy said no, and nothing changed"),
+        (status = 503, body = ErrorBody, description = "`directory_unavailable`: the directory did not answer; try again later")),
     security(("bearer" = [])))]
 pub async fn change_password(
     State(state): State<AppState>,

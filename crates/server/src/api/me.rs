@@ -21,7 +21,7 @@ pub async fn me(Authed(auth): Authed) -> ApiJson<Me> {
         username: auth.account.username.clone(),
         display_name: auth.account.display_name.clone(),
         locale: auth.account.locale.clone(),
-        is_admin: auth.account.is_admin,
+        is_admin: auth.is_admin(),
         session: auth.session.kind.as_str(),
         password_change_required: auth.password_change_required,
     })
@@ -45,6 +45,7 @@ pub async fn security_info(
         default_method: info.default_method.map(|d| d.to_string()),
         default_way,
         methods: info.methods.iter().map(MethodView::from).collect(),
+        directory_offers: super::directory_offers::offers_of(&state, &auth).await,
     }))
 }
 

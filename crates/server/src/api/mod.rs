@@ -9,6 +9,7 @@ pub mod admin_radius;
 pub mod app_passwords;
 pub mod device;
 pub mod device_webpush;
+pub mod directory_offers;
 pub mod documented;
 pub mod import;
 pub mod me;
@@ -80,6 +81,7 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(me::me))
         .routes(routes!(me::security_info))
         .routes(routes!(me::add_method))
+        .routes(routes!(directory_offers::accept))
         .routes(routes!(me::verify_method))
         .routes(routes!(me::delete_method))
         .routes(routes!(me::set_default))

@@ -189,7 +189,8 @@ pub struct NewPasswordRequest {
 #[utoipa::path(post, path = "/reset/{flow}/password", tag = "reset", request_body = NewPasswordRequest,
     params(("flow" = String, Path)),
     responses((status = 204), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody, description = "gates not passed yet"), (status = 410, body = ErrorBody)))]
+        (status = 403, body = ErrorBody, description = "gates not passed yet, or `directory_refused`: the directory's password policy said no, and nothing changed"),
+        (status = 410, body = ErrorBody), (status = 503, body = ErrorBody, description = "`directory_unavailable`: the directory did not answer; try again later")))]
 pub async fn password(
     State(state): State<AppState>,
     Context(ctx): Context,

@@ -19,7 +19,9 @@ fn flow_id(raw: &str) -> Result<FlowId, ApiError> {
 
 /// Checks the password; says what comes next.
 #[utoipa::path(post, path = "/sign-in", tag = "sign-in", request_body = SignInRequest,
-    responses((status = 200, body = SignInResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = SignInResponse), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "a disabled account, or `directory_refused` with the directory's reason"),
+        (status = 503, body = ErrorBody, description = "`directory_unavailable`: the directory did not answer; try again later")))]
 pub async fn sign_in(
     State(state): State<AppState>,
     Context(ctx): Context,

@@ -184,6 +184,8 @@ pub struct SecurityInfoResponse {
     /// How the default asks first, when its kind has a choice (see `SetDefaultRequest`).
     pub default_way: Option<&'static str>,
     pub methods: Vec<MethodView>,
+    /// Contact info from the organization's directory the person could register (issue #19).
+    pub directory_offers: Vec<super::directory_offers::DirectoryOfferView>,
 }
 
 /// `{"kind": "...", ...kind fields}`. For `authenticator_code`: an optional `name`.

@@ -68,7 +68,7 @@ pub struct VerifyResponse {
 /// unknown or revoked API key, `429` when the service or the username has spent its budget.
 #[utoipa::path(post, path = "/verify", tag = "services", request_body = VerifyRequest,
     responses((status = 200, body = VerifyResponse), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+        (status = 401, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody, description = "`directory_unavailable`: the directory did not answer; try again later")),
     security(("service_key" = [])))]
 pub async fn verify(
     State(state): State<AppState>,

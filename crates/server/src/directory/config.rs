@@ -38,6 +38,7 @@ impl DirectoryKind {
                 // Plain OpenLDAP has no memberOf unless the overlay is loaded: groups are
                 // found by searching for groupOfNames that name the person.
                 member_of: None,
+                external_id: owned("entryUUID"),
             },
             DirectoryKind::ActiveDirectory => AttributeMap {
                 username: owned("sAMAccountName"),
@@ -46,6 +47,8 @@ impl DirectoryKind {
                 mobile: owned("mobile"),
                 telephone: owned("telephoneNumber"),
                 member_of: Some(owned("memberOf")),
+                // Binary; read as its canonical GUID text (entry.rs).
+                external_id: owned("objectGUID"),
             },
             DirectoryKind::FreeIpa => AttributeMap {
                 username: owned("uid"),
@@ -54,6 +57,7 @@ impl DirectoryKind {
                 mobile: owned("mobile"),
                 telephone: owned("telephoneNumber"),
                 member_of: Some(owned("memberOf")),
+                external_id: owned("ipaUniqueID"),
             },
         }
     }
@@ -87,6 +91,9 @@ pub struct AttributeMap {
     pub telephone: String,
     /// `memberOf` where the directory keeps it; `None`: search the group base instead.
     pub member_of: Option<String>,
+    /// The entry's stable id, so a renamed person stays one account: `entryUUID` (OpenLDAP,
+    /// 389), `objectGUID` (AD), `ipaUniqueID` (FreeIPA).
+    pub external_id: String,
 }
 
 /// How the connection is protected.
@@ -101,6 +108,10 @@ pub enum Security {
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often `tessera serve` brings directory accounts in step (`sync_interval_secs`).
+pub const DEFAULT_SYNC_INTERVAL: Duration = Duration::from_secs(15 * 60);
+/// The shortest periodic sync: each one reads the whole user base.
+pub const MIN_SYNC_INTERVAL: Duration = Duration::from_secs(60);
 
 /// The directory settings in force, validated by [`DirectoryConfig::validate`].
 #[derive(Clone)]
@@ -122,6 +133,9 @@ pub struct DirectoryConfig {
     pub ca_file: Option<PathBuf>,
     pub connect_timeout: Duration,
     pub operation_timeout: Duration,
+    /// How often the server syncs directory accounts; zero: never (only `tessera directory
+    /// sync`).
+    pub sync_interval: Duration,
 }
 
 impl std::fmt::Debug for DirectoryConfig {
@@ -140,6 +154,7 @@ impl std::fmt::Debug for DirectoryConfig {
             .field("ca_file", &self.ca_file)
             .field("connect_timeout", &self.connect_timeout)
             .field("operation_timeout", &self.operation_timeout)
+            .field("sync_interval", &self.sync_interval)
             .finish()
     }
 }
@@ -238,6 +253,7 @@ impl DirectoryConfig {
             ("mail", &a.mail),
             ("mobile", &a.mobile),
             ("telephone", &a.telephone),
+            ("external_id", &a.external_id),
         ]
         .into_iter()
         .chain(a.member_of.iter().map(|m| ("member_of", m)))
@@ -259,6 +275,11 @@ impl DirectoryConfig {
             if t.is_zero() || t > Duration::from_secs(60) {
                 return Err(format!("{key}: between 1 and 60 seconds"));
             }
+        }
+        if !self.sync_interval.is_zero() && self.sync_interval < MIN_SYNC_INTERVAL {
+            return Err(
+                "sync_interval_secs: at least 60 seconds, or 0 for no periodic sync".into(),
+            );
         }
         if self.security == Security::Plain && self.ca_file.is_some() {
             return Err("ca_file: has no use with security = \"plain\"".into());
@@ -351,14 +372,25 @@ mod tests {
             ca_file: None,
             connect_timeout: DEFAULT_TIMEOUT,
             operation_timeout: DEFAULT_TIMEOUT,
+            sync_interval: DEFAULT_SYNC_INTERVAL,
         };
         assert!(config.validate().is_ok());
         assert!(!format!("{config:?}").contains("s3cret"));
         let mut bad = config.clone();
         bad.attributes.mail = "mail)(uid=*".into();
         assert!(bad.validate().unwrap_err().starts_with("attributes.mail"));
-        let mut bad = config;
+        let mut bad = config.clone();
         bad.operation_timeout = Duration::ZERO;
         assert!(bad.validate().unwrap_err().starts_with("timeout_secs"));
+        let mut bad = config.clone();
+        bad.sync_interval = Duration::from_secs(5);
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .starts_with("sync_interval_secs")
+        );
+        let mut off = config;
+        off.sync_interval = Duration::ZERO;
+        assert!(off.validate().is_ok());
     }
 }

@@ -1,22 +1,28 @@
-//! The directory over LDAP (ldap3, rustls with ring). Each request opens its own connection,
-//! binds and closes it: a person's bind must never leave a connection bound as them for the
-//! next request, and a fresh connection notices a restarted directory at once. A pool of
-//! service-bound connections for searches is the next step (docs/design/directory.md).
+//! The directory over LDAP (ldap3, rustls with ring). Searches and the service's writes use
+//! a small pool of connections bound as the service account (pool.rs); a person's own bind
+//! (checking or changing their password) gets a connection of its own, closed right after, so
+//! no connection is ever left bound as a person for the next request.
 
+use super::entry::{self, group_name};
+use super::pool::{self, Pool, Pooled};
 use super::{Directory, DirectoryConfig, DirectoryError, DirectoryPerson, Security};
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError, Scope, SearchEntry, ldap_escape};
-use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// LDAP result codes (RFC 4511 §4.1.9) the flows tell apart.
 const INVALID_CREDENTIALS: u32 = 49;
-const NO_SUCH_OBJECT: u32 = 32;
+pub(super) const NO_SUCH_OBJECT: u32 = 32;
 const BUSY: u32 = 51;
 const UNAVAILABLE: u32 = 52;
+
+/// Entries per page of a listing (RFC 2696): under AD's default MaxPageSize of 1000.
+pub const DEFAULT_PAGE_SIZE: i32 = 500;
 
 pub struct LdapDirectory {
     config: Arc<DirectoryConfig>,
     tls: Option<Arc<rustls::ClientConfig>>,
+    pool: Pool,
+    pub(super) page_size: i32,
 }
 
 impl LdapDirectory {
@@ -31,7 +37,22 @@ impl LdapDirectory {
         Ok(LdapDirectory {
             config: Arc::new(config),
             tls,
+            pool: Pool::new(pool::DEFAULT_SIZE),
+            page_size: DEFAULT_PAGE_SIZE,
         })
+    }
+
+    /// At most `size` service connections open at once; 0: none kept, every request opens
+    /// and closes its own (how it was before the pool; for comparing).
+    pub fn with_pool_size(mut self, size: usize) -> LdapDirectory {
+        self.pool = Pool::new(size);
+        self
+    }
+
+    /// Entries per page when listing people (a directory may cap pages lower than ours).
+    pub fn with_page_size(mut self, size: i32) -> LdapDirectory {
+        self.page_size = size.max(1);
+        self
     }
 
     pub fn config(&self) -> &DirectoryConfig {
@@ -89,6 +110,26 @@ impl LdapDirectory {
         }
     }
 
+    /// A connection bound as the service account: an idle pooled one, else a new one.
+    /// Waits for a busy one at most the operation timeout (a directory that slow is down).
+    pub(super) async fn checkout(&self) -> Result<Pooled, DirectoryError> {
+        let permit = self.pool.permit(self.config.operation_timeout).await?;
+        match self.pool.take_idle(permit) {
+            Ok(conn) => Ok(conn),
+            Err(permit) => Ok(Pool::fresh(self.service_connection().await?, permit)),
+        }
+    }
+
+    /// Hands a connection back with the outcome of what it was used for; `true` when the
+    /// read should be tried once more on a new connection (a reused one failed: the
+    /// directory may have restarted since it was opened). Only for reads and for the lookup
+    /// before a write, never after a write was sent.
+    pub(super) fn check_in<T>(&self, conn: Pooled, outcome: &Result<T, DirectoryError>) -> bool {
+        let retry = conn.reused && matches!(outcome, Err(DirectoryError::Unavailable(_)));
+        self.pool.put_back(conn, outcome);
+        retry
+    }
+
     /// Looks the person up with a connection already bound as the service account.
     pub(super) async fn lookup(
         &self,
@@ -106,17 +147,9 @@ impl LdapDirectory {
             a.username,
             ldap_escape(username)
         );
-        let mut wanted = vec![
-            a.username.as_str(),
-            a.display_name.as_str(),
-            a.mail.as_str(),
-            a.mobile.as_str(),
-            a.telephone.as_str(),
-        ];
-        wanted.extend(a.member_of.as_deref());
         let (entries, _) = ldap
             .with_timeout(c.operation_timeout)
-            .search(&c.user_base, Scope::Subtree, &filter, wanted)
+            .search(&c.user_base, Scope::Subtree, &filter, entry::wanted(a))
             .await
             .and_then(|r| r.success())
             .map_err(|e| match classify(e) {
@@ -130,40 +163,21 @@ impl LdapDirectory {
             })?;
         // Two entries with one username is the directory's mistake; binding as either would
         // be a guess, so neither signs in.
-        let [entry] = <[_; 1]>::try_from(entries).map_err(|_| DirectoryError::NotFound)?;
-        let entry = SearchEntry::construct(entry);
-        let attrs = lowercase(entry.attrs);
-        let first = |name: &str| {
-            attrs
-                .get(&name.to_ascii_lowercase())
-                .and_then(|v| v.first())
-                .cloned()
+        let [found] = <[_; 1]>::try_from(entries).map_err(|_| DirectoryError::NotFound)?;
+        let found = SearchEntry::construct(found);
+        let groups = match a.member_of {
+            Some(_) => Vec::new(),
+            None => self.groups_of(ldap, &found.dn).await?,
         };
-        let mut groups: BTreeSet<String> = match &a.member_of {
-            Some(member_of) => attrs
-                .get(&member_of.to_ascii_lowercase())
-                .into_iter()
-                .flatten()
-                .filter_map(|dn| group_name(dn))
-                .collect(),
-            None => BTreeSet::new(),
-        };
-        if a.member_of.is_none() {
-            groups.extend(self.groups_of(ldap, &entry.dn).await?);
-        }
-        Ok(DirectoryPerson {
-            username: first(&a.username).unwrap_or_else(|| username.to_string()),
-            display_name: first(&a.display_name),
-            mail: first(&a.mail),
-            mobile: first(&a.mobile),
-            telephone: first(&a.telephone),
-            groups: groups.into_iter().collect(),
-            dn: entry.dn,
-        })
+        entry::person(found, a, Some(username), groups).ok_or(DirectoryError::NotFound)
     }
 
     /// Groups found by the group filter, for directories without `memberOf`.
-    async fn groups_of(&self, ldap: &mut Ldap, dn: &str) -> Result<Vec<String>, DirectoryError> {
+    pub(super) async fn groups_of(
+        &self,
+        ldap: &mut Ldap,
+        dn: &str,
+    ) -> Result<Vec<String>, DirectoryError> {
         let c = &self.config;
         let base = c.group_base.as_deref().unwrap_or(&c.user_base);
         let filter = c.group_filter.replace("{dn}", &ldap_escape(dn));
@@ -183,10 +197,13 @@ impl LdapDirectory {
 #[async_trait::async_trait]
 impl Directory for LdapDirectory {
     async fn find(&self, username: &str) -> Result<DirectoryPerson, DirectoryError> {
-        let mut ldap = self.service_connection().await?;
-        let found = self.lookup(&mut ldap, username).await;
-        let _ = ldap.unbind().await;
-        found
+        loop {
+            let mut conn = self.checkout().await?;
+            let found = self.lookup(&mut conn.ldap, username).await;
+            if !self.check_in(conn, &found) {
+                return found;
+            }
+        }
     }
 
     async fn check_password(
@@ -197,19 +214,13 @@ impl Directory for LdapDirectory {
         if password.is_empty() {
             return Err(DirectoryError::InvalidCredentials);
         }
-        let mut ldap = self.service_connection().await?;
-        let found = self.lookup(&mut ldap, username).await;
-        let checked = match found {
-            // Rebinding on the same connection checks the password and drops the service
-            // identity; the connection is closed right after.
-            Ok(person) => self
-                .bind(&mut ldap, &person.dn, password)
-                .await
-                .map(|_| person),
-            Err(e) => Err(e),
-        };
+        let person = self.find(username).await?;
+        // The person's bind on a connection of its own, closed after: a pooled connection
+        // bound as them would search as them next time.
+        let mut ldap = self.connect().await?;
+        let checked = self.bind(&mut ldap, &person.dn, password).await;
         let _ = ldap.unbind().await;
-        checked
+        checked.map(|_| person)
     }
 
     async fn reset_password(&self, username: &str, new: &str) -> Result<(), DirectoryError> {
@@ -225,10 +236,33 @@ impl Directory for LdapDirectory {
         self.write_change(username, current, new).await
     }
 
+    async fn people(&self) -> Result<Vec<DirectoryPerson>, DirectoryError> {
+        loop {
+            let mut conn = self.checkout().await?;
+            let listed = self.list_people(&mut conn.ldap).await;
+            if !self.check_in(conn, &listed) {
+                return listed;
+            }
+        }
+    }
+
+    /// A round trip on a service connection (Who am I?, RFC 4532): an open connection alone
+    /// says nothing about a directory that has stopped answering.
     async fn ping(&self) -> Result<(), DirectoryError> {
-        let mut ldap = self.service_connection().await?;
-        let _ = ldap.unbind().await;
-        Ok(())
+        loop {
+            let mut conn = self.checkout().await?;
+            let answered = conn
+                .ldap
+                .with_timeout(self.config.operation_timeout)
+                .extended(ldap3::exop::WhoAmI)
+                .await
+                .and_then(|r| r.success())
+                .map(|_| ())
+                .map_err(classify);
+            if !self.check_in(conn, &answered) {
+                return answered;
+            }
+        }
     }
 }
 
@@ -266,20 +300,6 @@ pub(super) fn classify(error: LdapError) -> DirectoryError {
     }
 }
 
-fn lowercase(attrs: HashMap<String, Vec<String>>) -> HashMap<String, Vec<String>> {
-    attrs
-        .into_iter()
-        .map(|(k, v)| (k.to_ascii_lowercase(), v))
-        .collect()
-}
-
-/// `cn=staff,ou=groups,dc=example,dc=org` → `staff`: the name the policy and access rules use.
-fn group_name(dn: &str) -> Option<String> {
-    let first = dn.split(',').next()?;
-    let (attr, value) = first.split_once('=')?;
-    (attr.trim().eq_ignore_ascii_case("cn") && !value.is_empty()).then(|| value.trim().to_string())
-}
-
 /// A rustls configuration trusting only the certificates in `path` (PEM).
 fn tls_trusting(path: &std::path::Path) -> Result<rustls::ClientConfig, String> {
     use rustls::pki_types::{CertificateDer, pem::PemObject};
@@ -308,19 +328,6 @@ fn tls_trusting(path: &std::path::Path) -> Result<rustls::ClientConfig, String> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn group_names_come_from_the_first_cn() {
-        assert_eq!(
-            group_name("cn=staff,ou=groups,dc=example,dc=org").as_deref(),
-            Some("staff")
-        );
-        assert_eq!(
-            group_name("CN=Domain Admins,CN=Users,DC=corp").as_deref(),
-            Some("Domain Admins")
-        );
-        assert_eq!(group_name("ou=groups,dc=example"), None);
-    }
 
     #[test]
     fn result_codes_become_kinds() {

@@ -38,9 +38,22 @@ impl LdapDirectory {
             });
         }
         let config = self.config();
-        let mut ldap = self.service_connection().await?;
+        // The lookup may be tried again on a new connection; the write never is: the first
+        // might have been applied, and a second would then meet the password history.
+        let (mut conn, person) = loop {
+            let mut conn = self.checkout().await?;
+            match self.lookup(&mut conn.ldap, username).await {
+                Ok(person) => break (conn, person),
+                Err(e) => {
+                    let failed: Result<(), _> = Err(e);
+                    if !self.check_in(conn, &failed) {
+                        return failed;
+                    }
+                }
+            }
+        };
+        let ldap = &mut conn.ldap;
         let written = async {
-            let person = self.lookup(&mut ldap, username).await?;
             let timeout = config.operation_timeout;
             match config.kind {
                 DirectoryKind::OpenLdap | DirectoryKind::FreeIpa => ldap
@@ -79,7 +92,7 @@ impl LdapDirectory {
             }
         }
         .await;
-        let _ = ldap.unbind().await;
+        self.check_in(conn, &written);
         written
     }
 }
@@ -99,8 +112,12 @@ impl LdapDirectory {
                 reason: "empty password".into(),
             });
         }
+        if current.is_empty() {
+            return Err(DirectoryError::InvalidCredentials);
+        }
         let config = self.config();
-        let person = self.check_password(username, current).await?;
+        let person = self.find(username).await?;
+        // Bound as the person on a connection of its own: the bind checks `current`.
         let mut ldap = self.connect().await?;
         let written = async {
             self.bind(&mut ldap, &person.dn, current).await?;

@@ -293,12 +293,10 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
         }
     }
     if grant.scope.contains("groups") {
-        let groups: Vec<&str> = if account.is_admin {
-            vec!["tessera-admins"]
-        } else {
-            vec![]
-        };
-        claims["groups"] = json!(groups);
+        match state.tessera.groups_of(&account).await {
+            Ok(groups) => claims["groups"] = json!(groups),
+            Err(e) => return OAuthError::internal(e).into_response(),
+        }
     }
     no_store(StatusCode::OK, claims)
 }

@@ -87,7 +87,12 @@ pub(super) async fn answer(
     }
     metrics::counter!("tessera_radius_answers_total", "answer" => label(&answer)).increment(1);
     Ok(Some(match answer {
-        Answer::Accept => Packet::reply(request, packet::ACCESS_ACCEPT, Vec::new(), secret),
+        // The person's groups, for the client to map to its own roles.
+        Answer::Accept => {
+            let classes = tessera.radius_classes(username).await?;
+            let attributes = classes.into_iter().map(|c| (packet::CLASS, c)).collect();
+            Packet::reply(request, packet::ACCESS_ACCEPT, attributes, secret)
+        }
         Answer::Challenge {
             state,
             prompt,

@@ -21,6 +21,7 @@ mod authenticator_web;
 mod challenge_page;
 mod code_field;
 mod default_method;
+mod directory_offers;
 mod email;
 mod flow_cookie;
 mod hardware_token;
@@ -100,6 +101,7 @@ pub fn router() -> Router<AppState> {
         .merge(authenticator_code::router())
         .merge(phone::router())
         .merge(email::router())
+        .merge(directory_offers::router())
         .merge(sent_code::router())
         .merge(reset::router())
         .merge(registration::router())

@@ -127,7 +127,7 @@ impl Page {
             Ok(auth) => {
                 self.signed_in = true;
                 self.username = Some(auth.account.username.clone());
-                self.is_admin = auth.account.is_admin;
+                self.is_admin = auth.is_admin();
                 if !self.lang_chosen
                     && let Some(locale) = &auth.account.locale
                 {
@@ -176,6 +176,7 @@ impl Page {
             return Err(e.into());
         }
         let e = ApiError::Domain(e);
+        crate::error::log_directory_outage(&e);
         Ok((e.status(), e.body(&self.tr).message))
     }
 }

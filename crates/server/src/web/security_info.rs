@@ -29,6 +29,8 @@ struct OverviewTemplate<'a> {
     app_passwords: bool,
     /// Few recovery codes are left: "You have 2 recovery codes left."
     recovery_nag: Option<String>,
+    /// Contact info from the organization's directory the person could register.
+    directory_offers: Vec<super::directory_offers::OfferView>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,7 +74,9 @@ pub async fn overview(
         ) => Some(page.t(&format!("done-{what}"))),
         _ => None,
     };
+    let directory_offers = super::directory_offers::offers(&state, &auth, &page).await;
     let template = OverviewTemplate {
+        directory_offers,
         page: &page,
         has_default: info.default_method.is_some(),
         methods,

@@ -13,9 +13,9 @@ use tessera_server::directory::{
 };
 use zeroize::Zeroizing;
 
-const TIMEOUT: Duration = Duration::from_secs(2);
+pub const TIMEOUT: Duration = Duration::from_secs(2);
 
-fn config(url: String, security: Security) -> DirectoryConfig {
+pub fn config(url: String, security: Security) -> DirectoryConfig {
     let kind = DirectoryKind::OpenLdap;
     let config = DirectoryConfig {
         kind,
@@ -31,12 +31,13 @@ fn config(url: String, security: Security) -> DirectoryConfig {
         ca_file: None,
         connect_timeout: TIMEOUT,
         operation_timeout: TIMEOUT,
+        sync_interval: Duration::ZERO,
     };
     config.validate().unwrap();
     config
 }
 
-fn directory(slapd: &Slapd) -> LdapDirectory {
+pub fn directory(slapd: &Slapd) -> LdapDirectory {
     LdapDirectory::new(config(slapd.url(), Security::Plain)).unwrap()
 }
 

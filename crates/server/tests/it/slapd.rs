@@ -17,6 +17,15 @@ pub const SERVICE_DN: &str = "cn=tessera,ou=services,dc=example,dc=org";
 pub const SERVICE_PASSWORD: &str = "service-account-secret";
 pub const ALICE_PASSWORD: &str = "Alice-directory-pw1";
 pub const BOB_PASSWORD: &str = "Bob-directory-pw2";
+pub const DAVE_PASSWORD: &str = "Dave-directory-pw3";
+pub const ERIN_PASSWORD: &str = "Erin-directory-pw4";
+/// The directory's own administrator (`rootdn`), for tests that change the tree while
+/// Tessera runs: remove, lock or rename a person.
+pub const ADMIN_DN: &str = "cn=admin,dc=example,dc=org";
+pub const ADMIN_PASSWORD: &str = "directory-admin-secret";
+/// slapd answers at most this many entries to one search that is not paged; the test tree
+/// has more people than that (alice, bob, dave, erin).
+pub const SIZE_LIMIT: usize = 3;
 /// The directory's own password policy (ppolicy): at least this long, not one of the last 3.
 pub const MIN_LENGTH: usize = 12;
 
@@ -32,8 +41,9 @@ pub fn have_slapd() -> bool {
     found
 }
 
-/// The test tree: two people (Alice with a mobile and groups, Bob with neither), two groups,
-/// the service account Tessera binds as, and the password policy.
+/// The test tree: four people (Alice with a mobile and groups, Bob with neither, Dave locked by
+/// an admin through ppolicy, Erin), two groups, the service account Tessera binds as, and the
+/// password policy.
 fn tree() -> String {
     format!(
         "dn: {SUFFIX}
@@ -77,6 +87,21 @@ cn: Bob Bakker
 sn: Bakker
 userPassword: {BOB_PASSWORD}
 
+dn: uid=dave,ou=people,{SUFFIX}
+objectClass: inetOrgPerson
+uid: dave
+cn: Dave de Vries
+sn: de Vries
+userPassword: {DAVE_PASSWORD}
+pwdAccountLockedTime: 000001010000Z
+
+dn: uid=erin,ou=people,{SUFFIX}
+objectClass: inetOrgPerson
+uid: erin
+cn: Erin Evers
+sn: Evers
+userPassword: {ERIN_PASSWORD}
+
 dn: cn=staff,ou=groups,{SUFFIX}
 objectClass: groupOfNames
 cn: staff
@@ -106,7 +131,8 @@ member: uid=alice,ou=people,{SUFFIX}
 
 /// The service account reads people and groups and may set passwords (for writeback); a
 /// person may authenticate with their own password and read their own entry; nobody else
-/// sees anything.
+/// sees anything. Searches that are not paged stop at `SIZE_LIMIT` entries, as a real
+/// directory's do (AD: 1000); paged ones may read everything.
 fn slapd_conf(dir: &Path, tls: bool) -> String {
     let d = dir.display();
     // Global, so both StartTLS on ldap:// and ldaps:// use it.
@@ -121,6 +147,7 @@ fn slapd_conf(dir: &Path, tls: bool) -> String {
         "{tls}include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
+sizelimit size.soft={SIZE_LIMIT} size.hard={SIZE_LIMIT} size.prtotal=unlimited
 pidfile {d}/slapd.pid
 modulepath /usr/lib/ldap
 moduleload back_mdb
@@ -128,7 +155,8 @@ moduleload ppolicy
 database mdb
 maxsize 16777216
 suffix \"{SUFFIX}\"
-rootdn \"cn=admin,{SUFFIX}\"
+rootdn \"{ADMIN_DN}\"
+rootpw {ADMIN_PASSWORD}
 directory {d}/db
 overlay ppolicy
 ppolicy_default \"cn=default,ou=policies,{SUFFIX}\"
@@ -216,14 +244,26 @@ impl Slapd {
         let addr = plain.local_addr().unwrap();
         let ldaps_addr = tls.then(|| secure.local_addr().unwrap());
         drop((plain, secure));
-        let mut urls = format!("ldap://{addr}/");
-        if let Some(ldaps) = ldaps_addr {
+        let mut slapd = Slapd {
+            child: None,
+            addr,
+            ldaps_addr,
+            dir,
+        };
+        slapd.spawn();
+        slapd
+    }
+
+    /// Runs slapd on this folder's config and database, on the ports chosen at the start.
+    fn spawn(&mut self) {
+        let mut urls = format!("ldap://{}/", self.addr);
+        if let Some(ldaps) = self.ldaps_addr {
             urls.push_str(&format!(" ldaps://{ldaps}/"));
         }
         // `-d 0` keeps slapd in the foreground, so it stays this test's child and dies with it.
         let child = Command::new(SLAPD)
             .arg("-f")
-            .arg(&conf)
+            .arg(self.dir.0.join("slapd.conf"))
             .arg("-h")
             .arg(urls)
             .args(["-d", "0"])
@@ -232,14 +272,15 @@ impl Slapd {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut slapd = Slapd {
-            child: Some(child),
-            addr,
-            ldaps_addr,
-            dir,
-        };
-        slapd.wait_until_listening();
-        slapd
+        self.child = Some(child);
+        self.wait_until_listening();
+    }
+
+    /// Stops slapd and starts it again on the same port and database: a directory restarted
+    /// under a running Tessera, whose pooled connections it closed.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
     }
 
     fn wait_until_listening(&mut self) {
@@ -268,6 +309,18 @@ impl Slapd {
     /// The test CA's certificate, for `ca_file` (`start_tls` only).
     pub fn ca_file(&self) -> std::path::PathBuf {
         self.dir.0.join("ca.pem")
+    }
+
+    /// A connection bound as the directory's administrator, to change the tree.
+    pub async fn admin(&self) -> ldap3::Ldap {
+        let (conn, mut ldap) = ldap3::LdapConnAsync::new(&self.url()).await.unwrap();
+        ldap3::drive!(conn);
+        ldap.simple_bind(ADMIN_DN, ADMIN_PASSWORD)
+            .await
+            .unwrap()
+            .success()
+            .unwrap();
+        ldap
     }
 
     /// Stops slapd now (the directory going down under a running Tessera).

@@ -164,6 +164,8 @@ pub fn account(username: &str) -> Account {
         email: None,
         default_method: None,
         created_at: at(0),
+        source: tessera_core::account::AccountSource::Local,
+        external_id: None,
     }
 }
 

@@ -15,7 +15,8 @@
 //! (`ForwardAuthStore::session_ends_since`). Their entries go; every other entry that the
 //! previous answer covered is vouched for again. So the cost follows the sign-outs, not the
 //! people signed in. What an entry says beyond the session's existence (the account's name,
-//! email and admin flag, the session's second factor) is read anew after [`CONTENTS_FOR`];
+//! email, admin flag and groups, the session's second factor) is read anew after
+//! [`CONTENTS_FOR`];
 //! a disabled account's sessions end, so that shows within the second.
 //!
 //! A lookup that started before such a drop must not put back what it read: each drop here
@@ -69,6 +70,8 @@ pub struct SignedIn {
     pub token_expires_at: OffsetDateTime,
     pub account: Account,
     pub password_change_required: bool,
+    /// The account's groups (`Tessera::groups_of`), read with the account.
+    pub groups: Vec<String>,
 }
 
 /// Taken before a read from the store; a put with a generation that a drop has since moved

@@ -21,6 +21,8 @@ fn signed_in(clock: &FakeClock) -> Arc<SignedIn> {
         email: None,
         default_method: None,
         created_at: now,
+        source: crate::account::AccountSource::Local,
+        external_id: None,
     };
     Arc::new(SignedIn {
         session: Session {
@@ -38,6 +40,7 @@ fn signed_in(clock: &FakeClock) -> Arc<SignedIn> {
         token_expires_at: now + Duration::hours(12),
         account,
         password_change_required: false,
+        groups: Vec::new(),
     })
 }
 

@@ -93,6 +93,9 @@ impl AccountStore for MemoryStore {
                     username: row.username.clone(),
                     created_at: row.created_at,
                     browser_locale: row.browser_locale.clone(),
+                    // Only `upsert_directory_account` links an account to the directory.
+                    source: row.source,
+                    external_id: row.external_id.clone(),
                     ..account.clone()
                 };
             }

@@ -22,7 +22,7 @@ use crate::store::oidc::OidcStore;
 #[derive(Debug, Default)]
 pub(super) struct Tables {
     clients: BTreeMap<String, Client>,
-    keys: BTreeMap<String, StoredKey>,
+    pub(super) keys: BTreeMap<String, StoredKey>,
     requests: BTreeMap<RequestId, AuthorizationRequest>,
     /// By hash: the code, when it was used, and the family its first use created.
     codes: BTreeMap<Vec<u8>, CodeRow>,

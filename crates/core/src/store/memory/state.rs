@@ -74,6 +74,11 @@ pub(super) struct State {
     pub(super) oidc: super::oidc::Tables,
     pub(super) forward_auth: super::forward_auth::Tables,
     pub(super) radius_clients: Vec<crate::radius::RadiusClient>,
+    /// The sealing key id, as the settings table keeps it (`store::sealed`).
+    pub(super) sealing_key: Option<u32>,
+    /// Directory accounts' groups (sorted) and when a sign-in or sync last saw them.
+    pub(super) account_groups: BTreeMap<AccountId, Vec<String>>,
+    pub(super) directory_seen: BTreeMap<AccountId, OffsetDateTime>,
 }
 
 #[derive(Debug, Clone)]

@@ -53,6 +53,8 @@ fn account(username: &str) -> Account {
         email: None,
         default_method: None,
         created_at: at(0),
+        source: crate::account::AccountSource::Local,
+        external_id: None,
     }
 }
 

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use tessera_core::Kind;
 
 /// The sections of the form, by key; keys not listed here go under "other".
-const SECTIONS: [(&str, &[&str]); 6] = [
+const SECTIONS: [(&str, &[&str]); 7] = [
     (
         "sign-in",
         &[
@@ -65,6 +65,7 @@ const SECTIONS: [(&str, &[&str]); 6] = [
         ],
     ),
     ("push", &["push_requests_max", "push_window_secs"]),
+    ("groups", &["admin_groups", "two_step_groups"]),
     (
         "sessions",
         &[
