@@ -215,13 +215,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn values_move_to_the_sealing_key_in_batches_and_still_open() {
-        let store = MemoryStore::new();
-        let mut keys = KeyRing::generate(&OsRandom);
-        let column = SEALED_COLUMNS[5];
-        assert_eq!(column.table, "radius_clients");
-        let event = crate::audit::AuditEvent {
+    fn client_created() -> crate::audit::AuditEvent {
+        crate::audit::AuditEvent {
             id: crate::ids::AuditId(uuid::Uuid::new_v4()),
             at: OffsetDateTime::UNIX_EPOCH,
             account_id: None,
@@ -230,12 +225,21 @@ mod tests {
             ip: None,
             user_agent: None,
             detail: serde_json::Value::Null,
-        };
+        }
+    }
+
+    #[tokio::test]
+    async fn values_move_to_the_sealing_key_in_batches_and_still_open() {
+        let store = MemoryStore::new();
+        let mut keys = KeyRing::generate(&OsRandom);
+        let column = SEALED_COLUMNS[5];
+        assert_eq!(column.table, "radius_clients");
         for n in 0..5 {
-            let mut e = event.clone();
-            e.id = crate::ids::AuditId(uuid::Uuid::new_v4());
             let c = client(&keys, &format!("nas-{n}"));
-            store.insert_radius_client(&c, &e).await.unwrap();
+            store
+                .insert_radius_client(&c, &client_created())
+                .await
+                .unwrap();
         }
         let before = usage(&store, OffsetDateTime::UNIX_EPOCH).await.unwrap();
         assert_eq!((before.sealed(1), before.sealed(2)), (5, 0));
@@ -264,17 +268,10 @@ mod tests {
         let keys = KeyRing::generate(&OsRandom);
         let column = SEALED_COLUMNS[5];
         let c = client(&keys, "nas");
-        let event = crate::audit::AuditEvent {
-            id: crate::ids::AuditId(uuid::Uuid::new_v4()),
-            at: OffsetDateTime::UNIX_EPOCH,
-            account_id: None,
-            action: crate::audit::AuditAction::RadiusClientCreated,
-            method_id: None,
-            ip: None,
-            user_agent: None,
-            detail: serde_json::Value::Null,
-        };
-        store.insert_radius_client(&c, &event).await.unwrap();
+        store
+            .insert_radius_client(&c, &client_created())
+            .await
+            .unwrap();
         let stale = Resealed {
             row: c.id.to_string(),
             old: b"not what the row holds".to_vec(),

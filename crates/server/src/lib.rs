@@ -213,7 +213,7 @@ pub async fn serve_with(
         () = drained => Ok(()),
     };
     wakeups.abort();
-    sender.abort();
     backchannel.abort();
+    sender.stop().await;
     served
 }

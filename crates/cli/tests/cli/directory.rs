@@ -29,24 +29,7 @@ fn sync_with_the_directory_down_changes_nothing_and_exits_1() {
         add_user(&dir.path, &data, "alice@example.org", PASSWORD, &[]).code,
         Some(0)
     );
-    // A port nobody listens on: bound, noted, released.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    std::fs::write(dir.join("ldap-password"), "service-secret\n").unwrap();
-    std::fs::write(
-        dir.join("tessera.toml"),
-        format!(
-            "[directory]\nkind = \"openldap\"\nurl = \"ldap://127.0.0.1:{port}\"\n\
-             security = \"plain\"\nbind_dn = \"cn=tessera,dc=example,dc=org\"\n\
-             bind_password_file = \"{}\"\nuser_base = \"ou=people,dc=example,dc=org\"\n\
-             connect_timeout_secs = 2\n",
-            dir.join("ldap-password").display()
-        ),
-    )
-    .unwrap();
+    write_config_with_a_directory_that_is_down(&dir);
     let data = data.to_str().unwrap();
     for extra in [&[][..], &["--dry-run"][..]] {
         let mut args = vec![
@@ -72,4 +55,27 @@ fn sync_with_the_directory_down_changes_nothing_and_exits_1() {
     );
     assert_eq!(ran.code, Some(0), "{ran:?}");
     assert!(ran.stdout.contains("alice@example.org"), "{ran:?}");
+}
+
+/// A `tessera.toml` in `dir` whose `[directory]` points at a port nobody listens on (bound,
+/// noted, released), with its service password file beside it.
+pub fn write_config_with_a_directory_that_is_down(dir: &TempDir) {
+    // A port nobody listens on: bound, noted, released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(dir.join("ldap-password"), "service-secret\n").unwrap();
+    std::fs::write(
+        dir.join("tessera.toml"),
+        format!(
+            "[directory]\nkind = \"openldap\"\nurl = \"ldap://127.0.0.1:{port}\"\n\
+             security = \"plain\"\nbind_dn = \"cn=tessera,dc=example,dc=org\"\n\
+             bind_password_file = \"{}\"\nuser_base = \"ou=people,dc=example,dc=org\"\n\
+             connect_timeout_secs = 2\n",
+            dir.join("ldap-password").display()
+        ),
+    )
+    .unwrap();
 }

@@ -151,9 +151,15 @@ pub fn backoff(base: Duration, attempt: u32) -> Duration {
     base.saturating_mul(factor).min(MAX_BACKOFF)
 }
 
-/// Sends due messages until the task is dropped.
-pub async fn run_worker(tessera: Arc<Tessera>, gateways: Arc<Gateways>) {
-    loop {
+/// Sends due messages until `stop` says so. Messages already handed to a gateway are
+/// finished first (each within the gateway's timeout), so a shutdown does not leave them
+/// `sending` until their lease runs out and a second copy goes out after the restart.
+pub async fn run_worker(
+    tessera: Arc<Tessera>,
+    gateways: Arc<Gateways>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    while !*stop.borrow() {
         let now = tessera.now();
         let claimed = tessera
             .store()
@@ -167,10 +173,10 @@ pub async fn run_worker(tessera: Arc<Tessera>, gateways: Arc<Gateways>) {
             }
         };
         if batch.is_empty() {
-            tessera
-                .store()
-                .wait_for_messages(gateways.config.poll)
-                .await;
+            tokio::select! {
+                () = tessera.store().wait_for_messages(gateways.config.poll) => {}
+                _ = stop.changed() => {}
+            }
             continue;
         }
         let sends = batch.into_iter().map(|message| {
@@ -184,9 +190,38 @@ pub async fn run_worker(tessera: Arc<Tessera>, gateways: Arc<Gateways>) {
     }
 }
 
+/// The worker on the current runtime, and how to stop it.
+pub struct Worker {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    /// How long the sends in flight may take: the gateway's timeout, and a little more.
+    drain: Duration,
+}
+
+impl Worker {
+    /// Claims nothing more and waits for the sends in flight; a gateway that hangs past its
+    /// own timeout is cut off (its messages are sent again once their lease runs out).
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if tokio::time::timeout(self.drain, &mut self.task)
+            .await
+            .is_err()
+        {
+            tracing::warn!("messages still being sent at shutdown: stopped");
+            self.task.abort();
+        }
+    }
+}
+
 /// Starts the worker on the current runtime.
-pub fn spawn_worker(tessera: Arc<Tessera>, gateways: Arc<Gateways>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run_worker(tessera, gateways))
+pub fn spawn_worker(tessera: Arc<Tessera>, gateways: Arc<Gateways>) -> Worker {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let drain = gateways.config.timeout + Duration::from_secs(5);
+    Worker {
+        stop,
+        task: tokio::spawn(run_worker(tessera, gateways, stopped)),
+        drain,
+    }
 }
 
 async fn deliver(tessera: &Tessera, gateways: &Gateways, message: Message) {

@@ -29,6 +29,9 @@ struct SignInTemplate<'a> {
     username: &'a str,
     notice: Option<String>,
     error: Option<String>,
+    /// The error is about the password (a wrong one, say), so the field is marked; a
+    /// directory that does not answer is not the person's mistake.
+    password_invalid: bool,
     /// The policy lets people sign in with a passkey alone.
     passkey: bool,
 }
@@ -59,6 +62,7 @@ pub async fn form(
         username: hint.as_deref().unwrap_or(""),
         notice,
         error: None,
+        password_invalid: false,
         passkey: super::security_key::passkey_offered(&state).await,
     })
 }
@@ -85,6 +89,7 @@ pub async fn submit(
     {
         Ok(outcome) => outcome,
         Err(e) => {
+            let password_invalid = matches!(e, Error::InvalidCredentials | Error::Locked { .. });
             let (status, message) = page.form_error(e)?;
             let intro = page.tr.with("sign-in-intro", "org", &page.org);
             let template = SignInTemplate {
@@ -93,6 +98,7 @@ pub async fn submit(
                 username: &username,
                 notice: None,
                 error: Some(message),
+                password_invalid,
                 passkey: super::security_key::passkey_offered(&state).await,
             };
             return Ok(super::html(status, &template));
