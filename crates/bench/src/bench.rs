@@ -7,10 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tessera_bench::argon;
 use tessera_bench::node::{self, Node, NodeSpec, TempDir};
-use tessera_bench::report::{self, Row, Run};
+use tessera_bench::report::{Row, Run};
 use tessera_bench::scenario::{self, Scenario, Target};
 use tessera_bench::seed::{self, PgDatabase};
 use tessera_bench::seed_push;
+use tessera_bench::summary::{self, Summary};
+use tessera_bench::targets;
 use tessera_core::Policy;
 use tessera_store::SqlStore;
 
@@ -59,9 +61,17 @@ pub struct LoadArgs {
         default_value = "healthz,security-info,verify,verify-wrong,sign-in,push,push-web,token,forward-auth,radius"
     )]
     scenarios: Vec<String>,
-    /// Exit with 3 when a target is missed
+    /// Judge the run against the targets (crates/bench/src/targets.rs, issue #20): one line
+    /// per target, PASS or MISS; exit with 3 when one is missed
     #[arg(long)]
     check: bool,
+    /// Also write every run's figures to FILE as JSON (a later `--baseline`)
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// A previous run's `--json` report: its runs on the same store and node count count as
+    /// sizes of this one for the p99 growth target (10 000 → 1 000 000 accounts)
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
 }
 
 pub async fn run(args: LoadArgs) -> Result<bool> {
@@ -83,23 +93,60 @@ pub async fn run(args: LoadArgs) -> Result<bool> {
     if args.clients == 0 || args.duration <= 0.0 {
         bail!("--clients and --duration must be above zero");
     }
+    // Read before the long run, so a wrong path fails at once.
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            summary::runs_from_json(&text)
+                .with_context(|| format!("{} is not a `--json` report", path.display()))?
+        }
+        None => Vec::new(),
+    };
     let mut runs = Vec::new();
-    let mut all_met = true;
+    let mut missed = false;
     for &accounts in &args.accounts {
         let run = one_size(&args, &binary, &scenarios, accounts).await?;
         println!("{}", run.render());
-        for (target, met) in run.targets() {
-            all_met &= met;
-            println!("{} {target}", if met { "met: " } else { "MISSED:" });
+        let summary = run.summary(args.clients);
+        if args.check {
+            println!("Targets (issue #20, crates/bench/src/targets.rs):");
+            for c in targets::check(&summary) {
+                missed |= c.missed();
+                println!("{}", c.line());
+            }
+            println!();
         }
-        println!();
-        runs.push(run);
+        runs.push(summary);
     }
-    if let Some((target, met)) = report::growth(&runs) {
-        all_met &= met;
-        println!("{} {target}", if met { "met: " } else { "MISSED:" });
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&summary::runs_to_json(&runs))?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("figures written to {}", path.display());
     }
-    Ok(all_met || !args.check)
+    if args.check {
+        let this = &runs[0];
+        let sizes: Vec<Summary> = baseline
+            .into_iter()
+            .filter(|b| b.store == this.store && b.nodes == this.nodes)
+            .chain(runs.iter().cloned())
+            .collect();
+        let growth = targets::growth(&sizes);
+        if growth.is_empty() {
+            // A baseline of another store or node count is no earlier size of this run.
+            println!(
+                "n/a   p99 growth across sizes: one size of {} with {} node(s) only (give \
+                 --accounts 10000,1000000, or --baseline with an earlier run's --json)",
+                this.store.name(),
+                this.nodes
+            );
+        }
+        for c in growth {
+            missed |= c.missed();
+            println!("{}", c.line());
+        }
+    }
+    Ok(!missed)
 }
 
 async fn one_size(

@@ -14,3 +14,5 @@ pub mod report;
 pub mod scenario;
 pub mod seed;
 pub mod seed_push;
+pub mod summary;
+pub mod targets;

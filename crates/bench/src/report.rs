@@ -1,9 +1,10 @@
 //! The table: one row per scenario, each figure with its ratio to the ceiling measured in the
-//! same run, and the targets checked against it.
+//! same run; [`Run::summary`] hands the figures to the targets (`targets.rs`).
 
 use crate::argon::Argon2Bound;
 use crate::load::Outcome;
 use crate::scenario::{Bound, Scenario};
+use crate::summary::{Figures, Store, Summary};
 use std::fmt::Write;
 
 pub struct Row {
@@ -102,66 +103,32 @@ impl Run {
         out
     }
 
-    /// The targets that this run can judge: (target, met).
-    pub fn targets(&self) -> Vec<(String, bool)> {
-        let mut checks = Vec::new();
-        if let Some(row) = self.row(Scenario::Verify) {
-            let floor = if self.postgres { 0.25 } else { 0.40 };
-            if let (Some(r), _) = self.ratio(row) {
-                checks.push((
-                    format!("code verification ≥ {floor:.2} of /healthz (got {r:.2})"),
-                    r >= floor,
-                ));
-            }
-            let p99 = row.outcome.percentile_ms(99.0);
-            checks.push((
-                format!("code verification p99 < 10 ms (got {p99:.2} ms)"),
-                p99 < 10.0,
-            ));
+    /// The run's figures as data: what the targets judge and `--json` writes.
+    pub fn summary(&self, clients: usize) -> Summary {
+        Summary {
+            store: if self.postgres {
+                Store::Postgres
+            } else {
+                Store::Sqlite
+            },
+            nodes: self.nodes,
+            accounts: self.accounts,
+            clients,
+            scenarios: self
+                .rows
+                .iter()
+                .map(|row| Figures {
+                    scenario: row.scenario.name().to_string(),
+                    per_second: row.outcome.per_second(),
+                    p50_ms: row.outcome.percentile_ms(50.0),
+                    p99_ms: row.outcome.percentile_ms(99.0),
+                    ratio: self.ratio(row).0,
+                    ok: row.outcome.ok,
+                    unexpected: row.outcome.unexpected,
+                    exhausted: row.outcome.exhausted,
+                    peak_rss_kib: row.peak_rss_kib,
+                })
+                .collect(),
         }
-        if let Some(row) = self.row(Scenario::SignIn)
-            && let (Some(r), _) = self.ratio(row)
-        {
-            checks.push((
-                format!("password sign-in ≥ 0.85 of the Argon2id bound (got {r:.2})"),
-                r >= 0.85,
-            ));
-        }
-        if let Some(row) = self.row(Scenario::Push) {
-            // The targets: delivery on one node, and across two (a NOTIFY between them).
-            let limit = if self.nodes > 1 { 50.0 } else { 20.0 };
-            let p99 = row.outcome.percentile_ms(99.0);
-            checks.push((
-                format!("push delivery p99 < {limit:.0} ms (got {p99:.2} ms)"),
-                p99 < limit && row.outcome.ok > 0,
-            ));
-        }
-        let peak = self.rows.iter().filter_map(|r| r.peak_rss_kib).max();
-        if let Some(kib) = peak {
-            let mb = kib as f64 / 1024.0;
-            checks.push((format!("peak RSS < 150 MB (got {mb:.1} MB)"), mb < 150.0));
-        }
-        checks
     }
-}
-
-/// Across sizes: code verification's p99 may grow by at most 1.5×.
-pub fn growth(runs: &[Run]) -> Option<(String, bool)> {
-    let p99 = |r: &Run| {
-        r.row(Scenario::Verify)
-            .map(|row| row.outcome.percentile_ms(99.0))
-    };
-    let (small, large) = (runs.first()?, runs.last()?);
-    if runs.len() < 2 {
-        return None;
-    }
-    let (a, b) = (p99(small)?, p99(large)?);
-    let ratio = if a > 0.0 { b / a } else { f64::INFINITY };
-    Some((
-        format!(
-            "verification p99 from {} to {} accounts grows ≤ 1.5× (got {a:.2} → {b:.2} ms, {ratio:.2}×)",
-            small.accounts, large.accounts
-        ),
-        ratio <= 1.5,
-    ))
 }
