@@ -5,7 +5,7 @@
 use crate::config::{Config, ConfigArgs};
 use crate::failure::{Failure, Outcome};
 use crate::open::open;
-use crate::output::{print_json, table, timestamp};
+use crate::output::{JsonArgs, print_json, table, timestamp};
 use serde::Serialize;
 use tessera_core::admin::Admin;
 use tessera_core::forward_auth::{Level, NewRule, RuleError};
@@ -96,15 +96,6 @@ pub struct MoveArgs {
     #[arg(long, value_name = "N")]
     pub position: u32,
     /// Print JSON instead of text
-    #[arg(long)]
-    pub json: bool,
-    #[command(flatten)]
-    pub config: ConfigArgs,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct JsonArgs {
-    /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

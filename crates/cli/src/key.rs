@@ -7,7 +7,7 @@ use crate::config::{Config, ConfigArgs};
 use crate::failure::{Failure, Outcome, chain};
 use crate::key_reload::write_key_file;
 use crate::open::{Opened, open};
-use crate::output::{print_json, table};
+use crate::output::{JsonArgs, print_json, table};
 use serde::Serialize;
 use std::path::Path;
 use tessera_core::audit::AuditAction;
@@ -34,15 +34,6 @@ pub enum KeyCommand {
     Rotate(RotateArgs),
     /// Remove a key from the key file, once nothing is sealed with it any more
     Retire(RetireArgs),
-}
-
-#[derive(Debug, clap::Args)]
-pub struct JsonArgs {
-    /// Print JSON instead of text
-    #[arg(long)]
-    pub json: bool,
-    #[command(flatten)]
-    pub config: ConfigArgs,
 }
 
 #[derive(Debug, clap::Args)]

@@ -1,5 +1,6 @@
 //! What commands print: aligned tables for people, JSON for scripts.
 
+use crate::config::ConfigArgs;
 use crate::failure::{Failure, Outcome};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -10,6 +11,16 @@ pub fn timestamp(at: OffsetDateTime) -> String {
     at.to_offset(time::UtcOffset::UTC)
         .format(&Rfc3339)
         .unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+/// The arguments of a command whose only choice is text or JSON (a list, a status).
+#[derive(Debug, clap::Args)]
+pub struct JsonArgs {
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 pub fn print_json(value: &impl Serialize) -> Outcome {

@@ -4,7 +4,7 @@
 use crate::config::{Config, ConfigArgs};
 use crate::failure::{Failure, Outcome};
 use crate::open::open;
-use crate::output::{print_json, table, timestamp};
+use crate::output::{JsonArgs, print_json, table, timestamp};
 use serde::Serialize;
 use tessera_core::Tessera;
 use tessera_core::radius::RadiusClient;
@@ -37,15 +37,6 @@ pub struct AddArgs {
     /// it: this gives up the BlastRADIUS protection)
     #[arg(long)]
     pub no_message_authenticator: bool,
-    /// Print JSON instead of text
-    #[arg(long)]
-    pub json: bool,
-    #[command(flatten)]
-    pub config: ConfigArgs,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct JsonArgs {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,

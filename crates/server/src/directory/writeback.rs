@@ -7,9 +7,10 @@
 use super::ldap::{LdapDirectory, classify};
 use super::ppolicy;
 use super::{Directory, DirectoryError, DirectoryKind, Security};
-use ldap3::Mod;
 use ldap3::exop::PasswordModify;
+use ldap3::{Ldap, Mod};
 use std::collections::HashSet;
+use std::time::Duration;
 use zeroize::Zeroizing;
 
 /// Active Directory's `unicodePwd` value: the password in double quotes, UTF-16LE
@@ -32,11 +33,7 @@ impl LdapDirectory {
         username: &str,
         new: &str,
     ) -> Result<(), DirectoryError> {
-        if new.is_empty() {
-            return Err(DirectoryError::Refused {
-                reason: "empty password".into(),
-            });
-        }
+        refuse_empty(new)?;
         let config = self.config();
         // The lookup may be tried again on a new connection; the write never is: the first
         // might have been applied, and a second would then meet the password history.
@@ -56,38 +53,23 @@ impl LdapDirectory {
         let written = async {
             let timeout = config.operation_timeout;
             match config.kind {
-                DirectoryKind::OpenLdap | DirectoryKind::FreeIpa => ldap
-                    .with_controls(ppolicy::request())
-                    .with_timeout(timeout)
-                    .extended(PasswordModify {
+                DirectoryKind::OpenLdap | DirectoryKind::FreeIpa => {
+                    let request = PasswordModify {
                         user_id: Some(&person.dn),
                         old_pass: None,
                         new_pass: Some(new),
-                    })
-                    .await
-                    .and_then(|r| r.success())
-                    .map(|_| ())
-                    .map_err(ppolicy::classify_with_policy),
+                    };
+                    password_modify(ldap, timeout, request).await
+                }
                 DirectoryKind::ActiveDirectory => {
-                    // AD refuses unicodePwd on an unprotected connection; say why here rather
-                    // than pass on its cryptic "unwilling to perform".
-                    if config.security == Security::Plain {
-                        return Err(DirectoryError::Refused {
-                            reason: "Active Directory sets passwords only over TLS".into(),
-                        });
-                    }
+                    tls_for_unicode_pwd(config.security)?;
                     let value = unicode_pwd(new);
                     let mods: Vec<Mod<Vec<u8>>> = vec![
                         Mod::Replace(b"unicodePwd".to_vec(), HashSet::from([value.to_vec()])),
                         // A reset also ends a lock-out from wrong passwords.
                         Mod::Replace(b"lockoutTime".to_vec(), HashSet::from([b"0".to_vec()])),
                     ];
-                    ldap.with_timeout(timeout)
-                        .modify(&person.dn, mods)
-                        .await
-                        .and_then(|r| r.success())
-                        .map(|_| ())
-                        .map_err(classify)
+                    modify(ldap, timeout, &person.dn, mods).await
                 }
             }
         }
@@ -107,11 +89,7 @@ impl LdapDirectory {
         current: &str,
         new: &str,
     ) -> Result<(), DirectoryError> {
-        if new.is_empty() {
-            return Err(DirectoryError::Refused {
-                reason: "empty password".into(),
-            });
-        }
+        refuse_empty(new)?;
         if current.is_empty() {
             return Err(DirectoryError::InvalidCredentials);
         }
@@ -123,24 +101,16 @@ impl LdapDirectory {
             self.bind(&mut ldap, &person.dn, current).await?;
             let timeout = config.operation_timeout;
             match config.kind {
-                DirectoryKind::OpenLdap | DirectoryKind::FreeIpa => ldap
-                    .with_controls(ppolicy::request())
-                    .with_timeout(timeout)
-                    .extended(PasswordModify {
+                DirectoryKind::OpenLdap | DirectoryKind::FreeIpa => {
+                    let request = PasswordModify {
                         user_id: None,
                         old_pass: Some(current),
                         new_pass: Some(new),
-                    })
-                    .await
-                    .and_then(|r| r.success())
-                    .map(|_| ())
-                    .map_err(ppolicy::classify_with_policy),
+                    };
+                    password_modify(&mut ldap, timeout, request).await
+                }
                 DirectoryKind::ActiveDirectory => {
-                    if config.security == Security::Plain {
-                        return Err(DirectoryError::Refused {
-                            reason: "Active Directory sets passwords only over TLS".into(),
-                        });
-                    }
+                    tls_for_unicode_pwd(config.security)?;
                     // A change (not a reset) is a delete of the old value and an add of the
                     // new one in one modify; AD then checks history and minimum age.
                     let mods: Vec<Mod<Vec<u8>>> = vec![
@@ -153,12 +123,7 @@ impl LdapDirectory {
                             HashSet::from([unicode_pwd(new).to_vec()]),
                         ),
                     ];
-                    ldap.with_timeout(timeout)
-                        .modify(&person.dn, mods)
-                        .await
-                        .and_then(|r| r.success())
-                        .map(|_| ())
-                        .map_err(classify)
+                    modify(&mut ldap, timeout, &person.dn, mods).await
                 }
             }
         }
@@ -166,6 +131,57 @@ impl LdapDirectory {
         let _ = ldap.unbind().await;
         written
     }
+}
+
+fn refuse_empty(new: &str) -> Result<(), DirectoryError> {
+    if new.is_empty() {
+        return Err(DirectoryError::Refused {
+            reason: "empty password".into(),
+        });
+    }
+    Ok(())
+}
+
+/// AD refuses `unicodePwd` on an unprotected connection; say why here rather than pass on its
+/// cryptic "unwilling to perform".
+fn tls_for_unicode_pwd(security: Security) -> Result<(), DirectoryError> {
+    if security == Security::Plain {
+        return Err(DirectoryError::Refused {
+            reason: "Active Directory sets passwords only over TLS".into(),
+        });
+    }
+    Ok(())
+}
+
+/// RFC 3062 Password Modify, with the password policy control so that slapd says which rule
+/// refused the password.
+async fn password_modify(
+    ldap: &mut Ldap,
+    timeout: Duration,
+    request: PasswordModify<'_>,
+) -> Result<(), DirectoryError> {
+    ldap.with_controls(ppolicy::request())
+        .with_timeout(timeout)
+        .extended(request)
+        .await
+        .and_then(|r| r.success())
+        .map(|_| ())
+        .map_err(ppolicy::classify_with_policy)
+}
+
+/// One modify of the entry's password attributes (AD's `unicodePwd`).
+async fn modify(
+    ldap: &mut Ldap,
+    timeout: Duration,
+    dn: &str,
+    mods: Vec<Mod<Vec<u8>>>,
+) -> Result<(), DirectoryError> {
+    ldap.with_timeout(timeout)
+        .modify(dn, mods)
+        .await
+        .and_then(|r| r.success())
+        .map(|_| ())
+        .map_err(classify)
 }
 
 #[cfg(test)]
