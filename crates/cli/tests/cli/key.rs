@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tessera_bench::seed::{self, HotAccount, PASSWORD};
 use tessera_core::store::sealed::SealedStore;
+use tessera_core::method::authenticator_code;
 use tessera_core::{Clock, SystemClock};
 use tessera_store::SqlStore;
 
@@ -146,6 +147,11 @@ type Results = Arc<Mutex<Vec<(usize, Result<(), String>)>>>;
 
 /// Sign-ins in a loop, round-robin over the accounts and the nodes, each with a step no
 /// earlier sign-in of that account used. Results are kept by phase.
+///
+/// The loop is paced to one sign-in per `STEP_SECS / accounts`: each account then uses one
+/// step per step that passes, so the load never runs out of fresh steps and idles. Unpaced,
+/// it used every step in a burst and waited up to half a minute, and a whole rotation could
+/// fall in that wait with no sign-in during it.
 struct Load {
     stop: Arc<AtomicBool>,
     phase: Arc<AtomicUsize>,
@@ -165,9 +171,13 @@ impl Load {
         let phase = Arc::new(AtomicUsize::new(BEFORE));
         let results = Arc::new(Mutex::new(Vec::new()));
         let (s, p, r) = (stop.clone(), phase.clone(), results.clone());
+        let pace = Duration::from_secs(authenticator_code::STEP_SECS) / accounts.len() as u32;
         let task = tokio::spawn(async move {
             let mut turn = 0usize;
+            let mut next_start = tokio::time::Instant::now();
             while !s.load(Ordering::SeqCst) {
+                tokio::time::sleep_until(next_start).await;
+                next_start = next_start.max(tokio::time::Instant::now()) + pace;
                 let now = SystemClock.now().unix_timestamp();
                 let free = (0..accounts.len())
                     .map(|i| (turn + i) % accounts.len())
