@@ -281,7 +281,7 @@ impl AuditEvent {
         action: AuditAction,
     ) -> Self {
         Self {
-            id: AuditId::new(rng),
+            id: AuditId::ordered(rng, at),
             at,
             account_id,
             action,

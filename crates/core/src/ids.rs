@@ -1,5 +1,6 @@
 //! Typed ids, so an account id cannot be passed where a method id is expected.
-//! They are random (UUID v4 from the injected [`Random`]) and opaque to clients.
+//! They are random (UUID v4 from the injected [`Random`]) and opaque to clients; an audit
+//! event's is time-ordered (see [`AuditId::ordered`]).
 
 use crate::random::{self, Random};
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,16 @@ macro_rules! id_type {
             }
         }
     )*};
+}
+
+impl AuditId {
+    /// Time-ordered (a UUID v7 of `at`): the audit log's id index then grows at its end, one
+    /// page for a whole commit, instead of one random page per event.
+    pub fn ordered(rng: &dyn Random, at: time::OffsetDateTime) -> Self {
+        let millis = u64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+        let random = random::bytes::<10>(rng);
+        Self(uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid())
+    }
 }
 
 id_type!(

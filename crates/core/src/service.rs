@@ -14,6 +14,7 @@ use crate::policy::Policy;
 use crate::random::Random;
 use crate::secret::{self, KeyRing};
 use crate::session::{Session, SessionKind};
+use crate::store::methods::Refused;
 use crate::store::{Acceptance, Accepted, Store};
 use std::sync::{Arc, Mutex};
 use time::{Duration, OffsetDateTime};
@@ -154,9 +155,13 @@ impl Tessera {
     /// The session behind a bearer token or cookie, if it is current and its account active.
     pub async fn authenticate(&self, token: &str) -> Result<Auth> {
         let now = self.now();
-        let session = self
+        let crate::store::SessionAuth {
+            session,
+            account,
+            password_change_required,
+        } = self
             .store
-            .session_by_token_hash(&secret::token_hash(token))
+            .session_auth(&secret::token_hash(token))
             .await?
             .ok_or(Error::Unauthorized)?;
         let policy = self.policy().await?;
@@ -164,18 +169,12 @@ impl Tessera {
             self.store.delete_session(session.id, None).await?;
             return Err(Error::Unauthorized);
         }
-        let account = self
-            .store
-            .account(session.account_id)
-            .await?
-            .ok_or(Error::Unauthorized)?;
         if account.status != AccountStatus::Active {
             return Err(Error::Unauthorized);
         }
         if now - session.last_seen_at >= TOUCH_EVERY {
             self.store.touch_session(session.id, now).await?;
         }
-        let password_change_required = self.store.password_change_required(account.id).await?;
         let groups = self.groups_of(&account).await?;
         Ok(Auth {
             session,
@@ -347,12 +346,29 @@ impl Tessera {
         policy: &Policy,
         action: AuditAction,
     ) -> Error {
-        match self.reserve_attempt_for(method, counter, ctx, policy).await {
-            Ok(()) => {
-                self.code_failed_for(method, counter, ctx, policy, action)
-                    .await
-            }
-            Err(e) => e,
+        if counter == Counter::Reset {
+            return self
+                .code_failed_for(method, counter, ctx, policy, action)
+                .await;
+        }
+        let now = self.now();
+        let audit = self
+            .audit(ctx, Some(method.account_id), action)
+            .method(method.id);
+        let lock_until = now + Duration::seconds(policy.lockout_secs as i64);
+        match self
+            .store
+            .refuse(method.id, now, policy.lockout_threshold, lock_until, &audit)
+            .await
+        {
+            Ok(Refused::Shut { until }) => self.locked(method, until, ctx, policy).await,
+            Ok(Refused::Counted {
+                locked_until: Some(until),
+            }) => Error::Locked {
+                retry_after: lockout::retry_after(Some(until), now, policy.lockout_secs),
+            },
+            Ok(Refused::Counted { locked_until: None }) => Error::InvalidCode,
+            Err(e) => e.into(),
         }
     }
 

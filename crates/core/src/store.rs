@@ -38,7 +38,7 @@ pub mod verify_api;
 pub mod web_push;
 pub mod webauthn;
 
-pub use methods::{Acceptance, Accepted};
+pub use methods::{Acceptance, Accepted, Refused};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -78,4 +78,30 @@ pub trait Store:
     /// day after they lapsed, finished messages after a month, and OpenID Connect requests, codes,
     /// tokens and keys past their time (`OidcStore::purge_oidc`); returns how many rows went.
     async fn purge_expired(&self, now: OffsetDateTime) -> StoreResult<u64>;
+
+    /// The session behind a token hash with its account and whether the account must change
+    /// its password: what every authenticated request reads first. The SQL stores read it in
+    /// one statement; this default reads the three one after another.
+    async fn session_auth(&self, token_hash: &[u8]) -> StoreResult<Option<SessionAuth>> {
+        let Some(session) = self.session_by_token_hash(token_hash).await? else {
+            return Ok(None);
+        };
+        let Some(account) = self.account(session.account_id).await? else {
+            return Ok(None);
+        };
+        let password_change_required = self.password_change_required(account.id).await?;
+        Ok(Some(SessionAuth {
+            session,
+            account,
+            password_change_required,
+        }))
+    }
+}
+
+/// What [`Store::session_auth`] reads.
+#[derive(Debug, Clone)]
+pub struct SessionAuth {
+    pub session: crate::session::Session,
+    pub account: crate::account::Account,
+    pub password_change_required: bool,
 }

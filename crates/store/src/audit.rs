@@ -10,7 +10,7 @@ use tessera_core::store::audit::AuditStore;
 use crate::rows::{AuditRow, secs};
 use crate::{SqlStore, db_err};
 
-const INSERT: &str = "INSERT INTO audit_events \
+pub(crate) const INSERT: &str = "INSERT INTO audit_events \
      (id, at, account_id, action, method_id, ip, user_agent, detail) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
@@ -42,7 +42,18 @@ pub(crate) async fn insert<'c, E>(exec: E, event: &AuditEvent) -> StoreResult<()
 where
     E: Executor<'c, Database = Any>,
 {
-    sqlx::query(INSERT)
+    bind(sqlx::query(INSERT), event)
+        .execute(exec)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
+
+/// The event's eight columns, in `INSERT`'s order.
+fn bind<'q>(query: AnyQuery<'q>, event: &'q AuditEvent) -> AnyQuery<'q> {
+    query
         .bind(event.id.to_string())
         .bind(secs(event.at))
         .bind(event.account_id.map(|id| id.to_string()))
@@ -51,8 +62,32 @@ where
         .bind(event.ip.as_deref())
         .bind(event.user_agent.as_deref())
         .bind(event.detail.to_string())
-        .execute(exec)
-        .await
-        .map_err(db_err)?;
+}
+
+/// Appends `events` in one statement inside the caller's transaction: on PostgreSQL each
+/// statement is a round trip, and an acceptance writes two or three events.
+pub(crate) async fn insert_all(
+    conn: &mut sqlx::AnyConnection,
+    events: &[AuditEvent],
+) -> StoreResult<()> {
+    let [first, rest @ ..] = events else {
+        return Ok(());
+    };
+    if rest.is_empty() {
+        return insert(&mut *conn, first).await;
+    }
+    let mut sql = String::from(
+        "INSERT INTO audit_events \
+         (id, at, account_id, action, method_id, ip, user_agent, detail) VALUES ",
+    );
+    for i in 0..events.len() {
+        let row: Vec<String> = (1..=8).map(|c| format!("${}", i * 8 + c)).collect();
+        let sep = if i == 0 { "" } else { ", " };
+        sql.push_str(&format!("{sep}({})", row.join(", ")));
+    }
+    let query = events
+        .iter()
+        .fold(sqlx::query(sqlx::AssertSqlSafe(sql)), bind);
+    query.execute(&mut *conn).await.map_err(db_err)?;
     Ok(())
 }

@@ -1,23 +1,30 @@
-//! Group commit on SQLite for accepted responses (a verified code: the used step, the reset
-//! failure count, its effects such as the sign-in flow it completes, and the audit events).
+//! Group commit on SQLite for the answers to codes: accepted responses (the used step, the
+//! reset failure count, its effects such as the sign-in flow it completes, and the audit
+//! events) and refused ones (the failure counted, with its audit event).
 //!
 //! SQLite commits one writer transaction at a time, each ending in an fsync of the WAL, and
-//! the fsync was half of what a verification cost. Acceptances that arrive while the writer is
+//! the fsync was half of what a verification cost. Answers that arrive while the writer is
 //! busy wait here and go into the next transaction together, each in a savepoint of its own,
 //! so a burst pays one fsync. Nobody is answered before the commit that holds their change,
-//! and one acceptance failing or refused rolls back only its own savepoint. Each acceptance still
-//! decides on the rows as the ones before it in the batch left them, exactly as one
-//! transaction after another would.
+//! and one answer failing or refused rolls back only its own savepoint. Each still decides on
+//! the rows as the ones before it in the batch left them, exactly as one transaction after
+//! another would.
+//!
+//! The batch runs on the commit thread of [`crate::lite`] while this task holds sqlx's one
+//! writing connection, so no other write runs meanwhile. An in-memory SQLite (a database per
+//! connection, so none of ours) has no group: each answer is a transaction through sqlx, as
+//! on PostgreSQL.
 
-use sqlx::{Acquire, AnyPool};
+use sqlx::AnyPool;
 use tessera_core::audit::AuditEvent;
 use tessera_core::flow::effect::Effect;
-use tessera_core::store::{Acceptance, Accepted, StoreResult};
+use tessera_core::store::{Acceptance, Accepted, Refused, StoreResult};
 use tessera_core::{MethodId, StoreError};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{SQLITE_BEGIN_WRITE, db_err, lockout};
+use crate::lite::commit::Committer;
+use crate::lockout::Refusal;
 
 /// Enough to amortize the fsync; small enough that the first in a batch does not wait long
 /// on the statements of the others.
@@ -25,18 +32,89 @@ const MAX_BATCH: usize = 64;
 
 #[derive(Debug)]
 pub(crate) struct CommitGroup {
-    queue: mpsc::UnboundedSender<Job>,
+    queue: mpsc::UnboundedSender<Queued>,
 }
 
 #[derive(Debug)]
-struct Job {
-    acceptance: Owned,
-    answer: oneshot::Sender<StoreResult<Accepted>>,
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a close is sent once; boxing would cost every job an allocation"
+)]
+enum Queued {
+    Job(Job),
+    /// Stop after what is queued, and say so once the writing connection is closed.
+    Close(oneshot::Sender<()>),
+}
+
+/// One answer to commit, and whom to tell.
+#[derive(Debug)]
+pub(crate) enum Job {
+    Accept(Owned, oneshot::Sender<StoreResult<Accepted>>),
+    Refuse(Refusal, oneshot::Sender<StoreResult<Refused>>),
+}
+
+/// A job run in its savepoint, waiting for the commit.
+#[derive(Debug)]
+pub(crate) enum Done {
+    Accept(
+        oneshot::Sender<StoreResult<Accepted>>,
+        StoreResult<Accepted>,
+    ),
+    Refuse(oneshot::Sender<StoreResult<Refused>>, StoreResult<Refused>),
+}
+
+impl Job {
+    /// Runs with `accept` or `refuse`; the outcome is kept (its savepoint released) only when
+    /// it changed something.
+    pub(crate) fn run(
+        self,
+        accept: impl FnOnce(&Acceptance<'_>) -> StoreResult<Accepted>,
+        refuse: impl FnOnce(&Refusal) -> StoreResult<Refused>,
+    ) -> Done {
+        match self {
+            Job::Accept(owned, answer) => Done::Accept(answer, accept(&owned.as_acceptance())),
+            Job::Refuse(refusal, answer) => Done::Refuse(answer, refuse(&refusal)),
+        }
+    }
+
+    /// Answers with a failure, without running.
+    pub(crate) fn fail(self, message: &str) {
+        match self {
+            Job::Accept(_, answer) => drop(answer.send(Err(failed(message)))),
+            Job::Refuse(_, answer) => drop(answer.send(Err(failed(message)))),
+        }
+    }
+}
+
+impl Done {
+    /// Whether its savepoint is kept.
+    pub(crate) fn keeps(&self) -> bool {
+        match self {
+            Done::Accept(_, outcome) => outcome.as_ref().is_ok_and(Kept::kept),
+            Done::Refuse(_, outcome) => outcome.as_ref().is_ok_and(Kept::kept),
+        }
+    }
+
+    /// After the commit: the outcome.
+    pub(crate) fn answer(self) {
+        match self {
+            Done::Accept(answer, outcome) => drop(answer.send(outcome)),
+            Done::Refuse(answer, outcome) => drop(answer.send(outcome)),
+        }
+    }
+
+    /// After a failed commit: the failure, whatever the outcome was.
+    pub(crate) fn fail(self, message: &str) {
+        match self {
+            Done::Accept(answer, _) => drop(answer.send(Err(failed(message)))),
+            Done::Refuse(answer, _) => drop(answer.send(Err(failed(message)))),
+        }
+    }
 }
 
 /// An [`Acceptance`] that can wait in the queue.
 #[derive(Debug)]
-struct Owned {
+pub(crate) struct Owned {
     method: MethodId,
     step: Option<i64>,
     now: OffsetDateTime,
@@ -78,21 +156,37 @@ enum GroupError {
 }
 
 impl CommitGroup {
-    /// Starts the committer on the current runtime; it ends when the store is dropped.
-    pub(crate) fn start(writer: AnyPool) -> CommitGroup {
+    /// Starts the committer on the current runtime, batching for `thread` while it holds
+    /// `writer`, sqlx's one writing connection.
+    pub(crate) fn start(writer: AnyPool, thread: Committer) -> CommitGroup {
         let (queue, jobs) = mpsc::unbounded_channel();
-        tokio::spawn(commit_batches(writer, jobs));
+        tokio::spawn(commit_batches(writer, thread, jobs));
         CommitGroup { queue }
     }
 
     pub(crate) async fn accept(&self, acceptance: &Acceptance<'_>) -> StoreResult<Accepted> {
         let (answer, answered) = oneshot::channel();
-        let job = Job {
-            acceptance: Owned::of(acceptance),
-            answer,
-        };
-        self.queue.send(job).map_err(|_| closed())?;
+        self.send(Job::Accept(Owned::of(acceptance), answer))?;
         answered.await.map_err(|_| closed())?
+    }
+
+    pub(crate) async fn refuse(&self, refusal: Refusal) -> StoreResult<Refused> {
+        let (answer, answered) = oneshot::channel();
+        self.send(Job::Refuse(refusal, answer))?;
+        answered.await.map_err(|_| closed())?
+    }
+
+    fn send(&self, job: Job) -> StoreResult<()> {
+        self.queue.send(Queued::Job(job)).map_err(|_| closed())
+    }
+
+    /// Commits what is queued, then closes the commit thread's connection; later answers
+    /// fail.
+    pub(crate) async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.queue.send(Queued::Close(done)).is_ok() {
+            let _ = closed.await;
+        }
     }
 }
 
@@ -100,69 +194,77 @@ fn closed() -> StoreError {
     StoreError::Backend(Box::new(GroupError::Closed))
 }
 
-async fn commit_batches(writer: AnyPool, mut jobs: mpsc::UnboundedReceiver<Job>) {
-    while let Some(first) = jobs.recv().await {
+async fn commit_batches(
+    writer: AnyPool,
+    thread: Committer,
+    mut queue: mpsc::UnboundedReceiver<Queued>,
+) {
+    let mut closing = None;
+    while closing.is_none() {
+        let first = match queue.recv().await {
+            Some(Queued::Job(job)) => job,
+            Some(Queued::Close(done)) => {
+                closing = Some(done);
+                break;
+            }
+            None => break,
+        };
         // What queued up while the last batch committed; never waits for more.
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
+            match queue.try_recv() {
+                Ok(Queued::Job(job)) => batch.push(job),
+                Ok(Queued::Close(done)) => {
+                    closing = Some(done);
+                    break;
+                }
                 Err(_) => break,
             }
         }
-        commit(&writer, batch).await;
+        commit(&writer, &thread, batch).await;
+    }
+    queue.close();
+    while let Ok(queued) = queue.try_recv() {
+        match queued {
+            Queued::Job(job) => job.fail(&GroupError::Closed.to_string()),
+            Queued::Close(done) => drop(done.send(())),
+        }
+    }
+    thread.stop().await;
+    if let Some(done) = closing {
+        let _ = done.send(());
     }
 }
 
-async fn commit(writer: &AnyPool, batch: Vec<Job>) {
-    let mut tx = match writer.begin_with(SQLITE_BEGIN_WRITE).await {
-        Ok(tx) => tx,
+async fn commit(writer: &AnyPool, thread: &Committer, batch: Vec<Job>) {
+    // sqlx's one writing connection, held while the thread writes: a write through sqlx
+    // waits for it in the pool's queue instead of polling SQLite's lock.
+    let token = match writer.acquire().await {
+        Ok(token) => token,
         Err(e) => {
             let message = e.to_string();
-            for job in batch {
-                let _ = job.answer.send(Err(failed(&message)));
-            }
+            batch.into_iter().for_each(|job| job.fail(&message));
             return;
         }
     };
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for job in batch {
-        let outcome = one(&mut tx, &job.acceptance.as_acceptance()).await;
-        outcomes.push((job.answer, outcome));
-    }
-    match tx.commit().await.map_err(|e| e.to_string()) {
-        Ok(()) => {
-            for (answer, outcome) in outcomes {
-                let _ = answer.send(outcome);
-            }
-        }
-        Err(message) => {
-            for (answer, _) in outcomes {
-                let _ = answer.send(Err(failed(&message)));
-            }
-        }
+    thread.run(batch).await;
+    drop(token);
+}
+
+/// Whether an outcome keeps what it wrote.
+trait Kept {
+    fn kept(&self) -> bool;
+}
+
+impl Kept for Accepted {
+    fn kept(&self) -> bool {
+        *self == Accepted::Yes
     }
 }
 
-/// One acceptance in its own savepoint, kept only when it was accepted.
-async fn one(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    acceptance: &Acceptance<'_>,
-) -> StoreResult<Accepted> {
-    let mut savepoint = tx.begin().await.map_err(db_err)?;
-    match lockout::accept_in(&mut savepoint, acceptance).await {
-        Ok(Accepted::Yes) => {
-            savepoint.commit().await.map_err(db_err)?;
-            Ok(Accepted::Yes)
-        }
-        Ok(refused) => {
-            savepoint.rollback().await.map_err(db_err)?;
-            Ok(refused)
-        }
-        Err(e) => {
-            savepoint.rollback().await.map_err(db_err)?;
-            Err(e)
-        }
+impl Kept for Refused {
+    fn kept(&self) -> bool {
+        matches!(self, Refused::Counted { .. })
     }
 }
 

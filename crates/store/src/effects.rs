@@ -17,21 +17,21 @@ use time::OffsetDateTime;
 use crate::rows::{secs, secs_opt};
 use crate::{db_err, methods, outbox, reset, sessions};
 
-const METHOD_USED: &str = "UPDATE methods SET failures = 0, locked_until = NULL, \
+pub(crate) const METHOD_USED: &str = "UPDATE methods SET failures = 0, locked_until = NULL, \
      last_used_at = $2 WHERE id = $1";
 
 /// The flow's one way on: whoever moves it from `$2` wins, every rival changes no row. `$4`
 /// is its new end, if any; with `$5`, only while it is current then; `$6` the kind that
 /// approved it out of band, if any.
-const MOVE_FLOW: &str = "UPDATE sign_in_flows SET state = $3, \
+pub(crate) const MOVE_FLOW: &str = "UPDATE sign_in_flows SET state = $3, \
      expires_at = COALESCE($4, expires_at), approved_kind = COALESCE($6, approved_kind) \
      WHERE id = $1 AND state = $2 AND ($5 IS NULL OR expires_at > $5)";
 
-const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id = $1";
+pub(crate) const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id = $1";
 
-const DISABLE_ACCOUNT: &str = "UPDATE accounts SET status = $2 WHERE id = $1";
+pub(crate) const DISABLE_ACCOUNT: &str = "UPDATE accounts SET status = $2 WHERE id = $1";
 
-const END_SESSIONS: &str = "DELETE FROM sessions WHERE account_id = $1";
+pub(crate) const END_SESSIONS: &str = "DELETE FROM sessions WHERE account_id = $1";
 
 /// Applies `effects` in order on `conn` (inside the caller's transaction). False as soon as
 /// one that must apply did not: the caller rolls the transaction back.

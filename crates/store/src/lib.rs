@@ -24,6 +24,7 @@ mod delivery;
 mod directory;
 mod effects;
 mod forward_auth;
+mod lite;
 mod lockout;
 mod methods;
 mod migrate;
@@ -47,14 +48,14 @@ mod verify_api;
 mod web_push;
 mod webauthn;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::error::DatabaseError;
 use sqlx::{Any, AnyPool, Executor, Transaction};
-use tessera_core::store::StoreResult;
+use tessera_core::store::{SessionAuth, StoreResult};
 use tessera_core::{Store, StoreError};
 use time::OffsetDateTime;
 
@@ -77,8 +78,11 @@ pub struct SqlStore {
     /// one queues them in order and hands the connection over at once. On PostgreSQL, and
     /// for an in-memory SQLite (whose every pool is a database of its own), the same pool.
     writer: AnyPool,
-    /// SQLite's group commit of accepted responses; `None` on PostgreSQL.
+    /// SQLite's group commit of answered codes; `None` on PostgreSQL.
     group: Option<std::sync::Arc<commit_group::CommitGroup>>,
+    /// The hot path's own connections to a SQLite file; `None` on PostgreSQL and for an
+    /// in-memory SQLite.
+    lite: Option<std::sync::Arc<lite::Lite>>,
     dialect: Dialect,
     /// Push wake-ups: this node's channel, fed by `LISTEN` on PostgreSQL.
     push: std::sync::Arc<push_wakeups::Hub>,
@@ -121,20 +125,30 @@ impl SqlStore {
     pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
         sqlx::any::install_default_drivers();
         let dialect = Dialect::of(url)?;
-        let (pool, writer) = match dialect {
+        let (pool, writer, file) = match dialect {
             Dialect::Sqlite => sqlite_pools(url).await?,
             Dialect::Postgres => {
                 let pool = postgres_pool(url).await?;
-                (pool.clone(), pool)
+                (pool.clone(), pool, None)
             }
         };
         let push = push_wakeups::Hub::start(dialect, url).await?;
-        let group = (dialect == Dialect::Sqlite)
-            .then(|| std::sync::Arc::new(commit_group::CommitGroup::start(writer.clone())));
+        let lite = file
+            .map(|file| lite::Lite::open(&file).map(std::sync::Arc::new))
+            .transpose()?;
+        let group = match &lite {
+            Some(lite) => {
+                let thread = lite::commit::Committer::start(lite.writer()?, lite.checkpointer()?)?;
+                let group = commit_group::CommitGroup::start(writer.clone(), thread);
+                Some(std::sync::Arc::new(group))
+            }
+            None => None,
+        };
         let store = SqlStore {
             pool,
             writer,
             group,
+            lite,
             dialect,
             push,
             outbox_wake: Default::default(),
@@ -151,6 +165,13 @@ impl SqlStore {
     /// WAL into the database file). Later calls fail.
     pub async fn close(&self) {
         self.push.close();
+        // Ours first, so that sqlx's writer is the last connection, which checkpoints.
+        if let Some(lite) = &self.lite {
+            lite.close();
+        }
+        if let Some(group) = &self.group {
+            group.close().await;
+        }
         self.writer.close().await;
         self.pool.close().await;
     }
@@ -192,6 +213,11 @@ impl SqlStore {
         self.group.as_deref()
     }
 
+    /// For the hot path's reads on a SQLite file (see [`lite`]).
+    pub(crate) fn lite(&self) -> Option<&lite::Lite> {
+        self.lite.as_deref()
+    }
+
     /// For a write outside a transaction (one statement that commits on its own).
     pub(crate) fn writer(&self) -> &AnyPool {
         &self.writer
@@ -216,14 +242,21 @@ impl Store for SqlStore {
         use tessera_core::store::oidc::OidcStore;
         Ok(sessions::purge_expired(self, now).await? + self.purge_oidc(now).await?)
     }
+
+    async fn session_auth(&self, token_hash: &[u8]) -> StoreResult<Option<SessionAuth>> {
+        sessions::session_auth(self, token_hash).await
+    }
 }
 
-/// The readers' pool and the writer's (see [`SqlStore::writer`]).
-async fn sqlite_pools(url: &str) -> StoreResult<(AnyPool, AnyPool)> {
+/// The readers' pool and the writer's (see [`SqlStore::writer`]), and the file, unless the
+/// database is in memory.
+async fn sqlite_pools(url: &str) -> StoreResult<(AnyPool, AnyPool, Option<PathBuf>)> {
     let (url, in_memory) = prepare_sqlite(url)?;
     let open = |connections: u32| {
         AnyPoolOptions::new()
             .max_connections(connections)
+            // A SQLite connection does not go stale, and the test is a round trip.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(|conn, _| {
                 Box::pin(async move {
@@ -237,10 +270,15 @@ async fn sqlite_pools(url: &str) -> StoreResult<(AnyPool, AnyPool)> {
     let writer = open(1).await.map_err(db_err)?;
     warn_unless_wal(&writer).await?;
     if in_memory {
-        return Ok((writer.clone(), writer));
+        return Ok((writer.clone(), writer, None));
     }
     let readers = open(SQLITE_READERS).await.map_err(db_err)?;
-    Ok((readers, writer))
+    let options: AnyConnectOptions = url.parse().map_err(db_err)?;
+    let file = sqlx::sqlite::SqliteConnectOptions::try_from(&options)
+        .map_err(db_err)?
+        .get_filename()
+        .to_path_buf();
+    Ok((readers, writer, Some(file)))
 }
 
 async fn postgres_pool(url: &str) -> StoreResult<AnyPool> {
@@ -347,6 +385,11 @@ pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
 /// message (`UNIQUE constraint failed: accounts.username`). Columns come before tables,
 /// since an index name holds both.
 fn conflict_name(db: &dyn DatabaseError) -> &'static str {
+    conflict_name_in(db.constraint().unwrap_or_else(|| db.message()))
+}
+
+/// As [`conflict_name`], in the constraint's name or the error's message.
+pub(crate) fn conflict_name_in(text: &str) -> &'static str {
     const NAMES: [(&str, &str); 9] = [
         ("username", "username"),
         ("external_id", "external_id"),
@@ -358,7 +401,6 @@ fn conflict_name(db: &dyn DatabaseError) -> &'static str {
         ("sessions", "session"),
         ("settings", "setting"),
     ];
-    let text = db.constraint().unwrap_or_else(|| db.message());
     NAMES
         .iter()
         .find(|(needle, _)| text.contains(needle))

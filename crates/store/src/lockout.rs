@@ -10,7 +10,7 @@ use tessera_core::MethodId;
 use tessera_core::audit::AuditEvent;
 use tessera_core::flow::effect::Effect;
 use tessera_core::lockout::AttemptGate;
-use tessera_core::store::{Acceptance, Accepted, StoreResult};
+use tessera_core::store::{Acceptance, Accepted, Refused, StoreResult};
 use time::OffsetDateTime;
 
 use crate::rows::{lock_end, secs};
@@ -18,23 +18,23 @@ use crate::{SqlStore, audit, db_err, effects};
 
 /// Goes ahead (counting the failure in advance) when unlocked and under the threshold, or
 /// when a lock has lapsed (the count restarts at this attempt).
-const BEGIN_ATTEMPT: &str = "UPDATE methods \
+pub(crate) const BEGIN_ATTEMPT: &str = "UPDATE methods \
      SET failures = CASE WHEN locked_until IS NULL THEN failures + 1 ELSE 1 END, \
          locked_until = NULL \
      WHERE id = $1 \
      AND ((locked_until IS NULL AND failures < $3) OR locked_until <= $2)";
 
-const LOCKED_UNTIL: &str = "SELECT locked_until FROM methods WHERE id = $1";
+pub(crate) const LOCKED_UNTIL: &str = "SELECT locked_until FROM methods WHERE id = $1";
 
 /// Sets the lock once, by the failure that reaches the threshold; later failures keep its end.
-const RECORD_FAILURE: &str = "UPDATE methods \
+pub(crate) const RECORD_FAILURE: &str = "UPDATE methods \
      SET locked_until = CASE WHEN failures >= $2 AND locked_until IS NULL THEN $3 \
                              ELSE locked_until END \
      WHERE id = $1 \
      RETURNING failures, locked_until";
 
 /// A step at or below the last accepted one is a replay and changes nothing.
-const RECORD_SUCCESS: &str = "UPDATE methods \
+pub(crate) const RECORD_SUCCESS: &str = "UPDATE methods \
      SET failures = 0, locked_until = NULL, last_used_at = $3, \
          last_step = COALESCE($2, last_step) \
      WHERE id = $1 AND ($2 IS NULL OR last_step IS NULL OR last_step < $2)";
@@ -63,8 +63,9 @@ pub(crate) async fn begin_attempt(
         .fetch_optional(store.pool())
         .await
         .map_err(db_err)?;
-    let until = lock_end(locked_until.flatten())?.filter(|until| *until > now);
-    Ok(AttemptGate::Locked { until })
+    Ok(AttemptGate::Locked {
+        until: lock_ahead(locked_until, now)?,
+    })
 }
 
 pub(crate) async fn record_failure(
@@ -84,6 +85,14 @@ pub(crate) async fn record_failure(
         .map_err(db_err)?;
     audit::insert(&mut *tx, event).await?;
     tx.commit().await.map_err(db_err)?;
+    failure_lock(row, threshold)
+}
+
+/// The lock a failure left, read from `RECORD_FAILURE`'s `RETURNING`.
+pub(crate) fn failure_lock(
+    row: Option<(i64, Option<i64>)>,
+    threshold: u32,
+) -> StoreResult<Option<OffsetDateTime>> {
     match row {
         Some((failures, locked_until)) if failures >= i64::from(threshold) => {
             lock_end(locked_until)
@@ -92,15 +101,86 @@ pub(crate) async fn record_failure(
     }
 }
 
+/// A response that did not match, with no attempt reserved for it (see
+/// `MethodStore::refuse`); owned, so that it can wait in the commit group's queue.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    pub(crate) method: MethodId,
+    pub(crate) now: OffsetDateTime,
+    pub(crate) threshold: u32,
+    pub(crate) lock_until: OffsetDateTime,
+    pub(crate) audit: AuditEvent,
+}
+
+/// On SQLite through the commit group, like an acceptance: a burst of wrong codes pays one
+/// fsync. On PostgreSQL in one transaction.
+pub(crate) async fn refuse(store: &SqlStore, refusal: Refusal) -> StoreResult<Refused> {
+    if let Some(group) = store.commit_group() {
+        return group.refuse(refusal).await;
+    }
+    let mut tx = store.begin_write().await?;
+    let refused = refuse_in(&mut tx, &refusal).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(refused)
+}
+
+/// `begin_attempt`, then `record_failure` with its audit event, in the caller's
+/// transaction. When the gate is shut nothing changes.
+pub(crate) async fn refuse_in(conn: &mut AnyConnection, refusal: &Refusal) -> StoreResult<Refused> {
+    let id = refusal.method.to_string();
+    let counted = sqlx::query(BEGIN_ATTEMPT)
+        .bind(id.as_str())
+        .bind(secs(refusal.now))
+        .bind(i64::from(refusal.threshold))
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+    if counted == 0 {
+        let locked_until: Option<Option<i64>> = sqlx::query_scalar(LOCKED_UNTIL)
+            .bind(id.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        return shut(locked_until, refusal.now);
+    }
+    let row: Option<(i64, Option<i64>)> = sqlx::query_as(RECORD_FAILURE)
+        .bind(id.as_str())
+        .bind(i64::from(refusal.threshold))
+        .bind(secs(refusal.lock_until))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    audit::insert(&mut *conn, &refusal.audit).await?;
+    Ok(Refused::Counted {
+        locked_until: failure_lock(row, refusal.threshold)?,
+    })
+}
+
+/// A shut gate, with the lock's end when it is still ahead (`LOCKED_UNTIL`'s answer).
+pub(crate) fn shut(locked_until: Option<Option<i64>>, now: OffsetDateTime) -> StoreResult<Refused> {
+    Ok(Refused::Shut {
+        until: lock_ahead(locked_until, now)?,
+    })
+}
+
+/// The lock's end from `LOCKED_UNTIL`'s answer, when it is still ahead of `now`.
+fn lock_ahead(
+    locked_until: Option<Option<i64>>,
+    now: OffsetDateTime,
+) -> StoreResult<Option<OffsetDateTime>> {
+    Ok(lock_end(locked_until.flatten())?.filter(|until| *until > now))
+}
+
 /// As `RECORD_SUCCESS`, and only through the gate of `BEGIN_ATTEMPT` ($4 is the threshold):
 /// for a response checked before any attempt was reserved.
-const ACCEPT_GATED: &str = "UPDATE methods \
+pub(crate) const ACCEPT_GATED: &str = "UPDATE methods \
      SET failures = 0, locked_until = NULL, last_used_at = $3, \
          last_step = COALESCE($2, last_step) \
      WHERE id = $1 AND ($2 IS NULL OR last_step IS NULL OR last_step < $2) \
      AND ((locked_until IS NULL AND failures < $4) OR locked_until <= $3)";
 
-const GATE_STATE: &str = "SELECT failures, locked_until FROM methods WHERE id = $1";
+pub(crate) const GATE_STATE: &str = "SELECT failures, locked_until FROM methods WHERE id = $1";
 
 /// On SQLite through the commit group (see `commit_group`), on PostgreSQL in a transaction
 /// of its own: PostgreSQL already flushes concurrent commits together.
@@ -158,14 +238,12 @@ pub(crate) async fn accept_in(
     if !effects::apply(&mut *conn, acceptance.effects).await? {
         return Ok(Accepted::Stale);
     }
-    for event in acceptance.audit {
-        audit::insert(&mut *conn, event).await?;
-    }
+    audit::insert_all(&mut *conn, acceptance.audit).await?;
     Ok(Accepted::Yes)
 }
 
 /// Why a response that matched changed nothing: the gate was shut, or the step was used.
-fn refused(
+pub(crate) fn refused(
     acceptance: &Acceptance<'_>,
     state: Option<(i64, Option<i64>)>,
 ) -> StoreResult<Accepted> {

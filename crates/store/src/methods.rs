@@ -7,7 +7,7 @@ use tessera_core::lockout::AttemptGate;
 use tessera_core::method::{Method, MethodStatus};
 use tessera_core::session::SessionKind;
 use tessera_core::store::StoreResult;
-use tessera_core::store::methods::{Acceptance, Accepted, MethodStore};
+use tessera_core::store::methods::{Acceptance, Accepted, MethodStore, Refused};
 use tessera_core::{AccountId, MethodId};
 use time::OffsetDateTime;
 
@@ -19,11 +19,11 @@ pub(crate) const INSERT: &str = "INSERT INTO methods \
       expires_at, last_step, failures, locked_until, registered_by, way) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 
-const SELECT_BY_ID: &str = "SELECT id, account_id, kind, status, name, data, sealed_secret, \
+pub(crate) const SELECT_BY_ID: &str = "SELECT id, account_id, kind, status, name, data, sealed_secret, \
      created_at, last_used_at, expires_at, last_step, failures, locked_until, registered_by, \
      way FROM methods WHERE id = $1";
 
-const SELECT_OF_ACCOUNT: &str = "SELECT id, account_id, kind, status, name, data, \
+pub(crate) const SELECT_OF_ACCOUNT: &str = "SELECT id, account_id, kind, status, name, data, \
      sealed_secret, created_at, last_used_at, expires_at, last_step, failures, locked_until, \
      registered_by, way FROM methods WHERE account_id = $1 ORDER BY created_at, id";
 
@@ -46,7 +46,7 @@ pub(crate) const SET_WAY: &str = "UPDATE methods SET way = $3 WHERE id = $2 AND 
 /// Every registration session of the account but the one that registered the method: once
 /// the account has an active method, a session that knew only the password must not go on
 /// to complete with it (issue #12).
-const END_OTHER_REGISTRATIONS: &str = "DELETE FROM sessions WHERE account_id = $1 AND kind = $2 \
+pub(crate) const END_OTHER_REGISTRATIONS: &str = "DELETE FROM sessions WHERE account_id = $1 AND kind = $2 \
      AND id <> COALESCE((SELECT registered_by FROM methods WHERE id = $3), '')";
 
 pub(crate) const DELETE: &str = "DELETE FROM methods WHERE id = $1 AND account_id = $2";
@@ -67,6 +67,9 @@ impl MethodStore for SqlStore {
     }
 
     async fn method(&self, id: MethodId) -> StoreResult<Option<Method>> {
+        if let Some(lite) = self.lite() {
+            return lite.read(|conn| crate::lite::reads::method(conn, id));
+        }
         sqlx::query_as::<_, MethodRow>(SELECT_BY_ID)
             .bind(id.to_string())
             .fetch_optional(self.pool())
@@ -77,6 +80,9 @@ impl MethodStore for SqlStore {
     }
 
     async fn methods_of(&self, account: AccountId) -> StoreResult<Vec<Method>> {
+        if let Some(lite) = self.lite() {
+            return lite.read(|conn| crate::lite::reads::methods_of(conn, account));
+        }
         sqlx::query_as::<_, MethodRow>(SELECT_OF_ACCOUNT)
             .bind(account.to_string())
             .fetch_all(self.pool())
@@ -194,6 +200,24 @@ impl MethodStore for SqlStore {
 
     async fn accept(&self, acceptance: &Acceptance<'_>) -> StoreResult<Accepted> {
         lockout::accept(self, acceptance).await
+    }
+
+    async fn refuse(
+        &self,
+        id: MethodId,
+        now: OffsetDateTime,
+        threshold: u32,
+        lock_until: OffsetDateTime,
+        event: &AuditEvent,
+    ) -> StoreResult<Refused> {
+        let refusal = lockout::Refusal {
+            method: id,
+            now,
+            threshold,
+            lock_until,
+            audit: event.clone(),
+        };
+        lockout::refuse(self, refusal).await
     }
 }
 

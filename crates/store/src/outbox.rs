@@ -19,7 +19,7 @@ use crate::{Dialect, SqlStore, db_err};
 const MESSAGE_COLUMNS: &str = "id, account_id, channel, topic, destination, extension, locale, \
      payload, challenge_id, status, attempts, next_attempt_at, created_at, sent_at, note";
 
-const INSERT_MESSAGE: &str = "INSERT INTO outbox (id, account_id, channel, topic, destination, \
+pub(crate) const INSERT_MESSAGE: &str = "INSERT INTO outbox (id, account_id, channel, topic, destination, \
      extension, locale, payload, challenge_id, status, attempts, next_attempt_at, created_at, \
      sent_at, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 

@@ -29,7 +29,7 @@ const SELECT: &str = "SELECT id, account_id, username, gates_required, first_gat
 /// The first gate, or a second that is another method; decided in one statement, so two
 /// nodes passing gates at once cannot both take the first slot. The flow moves from `$3` to
 /// `$5` (core's move, which keeps it open).
-const PASS_GATE: &str = "UPDATE reset_flows SET state = $5, \
+pub(crate) const PASS_GATE: &str = "UPDATE reset_flows SET state = $5, \
      first_gate = CASE WHEN first_gate IS NULL THEN $2 ELSE first_gate END, \
      second_gate = CASE WHEN first_gate IS NOT NULL AND first_gate <> $2 AND second_gate IS NULL \
                         THEN $2 ELSE second_gate END \
@@ -143,7 +143,7 @@ fn method_id(text: &str) -> StoreResult<MethodId> {
     text.parse().map_err(|_| corrupt("reset_flows.gate"))
 }
 
-fn gates(first: Option<&str>, second: Option<&str>) -> StoreResult<Vec<MethodId>> {
+pub(crate) fn gates(first: Option<&str>, second: Option<&str>) -> StoreResult<Vec<MethodId>> {
     first.into_iter().chain(second).map(method_id).collect()
 }
 

@@ -66,21 +66,61 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> StoreResult<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Backend(Box::new(e)))
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct AccountRow {
-    id: String,
-    username: String,
-    display_name: String,
-    password_hash: String,
-    locale: Option<String>,
-    browser_locale: Option<String>,
-    status: String,
-    is_admin: i64,
-    email: Option<String>,
-    default_method_id: Option<String>,
-    created_at: i64,
-    source: String,
-    external_id: Option<String>,
+/// A row as the database returns it: read by column name through sqlx (`FromRow`), and by
+/// position, from `first` on in the field order, out of a wider row (`at`, a join through
+/// sqlx) or out of SQLite directly (`lite`, see `crate::lite`).
+macro_rules! row {
+    ($name:ident { $($field:ident: $ty:ty),* $(,)? }) => {
+        #[derive(sqlx::FromRow)]
+        pub(crate) struct $name {
+            $($field: $ty),*
+        }
+
+        #[allow(dead_code, reason = "not every row is read out of a wider one")]
+        impl $name {
+            /// How many columns it takes.
+            pub(crate) const COLUMNS: usize = [$(stringify!($field)),*].len();
+
+            pub(crate) fn at(row: &sqlx::any::AnyRow, first: usize) -> Result<Self, sqlx::Error> {
+                use sqlx::Row as _;
+                let mut next = first;
+                Ok(Self {
+                    $($field: {
+                        next += 1;
+                        row.try_get::<$ty, _>(next - 1)?
+                    }),*
+                })
+            }
+
+            pub(crate) fn lite(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
+                let mut next = first;
+                Ok(Self {
+                    $($field: {
+                        next += 1;
+                        row.get::<_, $ty>(next - 1)?
+                    }),*
+                })
+            }
+        }
+    };
+}
+
+row! {
+    AccountRow {
+        id: String,
+        username: String,
+        display_name: String,
+        password_hash: String,
+        locale: Option<String>,
+        browser_locale: Option<String>,
+        status: String,
+        is_admin: i64,
+        email: Option<String>,
+        default_method_id: Option<String>,
+        created_at: i64,
+        source: String,
+        external_id: Option<String>,
+    }
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -108,23 +148,24 @@ impl TryFrom<AccountRow> for Account {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct MethodRow {
-    id: String,
-    account_id: String,
-    kind: String,
-    status: String,
-    name: Option<String>,
-    data: String,
-    sealed_secret: Option<Vec<u8>>,
-    created_at: i64,
-    last_used_at: Option<i64>,
-    expires_at: Option<i64>,
-    last_step: Option<i64>,
-    failures: i64,
-    locked_until: Option<i64>,
-    registered_by: Option<String>,
-    way: Option<String>,
+row! {
+    MethodRow {
+        id: String,
+        account_id: String,
+        kind: String,
+        status: String,
+        name: Option<String>,
+        data: String,
+        sealed_secret: Option<Vec<u8>>,
+        created_at: i64,
+        last_used_at: Option<i64>,
+        expires_at: Option<i64>,
+        last_step: Option<i64>,
+        failures: i64,
+        locked_until: Option<i64>,
+        registered_by: Option<String>,
+        way: Option<String>,
+    }
 }
 
 impl TryFrom<MethodRow> for Method {
@@ -182,18 +223,19 @@ impl TryFrom<FlowRow> for SignInFlow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct SessionRow {
-    id: String,
-    token_hash: Vec<u8>,
-    account_id: String,
-    kind: String,
-    flow_id: Option<String>,
-    created_at: i64,
-    expires_at: i64,
-    last_seen_at: i64,
-    second_factor_at: Option<i64>,
-    second_factor_kind: Option<String>,
+row! {
+    SessionRow {
+        id: String,
+        token_hash: Vec<u8>,
+        account_id: String,
+        kind: String,
+        flow_id: Option<String>,
+        created_at: i64,
+        expires_at: i64,
+        last_seen_at: i64,
+        second_factor_at: Option<i64>,
+        second_factor_kind: Option<String>,
+    }
 }
 
 impl TryFrom<SessionRow> for Session {

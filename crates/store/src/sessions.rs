@@ -1,19 +1,20 @@
 //! Sign-in flows and sessions, and the purge of both when they expire.
 
 use async_trait::async_trait;
+use tessera_core::account::Account;
 use tessera_core::audit::AuditEvent;
 use tessera_core::flow::SignInFlow;
 use tessera_core::flow::effect::{Effect, FlowMove};
 use tessera_core::message::MessageStatus;
 use tessera_core::method::{Kind, MethodStatus};
 use tessera_core::session::Session;
-use tessera_core::store::StoreResult;
 use tessera_core::store::flows::SignInFlowStore;
 use tessera_core::store::sessions::SessionStore;
+use tessera_core::store::{SessionAuth, StoreResult};
 use tessera_core::{AccountId, FlowId, SessionId};
 use time::OffsetDateTime;
 
-use crate::rows::{FlowRow, SessionRow, corrupt, secs, secs_opt};
+use crate::rows::{AccountRow, FlowRow, SessionRow, corrupt, secs, secs_opt};
 use crate::{Dialect, SqlStore, audit, db_err, effects};
 
 const INSERT_FLOW: &str = "INSERT INTO sign_in_flows (id, account_id, state, created_at, expires_at) \
@@ -22,7 +23,7 @@ const INSERT_FLOW: &str = "INSERT INTO sign_in_flows (id, account_id, state, cre
 const SELECT_FLOW: &str = "SELECT id, account_id, state, created_at, expires_at, approved_kind FROM sign_in_flows \
      WHERE id = $1";
 
-const INSERT_SESSION: &str = "INSERT INTO sessions \
+pub(crate) const INSERT_SESSION: &str = "INSERT INTO sessions \
      (id, token_hash, account_id, kind, flow_id, created_at, expires_at, last_seen_at, \
       second_factor_at, second_factor_kind) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
@@ -31,13 +32,62 @@ const SELECT_SESSION_BY_HASH: &str = "SELECT id, token_hash, account_id, kind, f
      created_at, expires_at, last_seen_at, second_factor_at, second_factor_kind FROM sessions \
      WHERE token_hash = $1";
 
+/// The session with its account, and whether the account must change its password: every
+/// authenticated request's first read, in one statement (see `Store::session_auth`).
+pub(crate) const SESSION_AUTH: &str = "SELECT s.id, s.token_hash, s.account_id, s.kind, \
+     s.flow_id, s.created_at, s.expires_at, s.last_seen_at, s.second_factor_at, \
+     s.second_factor_kind, a.id, a.username, a.display_name, a.password_hash, a.locale, \
+     a.browser_locale, a.status, a.is_admin, a.email, a.default_method_id, a.created_at, \
+     a.source, a.external_id, \
+     CAST(CASE WHEN EXISTS (SELECT 1 FROM password_change_required p \
+                            WHERE p.account_id = a.id) THEN 1 ELSE 0 END AS BIGINT) \
+     FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1";
+
+/// A row of [`SESSION_AUTH`], read.
+pub(crate) fn session_auth_of(
+    (session, account, change): (SessionRow, AccountRow, i64),
+) -> StoreResult<SessionAuth> {
+    Ok(SessionAuth {
+        session: Session::try_from(session)?,
+        account: Account::try_from(account)?,
+        password_change_required: change != 0,
+    })
+}
+
+/// [`SESSION_AUTH`] through sqlx.
+pub(crate) async fn session_auth(
+    store: &SqlStore,
+    hash: &[u8],
+) -> StoreResult<Option<SessionAuth>> {
+    if let Some(lite) = store.lite() {
+        return lite.read(|conn| crate::lite::reads::session_auth(conn, hash));
+    }
+    let row = sqlx::query(SESSION_AUTH)
+        .bind(hash)
+        .fetch_optional(store.pool())
+        .await
+        .map_err(db_err)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let read = || -> Result<_, sqlx::Error> {
+        use sqlx::Row as _;
+        Ok((
+            SessionRow::at(&row, 0)?,
+            AccountRow::at(&row, SessionRow::COLUMNS)?,
+            row.try_get::<i64, _>(SessionRow::COLUMNS + AccountRow::COLUMNS)?,
+        ))
+    };
+    read().map_err(db_err).and_then(session_auth_of).map(Some)
+}
+
 /// Requests of one session race; the latest time wins, never an older one.
 const TOUCH_SESSION: &str =
     "UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2";
 
 /// `$3`: the kind that proved it; without one (a caller that does not know) the kind
 /// recorded before no longer says what proved the latest second factor, so it is cleared.
-const MARK_SECOND_FACTOR: &str =
+pub(crate) const MARK_SECOND_FACTOR: &str =
     "UPDATE sessions SET second_factor_at = $2, second_factor_kind = $3 WHERE id = $1";
 
 const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id = $1";

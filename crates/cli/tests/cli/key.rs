@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tessera_bench::seed::{self, HotAccount, PASSWORD};
-use tessera_core::store::sealed::SealedStore;
 use tessera_core::method::authenticator_code;
+use tessera_core::store::sealed::SealedStore;
 use tessera_core::{Clock, SystemClock};
 use tessera_store::SqlStore;
 

@@ -68,6 +68,39 @@ pub trait MethodStore: Send + Sync {
     /// Records a response that matched, with everything it proves, in one transaction (see
     /// [`Acceptance`]).
     async fn accept(&self, acceptance: &Acceptance<'_>) -> StoreResult<Accepted>;
+
+    /// A response that did not match, checked before any attempt was reserved (a TOTP code
+    /// costs nothing to check): [`MethodStore::begin_attempt`] and
+    /// [`MethodStore::record_failure`] in one commit. The SQL stores write both in one
+    /// transaction (on SQLite in the group commit); this default runs the two in turn.
+    async fn refuse(
+        &self,
+        id: MethodId,
+        now: OffsetDateTime,
+        threshold: u32,
+        lock_until: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> StoreResult<Refused> {
+        Ok(match self.begin_attempt(id, now, threshold).await? {
+            AttemptGate::Locked { until } => Refused::Shut { until },
+            AttemptGate::Open => Refused::Counted {
+                locked_until: self
+                    .record_failure(id, threshold, lock_until, audit)
+                    .await?,
+            },
+        })
+    }
+}
+
+/// What became of a [`MethodStore::refuse`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The method was locked: nothing was counted nor audited.
+    Shut { until: Option<OffsetDateTime> },
+    /// The failure was counted and audited; `locked_until` when it locked the method.
+    Counted {
+        locked_until: Option<OffsetDateTime>,
+    },
 }
 
 /// A response that matched, and what it changes: clears the failure count, records use and

@@ -26,6 +26,7 @@ mod outbox;
 mod password_guesses;
 mod push;
 mod radius;
+mod refusals;
 mod reset;
 mod reset_attempts;
 mod reset_push;
