@@ -149,8 +149,6 @@ impl Owned {
 
 #[derive(Debug, thiserror::Error)]
 enum GroupError {
-    #[error("the store is closed")]
-    Closed,
     #[error("the group's commit failed: {0}")]
     Commit(String),
 }
@@ -191,7 +189,7 @@ impl CommitGroup {
 }
 
 fn closed() -> StoreError {
-    StoreError::Backend(Box::new(GroupError::Closed))
+    crate::closed()
 }
 
 async fn commit_batches(
@@ -226,7 +224,7 @@ async fn commit_batches(
     queue.close();
     while let Ok(queued) = queue.try_recv() {
         match queued {
-            Queued::Job(job) => job.fail(&GroupError::Closed.to_string()),
+            Queued::Job(job) => job.fail(&crate::Closed.to_string()),
             Queued::Close(done) => drop(done.send(())),
         }
     }

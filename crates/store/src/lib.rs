@@ -110,6 +110,15 @@ pub(crate) const SQLITE_BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 /// Readers run in parallel under WAL; the one writer has a pool of its own.
 const SQLITE_READERS: u32 = 8;
 
+/// What a store answers once [`SqlStore::close`] has run.
+#[derive(Debug, thiserror::Error)]
+#[error("the store is closed")]
+pub(crate) struct Closed;
+
+pub(crate) fn closed() -> StoreError {
+    StoreError::Backend(Box::new(Closed))
+}
+
 #[derive(Debug, thiserror::Error)]
 enum ConnectError {
     /// The URL is deliberately not repeated: it may hold a password.

@@ -114,7 +114,7 @@ impl Lite {
         read: impl FnOnce(&Connection) -> StoreResult<T>,
     ) -> StoreResult<T> {
         if self.closed.load(Ordering::Acquire) {
-            return Err(StoreError::Backend("the store is closed".into()));
+            return Err(crate::closed());
         }
         let idle = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match idle {
