@@ -337,7 +337,8 @@ impl Tessera {
         }
     }
 
-    /// A failed answer for which no attempt was reserved: reserves one, then records it.
+    /// A failed answer for which no attempt was reserved: reserves one and records it, in one
+    /// commit (`MethodStore::refuse`).
     pub(crate) async fn refuse_unreserved(
         &self,
         method: &Method,
