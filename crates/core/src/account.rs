@@ -87,6 +87,31 @@ pub struct Account {
 }
 
 impl Account {
+    /// The account a directory person's first sign-in (or a sync with `--create`) makes:
+    /// active, no local password, no admin right of its own, named as the directory names
+    /// the person.
+    pub fn of_directory_person(
+        id: AccountId,
+        person: &crate::store::directory::DirectoryAccount,
+        created_at: OffsetDateTime,
+    ) -> Account {
+        Account {
+            id,
+            username: person.username.clone(),
+            display_name: person.display_name.clone(),
+            password_hash: DIRECTORY_PASSWORD_HASH.into(),
+            locale: None,
+            browser_locale: None,
+            status: AccountStatus::Active,
+            is_admin: false,
+            email: None,
+            default_method: None,
+            created_at,
+            source: AccountSource::Directory,
+            external_id: person.external_id.clone(),
+        }
+    }
+
     pub fn is_directory(&self) -> bool {
         self.source == AccountSource::Directory
     }

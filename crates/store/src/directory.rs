@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use sqlx::{Any, Transaction};
 use tessera_core::StoreError;
-use tessera_core::account::{Account, AccountSource, AccountStatus, DIRECTORY_PASSWORD_HASH};
+use tessera_core::account::{Account, AccountSource};
 use tessera_core::audit::AuditEvent;
 use tessera_core::ids::AccountId;
 use tessera_core::store::StoreResult;
@@ -116,21 +116,11 @@ impl DirectoryAccountStore for SqlStore {
                 (account, false)
             }
             None => {
-                let account = Account {
-                    id: AccountId(Uuid::new_v4()),
-                    username: person.username.clone(),
-                    display_name: person.display_name.clone(),
-                    password_hash: DIRECTORY_PASSWORD_HASH.into(),
-                    locale: None,
-                    browser_locale: None,
-                    status: AccountStatus::Active,
-                    is_admin: false,
-                    email: None,
-                    default_method: None,
-                    created_at: time(secs(now), "accounts.created_at")?,
-                    source: AccountSource::Directory,
-                    external_id: person.external_id.clone(),
-                };
+                let account = Account::of_directory_person(
+                    AccountId(Uuid::new_v4()),
+                    person,
+                    time(secs(now), "accounts.created_at")?,
+                );
                 bulk::insert_account(&mut *tx, &account).await?;
                 sqlx::query(SEEN)
                     .bind(account.id.to_string())

@@ -5,7 +5,7 @@
 //! SQLite runs one writer at a time, so 64 parallel attempts at 9 failures cannot all read
 //! "9" and slip past: exactly one more goes ahead.
 
-use sqlx::AnyConnection;
+use sqlx::{Any, AnyConnection, Executor};
 use tessera_core::MethodId;
 use tessera_core::audit::AuditEvent;
 use tessera_core::flow::effect::Effect;
@@ -45,24 +45,13 @@ pub(crate) async fn begin_attempt(
     now: OffsetDateTime,
     threshold: u32,
 ) -> StoreResult<AttemptGate> {
-    let counted = sqlx::query(BEGIN_ATTEMPT)
-        .bind(id.to_string())
-        .bind(secs(now))
-        .bind(i64::from(threshold))
-        .execute(store.writer())
-        .await
-        .map_err(db_err)?
-        .rows_affected();
-    if counted > 0 {
+    let id = id.to_string();
+    if count_attempt(store.writer(), &id, now, threshold).await? {
         return Ok(AttemptGate::Open);
     }
     // Refused. The read below only says for how long: the UPDATE already decided. A missing
     // method is refused too (the caller loaded it; it was deleted meanwhile).
-    let locked_until: Option<Option<i64>> = sqlx::query_scalar(LOCKED_UNTIL)
-        .bind(id.to_string())
-        .fetch_optional(store.pool())
-        .await
-        .map_err(db_err)?;
+    let locked_until = locked_until(store.pool(), &id).await?;
     Ok(AttemptGate::Locked {
         until: lock_ahead(locked_until, now)?,
     })
@@ -76,15 +65,56 @@ pub(crate) async fn record_failure(
     event: &AuditEvent,
 ) -> StoreResult<Option<OffsetDateTime>> {
     let mut tx = store.begin_write().await?;
+    let locked = fail_in(&mut tx, &id.to_string(), threshold, lock_until, event).await?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(locked)
+}
+
+/// `BEGIN_ATTEMPT`: whether the attempt went ahead (and was counted).
+async fn count_attempt<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    id: &str,
+    now: OffsetDateTime,
+    threshold: u32,
+) -> StoreResult<bool> {
+    let counted = sqlx::query(BEGIN_ATTEMPT)
+        .bind(id)
+        .bind(secs(now))
+        .bind(i64::from(threshold))
+        .execute(exec)
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+    Ok(counted > 0)
+}
+
+async fn locked_until<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    id: &str,
+) -> StoreResult<Option<Option<i64>>> {
+    sqlx::query_scalar(LOCKED_UNTIL)
+        .bind(id)
+        .fetch_optional(exec)
+        .await
+        .map_err(db_err)
+}
+
+/// `RECORD_FAILURE` with its audit event, in the caller's transaction; the lock it left.
+async fn fail_in(
+    conn: &mut AnyConnection,
+    id: &str,
+    threshold: u32,
+    lock_until: OffsetDateTime,
+    event: &AuditEvent,
+) -> StoreResult<Option<OffsetDateTime>> {
     let row: Option<(i64, Option<i64>)> = sqlx::query_as(RECORD_FAILURE)
-        .bind(id.to_string())
+        .bind(id)
         .bind(i64::from(threshold))
         .bind(secs(lock_until))
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(db_err)?;
-    audit::insert(&mut *tx, event).await?;
-    tx.commit().await.map_err(db_err)?;
+    audit::insert(&mut *conn, event).await?;
     failure_lock(row, threshold)
 }
 
@@ -128,33 +158,18 @@ pub(crate) async fn refuse(store: &SqlStore, refusal: Refusal) -> StoreResult<Re
 /// transaction. When the gate is shut nothing changes.
 pub(crate) async fn refuse_in(conn: &mut AnyConnection, refusal: &Refusal) -> StoreResult<Refused> {
     let id = refusal.method.to_string();
-    let counted = sqlx::query(BEGIN_ATTEMPT)
-        .bind(id.as_str())
-        .bind(secs(refusal.now))
-        .bind(i64::from(refusal.threshold))
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?
-        .rows_affected();
-    if counted == 0 {
-        let locked_until: Option<Option<i64>> = sqlx::query_scalar(LOCKED_UNTIL)
-            .bind(id.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        return shut(locked_until, refusal.now);
+    if !count_attempt(&mut *conn, &id, refusal.now, refusal.threshold).await? {
+        return shut(locked_until(&mut *conn, &id).await?, refusal.now);
     }
-    let row: Option<(i64, Option<i64>)> = sqlx::query_as(RECORD_FAILURE)
-        .bind(id.as_str())
-        .bind(i64::from(refusal.threshold))
-        .bind(secs(refusal.lock_until))
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db_err)?;
-    audit::insert(&mut *conn, &refusal.audit).await?;
-    Ok(Refused::Counted {
-        locked_until: failure_lock(row, refusal.threshold)?,
-    })
+    let locked_until = fail_in(
+        conn,
+        &id,
+        refusal.threshold,
+        refusal.lock_until,
+        &refusal.audit,
+    )
+    .await?;
+    Ok(Refused::Counted { locked_until })
 }
 
 /// A shut gate, with the lock's end when it is still ahead (`LOCKED_UNTIL`'s answer).

@@ -74,3 +74,32 @@ async fn an_in_memory_sqlite_creates_no_file() {
     store.close().await;
     assert_eq!(std::fs::read_dir(".").map(|d| d.count()).ok(), before);
 }
+
+/// The hot path's own connections (readers, the commit thread, the checkpointer) close with
+/// the store and before sqlx's writer, so the last connection folds the WAL into the file
+/// and removes it; later reads fail.
+#[tokio::test]
+async fn close_ends_the_hot_paths_connections_before_the_last_checkpoint() {
+    let dir = temp_dir("close-lite");
+    let store = SqlStore::connect(&sqlite_url(&dir)).await.expect("open");
+    assert!(
+        store.lite().is_some(),
+        "a SQLite file has its own hot-path connections"
+    );
+    assert!(
+        store
+            .session_auth(b"no such token")
+            .await
+            .expect("read")
+            .is_none()
+    );
+    let wal = dir.join("tessera.db-wal");
+    assert!(wal.exists(), "the migrations wrote to the WAL");
+    store.close().await;
+    assert!(
+        !wal.exists(),
+        "the WAL is folded in and removed once every connection closed"
+    );
+    assert!(store.session_auth(b"no such token").await.is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}

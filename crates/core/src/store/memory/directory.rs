@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::MemoryStore;
 use super::rows::secs;
-use crate::account::{Account, AccountSource, AccountStatus, DIRECTORY_PASSWORD_HASH};
+use crate::account::{Account, AccountSource};
 use crate::audit::AuditEvent;
 use crate::error::StoreError;
 use crate::ids::AccountId;
@@ -61,21 +61,8 @@ impl DirectoryAccountStore for MemoryStore {
                 }
                 None => {
                     s.check_audit([audit])?;
-                    let account = Account {
-                        id: AccountId(Uuid::new_v4()),
-                        username: person.username.clone(),
-                        display_name: person.display_name.clone(),
-                        password_hash: DIRECTORY_PASSWORD_HASH.into(),
-                        locale: None,
-                        browser_locale: None,
-                        status: AccountStatus::Active,
-                        is_admin: false,
-                        email: None,
-                        default_method: None,
-                        created_at: secs(now),
-                        source: AccountSource::Directory,
-                        external_id: person.external_id.clone(),
-                    };
+                    let account =
+                        Account::of_directory_person(AccountId(Uuid::new_v4()), person, secs(now));
                     s.put_account(&account);
                     let event = AuditEvent {
                         account_id: Some(account.id),
