@@ -48,6 +48,37 @@ pub enum DirectoryError {
     Refused { reason: String },
 }
 
+/// A person's own change that failed, and how far it got. The flow counts the current
+/// password as a guess before asking; once the directory has bound with it, it was the right
+/// password, so a refusal of the new one (its policy) or an outage after the bind must not
+/// leave a wrong guess counted against the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeFailure {
+    pub error: DirectoryError,
+    /// The person's bind with the current password succeeded before `error`.
+    pub current_accepted: bool,
+}
+
+impl ChangeFailure {
+    /// Failed after the bind with the current password succeeded.
+    pub fn after_bind(error: DirectoryError) -> ChangeFailure {
+        ChangeFailure {
+            error,
+            current_accepted: true,
+        }
+    }
+}
+
+/// Failed before (or at) the bind: the current password was not shown to be right.
+impl From<DirectoryError> for ChangeFailure {
+    fn from(error: DirectoryError) -> ChangeFailure {
+        ChangeFailure {
+            error,
+            current_accepted: false,
+        }
+    }
+}
+
 /// The directory as the flows see it.
 #[async_trait::async_trait]
 pub trait Directory: Send + Sync {
@@ -64,13 +95,14 @@ pub trait Directory: Send + Sync {
     /// Sets the password as the service account, for a self-service reset whose every gate
     /// has passed. The directory's policy applies; a refusal changes nothing.
     async fn reset_password(&self, username: &str, new: &str) -> Result<(), DirectoryError>;
-    /// The person's own change, bound as them with `current`.
+    /// The person's own change, bound as them with `current`. A failure says whether the
+    /// directory had already accepted `current` (see [`ChangeFailure`]).
     async fn change_password(
         &self,
         username: &str,
         current: &str,
         new: &str,
-    ) -> Result<(), DirectoryError>;
+    ) -> Result<(), ChangeFailure>;
     /// Every person the user filter matches under the base DNs, for the sync (paged, so a
     /// directory's size limit does not cut the list short).
     async fn people(&self) -> Result<Vec<DirectoryPerson>, DirectoryError>;

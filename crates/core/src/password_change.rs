@@ -32,9 +32,9 @@ impl Tessera {
         if auth.account.is_directory() {
             // Bound as the person: the directory checks the current password and, last,
             // writes the new one; a refusal or an outage changes nothing here.
-            self.directory_change_password(&auth.account, &current, &new, ctx)
+            // Clears the guess once the directory bound with `current`, refused or not.
+            self.directory_change_password(&auth.account, &current, &new, &guess, ctx)
                 .await?;
-            self.password_was_right(&guess).await?;
             let audit = self
                 .audit(ctx, Some(auth.account.id), AuditAction::PasswordChanged)
                 .detail(serde_json::json!({ "by": "self", "directory": true }));

@@ -7,6 +7,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// The process-wide metrics recorder (installed once, however many servers a test starts).
 pub fn metrics_handle() -> Option<&'static PrometheusHandle> {
@@ -25,7 +26,8 @@ pub async fn healthz() -> &'static str {
 }
 
 /// Ready when the store answers and, with a directory configured, the directory's service
-/// bind works (checked at most every [`DirectoryCheck::EVERY`], so probes do not hammer it):
+/// bind works (checked at most every [`DirectoryCheck::EVERY`], so probes do not hammer it,
+/// and never waiting behind a probe already asking a slow directory):
 /// `200 ready`, else `503` with a JSON body naming what is not, e.g.
 /// `{"status":"unavailable","store":"ok","directory":"unavailable"}`.
 pub async fn readyz(State(state): State<AppState>) -> Response {
@@ -52,22 +54,61 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// The directory's last readiness answer, reused for a few seconds: one slow directory
-/// (each check waits up to its timeout) must not stall every probe, and a load balancer
-/// probing every second must not cost the directory a bind a second. Concurrent probes share
-/// one check.
-#[derive(Debug, Default)]
+/// (each check waits up to its timeouts) must not stall every probe, and a load balancer
+/// probing every second must not cost the directory a bind a second. One probe at a time asks
+/// the directory; while it waits, the others answer the last result at once rather than
+/// queue behind it (only before the first result is there is anything to wait for).
+#[derive(Debug)]
 pub struct DirectoryCheck {
-    last: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
+    last: std::sync::Mutex<Option<(Instant, bool)>>,
+    /// Held by the one probe that is asking the directory.
+    asking: tokio::sync::Mutex<()>,
+    every: Duration,
+}
+
+impl Default for DirectoryCheck {
+    fn default() -> Self {
+        Self::every(Self::EVERY)
+    }
 }
 
 impl DirectoryCheck {
-    pub const EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+    pub const EVERY: Duration = Duration::from_secs(5);
+
+    /// A check whose answer is reused for `every`.
+    pub fn every(every: Duration) -> Self {
+        DirectoryCheck {
+            last: std::sync::Mutex::new(None),
+            asking: tokio::sync::Mutex::new(()),
+            every,
+        }
+    }
+
+    fn last(&self) -> Option<(Instant, bool)> {
+        *self.last.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The last answer while it is fresh.
+    fn fresh(&self) -> Option<bool> {
+        self.last()
+            .filter(|(at, _)| at.elapsed() < self.every)
+            .map(|(_, ok)| ok)
+    }
 
     pub async fn ready(&self, directory: &dyn tessera_core::directory::Directory) -> bool {
-        let mut last = self.last.lock().await;
-        if let Some((at, ok)) = *last
-            && at.elapsed() < Self::EVERY
-        {
+        if let Some(ok) = self.fresh() {
+            return ok;
+        }
+        let _asking = match self.asking.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => match self.last() {
+                // Another probe is asking: its answer is on the way, the last one stands.
+                Some((_, ok)) => return ok,
+                None => self.asking.lock().await,
+            },
+        };
+        // The probe just before may have answered while this one waited for its turn.
+        if let Some(ok) = self.fresh() {
             return ok;
         }
         let ok = match directory.ping().await {
@@ -77,7 +118,7 @@ impl DirectoryCheck {
                 false
             }
         };
-        *last = Some((std::time::Instant::now(), ok));
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), ok));
         ok
     }
 }
@@ -145,6 +186,73 @@ pub fn method_label(method: &Method) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tessera_core::directory::{ChangeFailure, Directory, DirectoryError, DirectoryPerson};
+
+    /// A directory whose ping answers after `delay`, down or not.
+    struct SlowDirectory {
+        delay: std::sync::Mutex<Duration>,
+        down: std::sync::atomic::AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl Directory for SlowDirectory {
+        async fn find(&self, _: &str) -> Result<DirectoryPerson, DirectoryError> {
+            Err(DirectoryError::NotFound)
+        }
+        async fn check_password(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<DirectoryPerson, DirectoryError> {
+            Err(DirectoryError::NotFound)
+        }
+        async fn reset_password(&self, _: &str, _: &str) -> Result<(), DirectoryError> {
+            Err(DirectoryError::NotFound)
+        }
+        async fn change_password(&self, _: &str, _: &str, _: &str) -> Result<(), ChangeFailure> {
+            Err(DirectoryError::NotFound.into())
+        }
+        async fn people(&self) -> Result<Vec<DirectoryPerson>, DirectoryError> {
+            Ok(Vec::new())
+        }
+        async fn ping(&self) -> Result<(), DirectoryError> {
+            let delay = *self.delay.lock().unwrap();
+            tokio::time::sleep(delay).await;
+            match self.down.load(std::sync::atomic::Ordering::SeqCst) {
+                true => Err(DirectoryError::Unavailable("hung".into())),
+                false => Ok(()),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn probes_do_not_queue_behind_one_asking_a_slow_directory() {
+        let dir = SlowDirectory {
+            delay: std::sync::Mutex::new(Duration::ZERO),
+            down: false.into(),
+        };
+        let check = DirectoryCheck::every(Duration::from_millis(50));
+        assert!(check.ready(&dir).await);
+
+        // Now it hangs for a while before it says it is down.
+        *dir.delay.lock().unwrap() = Duration::from_millis(1500);
+        dir.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let slow = check.ready(&dir);
+        let others = async {
+            // Let the slow probe start asking first.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let started = Instant::now();
+            let answers = futures_util::future::join_all((0..5).map(|_| check.ready(&dir))).await;
+            (answers, started.elapsed())
+        };
+        let (slow, (answers, took)) = tokio::join!(slow, others);
+        assert!(!slow, "the probe that asked sees the outage");
+        assert_eq!(answers, [true; 5], "the others answer the last result");
+        assert!(took < Duration::from_millis(500), "took {took:?}");
+        // The outage is the last result now.
+        assert_eq!(check.last().map(|(_, ok)| ok), Some(false));
+    }
 
     #[test]
     fn a_method_label_is_standard_or_other() {

@@ -15,7 +15,9 @@
 //! `directory_refused`, worded by the server's `directory::Refusal`) are told apart.
 //!
 //! An outage is never counted as a wrong password; the guess counted in advance stays counted
-//! (clearing it would let a flapping directory wipe an attacker's count).
+//! (clearing it would let a flapping directory wipe an attacker's count). The one exception is
+//! a person's own change after the directory bound them: the current password was right, so
+//! its count clears whatever the directory says about the new one.
 
 use std::sync::Arc;
 
@@ -212,18 +214,30 @@ impl Tessera {
 
     /// A person's own change, bound as them with `current`: the directory checks the current
     /// password and sets the new one (its policy applies). `current_password` is invalid when
-    /// the bind fails, as for a local account.
+    /// the bind fails, as for a local account. Once the bind succeeded, `guess` was the right
+    /// password and its count clears, also when the directory then refuses the new password
+    /// or stops answering: nothing changed in Tessera, and a person trying new passwords
+    /// against the directory's policy must not end up waiting as if they were guessing.
     pub(crate) async fn directory_change_password(
         &self,
         account: &Account,
         current: &str,
         new: &str,
+        guess: &PasswordGuess,
         ctx: &RequestContext,
     ) -> Result<()> {
         let directory = self.directory_of(account)?;
         let result = directory
             .change_password(&account.username, current, new)
             .await;
+        let current_accepted = match &result {
+            Ok(()) => true,
+            Err(failure) => failure.current_accepted,
+        };
+        if current_accepted {
+            self.password_was_right(guess).await?;
+        }
+        let result = result.map_err(|failure| failure.error);
         self.directory_written(account, result, AuditAction::PasswordChangeRefused, ctx)
             .await
     }

@@ -7,7 +7,6 @@ directory-refused-in-history = De directory van je organisatie weigerde dit wach
 directory-refused-too-young = Je wachtwoord is te kort geleden gewijzigd om het nu weer te wijzigen. Probeer het later opnieuw.
 directory-refused-policy = De directory van je organisatie weigerde dit wachtwoord. Het voldoet niet aan de regels voor lengte, complexiteit of hergebruik, of het wachtwoord is te kort geleden gewijzigd.
 directory-refused-locked = Je account is geblokkeerd in de directory van je organisatie. Wacht even, of neem contact op met de helpdesk.
-directory-refused-disabled = Je account is uitgeschakeld in de directory van je organisatie. Neem contact op met de helpdesk.
 directory-refused-must-change = Je wachtwoord is verlopen. Stel het opnieuw in om een nieuw wachtwoord te kiezen.
 directory-refused-not-allowed = De directory van je organisatie stond dit niet toe. Neem contact op met de helpdesk.
 directory-refused-other = De directory van je organisatie weigerde de wijziging. Er is niets gewijzigd. Neem contact op met de helpdesk als dit blijft gebeuren.

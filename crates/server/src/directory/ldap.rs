@@ -5,9 +5,11 @@
 
 use super::entry::{self, group_name};
 use super::pool::{self, Pool, Pooled};
+use super::refusal::is_ad_disabled;
 use super::{Directory, DirectoryConfig, DirectoryError, DirectoryPerson, Security};
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError, Scope, SearchEntry, ldap_escape};
 use std::sync::Arc;
+use tessera_core::directory::ChangeFailure;
 
 /// LDAP result codes (RFC 4511 §4.1.9) the flows tell apart.
 const INVALID_CREDENTIALS: u32 = 49;
@@ -96,7 +98,22 @@ impl LdapDirectory {
             .map_err(classify)
     }
 
+    /// A new connection bound as the service account. The connect timeout bounds all of it,
+    /// the service bind included: a directory that takes a TCP connection and then never
+    /// answers (hung, or stopped with its socket open) otherwise costs a whole operation
+    /// timeout more on top of the one the failed pooled connection already cost.
     pub(super) async fn service_connection(&self) -> Result<Ldap, DirectoryError> {
+        let c = &self.config;
+        tokio::time::timeout(c.connect_timeout, self.service_bind())
+            .await
+            .map_err(|_| {
+                DirectoryError::Unavailable(
+                    "the service bind got no answer within the connect timeout".into(),
+                )
+            })?
+    }
+
+    async fn service_bind(&self) -> Result<Ldap, DirectoryError> {
         let mut ldap = self.connect().await?;
         let c = &self.config;
         match self.bind(&mut ldap, &c.bind_dn, &c.bind_password).await {
@@ -124,8 +141,17 @@ impl LdapDirectory {
     /// read should be tried once more on a new connection (a reused one failed: the
     /// directory may have restarted since it was opened). Only for reads and for the lookup
     /// before a write, never after a write was sent.
+    ///
+    /// An outage also closes every idle connection: they lead to the same directory, and
+    /// trying each in turn would cost one operation timeout apiece (with the default pool
+    /// and timeouts, 25 s for one sign-in) before the answer "unavailable". The retry then
+    /// opens one new connection, bounded by the connect timeout.
     pub(super) fn check_in<T>(&self, conn: Pooled, outcome: &Result<T, DirectoryError>) -> bool {
-        let retry = conn.reused && matches!(outcome, Err(DirectoryError::Unavailable(_)));
+        let outage = matches!(outcome, Err(DirectoryError::Unavailable(_)));
+        if outage {
+            self.pool.drop_idle();
+        }
+        let retry = conn.reused && outage;
         self.pool.put_back(conn, outcome);
         retry
     }
@@ -232,7 +258,7 @@ impl Directory for LdapDirectory {
         username: &str,
         current: &str,
         new: &str,
-    ) -> Result<(), DirectoryError> {
+    ) -> Result<(), ChangeFailure> {
         self.write_change(username, current, new).await
     }
 
@@ -271,8 +297,9 @@ impl Directory for LdapDirectory {
 pub(super) fn classify(error: LdapError) -> DirectoryError {
     match error {
         LdapError::LdapResult { result } => match result.rc {
-            // AD answers 49 also for a locked, disabled or expired account, with a code in
-            // the text that tells those apart from a wrong password (0x52e).
+            // AD answers 49 also for a locked account or a password that must change, with a
+            // code in the text that tells those apart from a wrong password (0x52e). A
+            // disabled or expired account stays a wrong password (`refusal::ad_refusal`).
             INVALID_CREDENTIALS
                 if super::refusal::ad_code(&result.text)
                     .and_then(super::refusal::ad_refusal)
@@ -282,7 +309,17 @@ pub(super) fn classify(error: LdapError) -> DirectoryError {
                     reason: format!("{}: {}", result.rc, result.text),
                 }
             }
-            INVALID_CREDENTIALS => DirectoryError::InvalidCredentials,
+            INVALID_CREDENTIALS => {
+                if let Some(code) =
+                    super::refusal::ad_code(&result.text).filter(|&c| is_ad_disabled(c))
+                {
+                    tracing::info!(
+                        ad_code = format!("{code:x}"),
+                        "the directory account is disabled or expired: answered as a wrong password"
+                    );
+                }
+                DirectoryError::InvalidCredentials
+            }
             BUSY | UNAVAILABLE => {
                 DirectoryError::Unavailable(format!("{}: {}", result.rc, result.text))
             }
@@ -354,6 +391,25 @@ mod tests {
             classify(result(49, &ad("775"))),
             DirectoryError::Refused { reason } if reason.contains("data 775")
         ));
+        // A disabled or expired account: AD says so only for the right password, so it is
+        // answered (and counted) as a wrong one, like a disabled local account.
+        for data in ["533", "701"] {
+            assert_eq!(
+                classify(result(49, &ad(data))),
+                DirectoryError::InvalidCredentials,
+                "{data}"
+            );
+        }
+        // A password that expired or must change stays a refusal the person can act on.
+        for data in ["532", "773"] {
+            assert!(
+                matches!(
+                    classify(result(49, &ad(data))),
+                    DirectoryError::Refused { reason } if reason.contains(&format!("data {data}"))
+                ),
+                "{data}"
+            );
+        }
         assert!(matches!(
             classify(result(52, "")),
             DirectoryError::Unavailable(_)

@@ -102,6 +102,15 @@ impl Pool {
         Err(permit)
     }
 
+    /// Closes every idle connection: after an outage they are as suspect as the one that
+    /// failed, and each would cost a whole operation timeout to find out.
+    pub fn drop_idle(&self) {
+        let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        for conn in idle {
+            close(conn.ldap);
+        }
+    }
+
     pub fn fresh(ldap: Ldap, permit: OwnedSemaphorePermit) -> Pooled {
         Pooled {
             ldap,

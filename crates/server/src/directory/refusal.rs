@@ -19,8 +19,6 @@ pub enum Refusal {
     PolicyNotMet,
     /// Locked after too many wrong passwords.
     Locked,
-    /// Disabled or expired account.
-    Disabled,
     /// The password has expired or must be changed before use.
     MustChange,
     /// Not at this time or from this place, or the service account lacks the right.
@@ -70,7 +68,6 @@ impl Refusal {
             Refusal::TooYoung => "directory-refused-too-young",
             Refusal::PolicyNotMet => "directory-refused-policy",
             Refusal::Locked => "directory-refused-locked",
-            Refusal::Disabled => "directory-refused-disabled",
             Refusal::MustChange => "directory-refused-must-change",
             Refusal::NotAllowed => "directory-refused-not-allowed",
             Refusal::Other => "directory-refused-other",
@@ -100,15 +97,23 @@ pub fn ad_code(text: &str) -> Option<u32> {
 }
 
 /// AD's codes that say more than "wrong password" (0x52e) or "no such user" (0x525).
+/// A disabled (0x533) or expired (0x701) account is not among them: AD gives those codes only
+/// for the right password, so telling them would confirm it to a guesser. They stay a wrong
+/// password, counted as one, like a disabled local account ([`is_ad_disabled`]).
 pub fn ad_refusal(code: u32) -> Option<Refusal> {
     match code {
         0x52d => Some(Refusal::PolicyNotMet),
         0x530 | 0x531 => Some(Refusal::NotAllowed),
         0x532 | 0x773 => Some(Refusal::MustChange),
-        0x533 | 0x701 => Some(Refusal::Disabled),
         0x775 => Some(Refusal::Locked),
         _ => None,
     }
+}
+
+/// AD's bind codes for a disabled (0x533) or expired (0x701) account: answered as a wrong
+/// password; only the log says which.
+pub fn is_ad_disabled(code: u32) -> bool {
+    matches!(code, 0x533 | 0x701)
 }
 
 #[cfg(test)]
@@ -158,8 +163,14 @@ mod tests {
             )
         };
         assert_eq!(of(&bind("775")), Refusal::Locked);
-        assert_eq!(of(&bind("533")), Refusal::Disabled);
-        assert_eq!(of(&bind("701")), Refusal::Disabled);
+        // Disabled or expired: no refusal to show (`ldap::classify` makes them a wrong
+        // password), so nothing tells a guesser the password was right.
+        for data in ["533", "701"] {
+            let code = ad_code(&bind(data)).unwrap();
+            assert_eq!(ad_refusal(code), None, "{data}");
+            assert!(is_ad_disabled(code), "{data}");
+        }
+        assert!(!is_ad_disabled(0x52e) && !is_ad_disabled(0x532));
         assert_eq!(of(&bind("532")), Refusal::MustChange);
         assert_eq!(of(&bind("773")), Refusal::MustChange);
         assert_eq!(of(&bind("530")), Refusal::NotAllowed);
@@ -185,7 +196,6 @@ mod tests {
                 Refusal::TooYoung,
                 Refusal::PolicyNotMet,
                 Refusal::Locked,
-                Refusal::Disabled,
                 Refusal::MustChange,
                 Refusal::NotAllowed,
                 Refusal::Other,

@@ -11,6 +11,7 @@ use ldap3::exop::PasswordModify;
 use ldap3::{Ldap, Mod};
 use std::collections::HashSet;
 use std::time::Duration;
+use tessera_core::directory::ChangeFailure;
 use zeroize::Zeroizing;
 
 /// Active Directory's `unicodePwd` value: the password in double quotes, UTF-16LE
@@ -35,6 +36,9 @@ impl LdapDirectory {
     ) -> Result<(), DirectoryError> {
         refuse_empty(new)?;
         let config = self.config();
+        if config.kind == DirectoryKind::ActiveDirectory {
+            tls_for_unicode_pwd(config.security)?;
+        }
         // The lookup may be tried again on a new connection; the write never is: the first
         // might have been applied, and a second would then meet the password history.
         let (mut conn, person) = loop {
@@ -50,30 +54,20 @@ impl LdapDirectory {
             }
         };
         let ldap = &mut conn.ldap;
-        let written = async {
-            let timeout = config.operation_timeout;
-            match config.kind {
-                DirectoryKind::OpenLdap | DirectoryKind::FreeIpa => {
-                    let request = PasswordModify {
-                        user_id: Some(&person.dn),
-                        old_pass: None,
-                        new_pass: Some(new),
-                    };
-                    password_modify(ldap, timeout, request).await
-                }
-                DirectoryKind::ActiveDirectory => {
-                    tls_for_unicode_pwd(config.security)?;
-                    let value = unicode_pwd(new);
-                    let mods: Vec<Mod<Vec<u8>>> = vec![
-                        Mod::Replace(b"unicodePwd".to_vec(), HashSet::from([value.to_vec()])),
-                        // A reset also ends a lock-out from wrong passwords.
-                        Mod::Replace(b"lockoutTime".to_vec(), HashSet::from([b"0".to_vec()])),
-                    ];
-                    modify(ldap, timeout, &person.dn, mods).await
-                }
+        let timeout = config.operation_timeout;
+        let written = match config.kind {
+            DirectoryKind::OpenLdap | DirectoryKind::FreeIpa => {
+                let request = PasswordModify {
+                    user_id: Some(&person.dn),
+                    old_pass: None,
+                    new_pass: Some(new),
+                };
+                password_modify(ldap, timeout, request).await
             }
-        }
-        .await;
+            DirectoryKind::ActiveDirectory => {
+                modify(ldap, timeout, &person.dn, ad_reset(new)).await
+            }
+        };
         self.check_in(conn, &written);
         written
     }
@@ -88,19 +82,23 @@ impl LdapDirectory {
         username: &str,
         current: &str,
         new: &str,
-    ) -> Result<(), DirectoryError> {
+    ) -> Result<(), ChangeFailure> {
         refuse_empty(new)?;
         if current.is_empty() {
-            return Err(DirectoryError::InvalidCredentials);
+            return Err(DirectoryError::InvalidCredentials.into());
         }
         let config = self.config();
+        if config.kind == DirectoryKind::ActiveDirectory {
+            tls_for_unicode_pwd(config.security)?;
+        }
         let person = self.find(username).await?;
         // Bound as the person on a connection of its own: the bind checks `current`.
         let mut ldap = self.connect().await?;
         let written = async {
             self.bind(&mut ldap, &person.dn, current).await?;
+            // From here on `current` is known right: whatever fails, fails after the bind.
             let timeout = config.operation_timeout;
-            match config.kind {
+            let written = match config.kind {
                 DirectoryKind::OpenLdap | DirectoryKind::FreeIpa => {
                     let request = PasswordModify {
                         user_id: None,
@@ -110,27 +108,44 @@ impl LdapDirectory {
                     password_modify(&mut ldap, timeout, request).await
                 }
                 DirectoryKind::ActiveDirectory => {
-                    tls_for_unicode_pwd(config.security)?;
-                    // A change (not a reset) is a delete of the old value and an add of the
-                    // new one in one modify; AD then checks history and minimum age.
-                    let mods: Vec<Mod<Vec<u8>>> = vec![
-                        Mod::Delete(
-                            b"unicodePwd".to_vec(),
-                            HashSet::from([unicode_pwd(current).to_vec()]),
-                        ),
-                        Mod::Add(
-                            b"unicodePwd".to_vec(),
-                            HashSet::from([unicode_pwd(new).to_vec()]),
-                        ),
-                    ];
-                    modify(&mut ldap, timeout, &person.dn, mods).await
+                    modify(&mut ldap, timeout, &person.dn, ad_change(current, new)).await
                 }
-            }
+            };
+            written.map_err(ChangeFailure::after_bind)
         }
         .await;
         let _ = ldap.unbind().await;
         written
     }
+}
+
+/// Active Directory's reset: the new `unicodePwd` replaces the old, as the service account
+/// may (it needs the Reset Password right), and `lockoutTime` 0 ends a lock-out from wrong
+/// passwords, as the help desk's "reset password" does.
+pub fn ad_reset(new: &str) -> Vec<Mod<Vec<u8>>> {
+    vec![
+        Mod::Replace(
+            b"unicodePwd".to_vec(),
+            HashSet::from([unicode_pwd(new).to_vec()]),
+        ),
+        Mod::Replace(b"lockoutTime".to_vec(), HashSet::from([b"0".to_vec()])),
+    ]
+}
+
+/// Active Directory's change by the person: a delete of the old value and an add of the new
+/// one in one modify ([MS-ADTS] 3.1.1.3.1.5.1), which AD takes as a change, not a reset, and
+/// checks against the history and minimum age.
+pub fn ad_change(current: &str, new: &str) -> Vec<Mod<Vec<u8>>> {
+    vec![
+        Mod::Delete(
+            b"unicodePwd".to_vec(),
+            HashSet::from([unicode_pwd(current).to_vec()]),
+        ),
+        Mod::Add(
+            b"unicodePwd".to_vec(),
+            HashSet::from([unicode_pwd(new).to_vec()]),
+        ),
+    ]
 }
 
 fn refuse_empty(new: &str) -> Result<(), DirectoryError> {
@@ -187,6 +202,88 @@ async fn modify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::directory::DirectoryConfig;
+
+    /// `unicodePwd`'s value for `password`, spelled out: quoted, UTF-16LE.
+    fn quoted_utf16(password: &str) -> Vec<u8> {
+        let mut value = vec![b'"', 0];
+        for c in password.bytes() {
+            value.extend([c, 0]);
+        }
+        value.extend([b'"', 0]);
+        value
+    }
+
+    #[test]
+    fn an_ad_reset_replaces_unicode_pwd_and_ends_the_lock_out() {
+        assert_eq!(
+            ad_reset("New-pw-1"),
+            vec![
+                Mod::Replace(
+                    b"unicodePwd".to_vec(),
+                    HashSet::from([quoted_utf16("New-pw-1")])
+                ),
+                Mod::Replace(b"lockoutTime".to_vec(), HashSet::from([b"0".to_vec()])),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_ad_change_deletes_the_old_value_and_adds_the_new_one() {
+        assert_eq!(
+            ad_change("Old-pw-1", "New-pw-2"),
+            vec![
+                Mod::Delete(
+                    b"unicodePwd".to_vec(),
+                    HashSet::from([quoted_utf16("Old-pw-1")])
+                ),
+                Mod::Add(
+                    b"unicodePwd".to_vec(),
+                    HashSet::from([quoted_utf16("New-pw-2")])
+                ),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn active_directory_passwords_are_not_sent_without_tls() {
+        // A listener that would see any connection attempt: none must come.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let kind = DirectoryKind::ActiveDirectory;
+        let config = DirectoryConfig {
+            kind,
+            url: format!("ldap://{}", listener.local_addr().unwrap()),
+            security: Security::Plain,
+            bind_dn: "CN=tessera,CN=Users,DC=example,DC=org".into(),
+            bind_password: Zeroizing::new("service".into()),
+            user_base: "CN=Users,DC=example,DC=org".into(),
+            user_filter: kind.user_filter().into(),
+            group_base: None,
+            group_filter: kind.group_filter().into(),
+            attributes: kind.attributes(),
+            ca_file: None,
+            connect_timeout: Duration::from_secs(2),
+            operation_timeout: Duration::from_secs(2),
+            sync_interval: Duration::ZERO,
+        };
+        config.validate().unwrap();
+        let dir = LdapDirectory::new(config).unwrap();
+        let only_over_tls = |e: &DirectoryError| matches!(e, DirectoryError::Refused { reason } if reason.contains("only over TLS"));
+        let reset = dir.reset_password("alice", "New-pw-1").await.unwrap_err();
+        assert!(only_over_tls(&reset), "{reset:?}");
+        let change = dir
+            .change_password("alice", "Old-pw-1", "New-pw-2")
+            .await
+            .unwrap_err();
+        assert!(only_over_tls(&change.error), "{change:?}");
+        assert!(!change.current_accepted);
+        assert_eq!(
+            listener.accept().unwrap_err().kind(),
+            std::io::ErrorKind::WouldBlock,
+            "no connection was opened"
+        );
+    }
 
     #[test]
     fn unicode_pwd_is_the_quoted_password_in_utf16_le() {

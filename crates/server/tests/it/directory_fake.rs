@@ -7,7 +7,7 @@ use crate::common::{Harness, PASSWORD};
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use tessera_core::directory::{Directory, DirectoryError, DirectoryPerson};
+use tessera_core::directory::{ChangeFailure, Directory, DirectoryError, DirectoryPerson};
 
 /// A directory that knows a few people, all with the harness's password, and can go down.
 #[derive(Default)]
@@ -66,8 +66,8 @@ impl Directory for FakeDirectory {
         username: &str,
         _current: &str,
         _new: &str,
-    ) -> Result<(), DirectoryError> {
-        self.person(username).map(|_| ())
+    ) -> Result<(), ChangeFailure> {
+        Ok(self.person(username).map(|_| ())?)
     }
 
     async fn people(&self) -> Result<Vec<DirectoryPerson>, DirectoryError> {

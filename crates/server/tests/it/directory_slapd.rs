@@ -8,6 +8,7 @@ use crate::slapd::{
     have_slapd,
 };
 use std::time::{Duration, Instant};
+use tessera_core::directory::ChangeFailure;
 use tessera_server::directory::{
     Directory, DirectoryConfig, DirectoryError, DirectoryKind, LdapDirectory, Refusal, Security,
 };
@@ -165,6 +166,58 @@ async fn a_directory_that_never_answers_is_unavailable_not_a_hang() {
 }
 
 #[tokio::test]
+async fn a_directory_that_hangs_after_the_pool_filled_costs_one_timeout_not_one_per_connection() {
+    if !have_slapd() {
+        return;
+    }
+    let slapd = Slapd::start();
+    let mut settings = config(slapd.url(), Security::Plain);
+    settings.connect_timeout = Duration::from_secs(1);
+    let dir = LdapDirectory::new(settings).unwrap();
+    // Four searches at once: four service connections, all idle in the pool afterwards.
+    let (a, b, c, d) = tokio::join!(
+        dir.find("alice"),
+        dir.find("bob"),
+        dir.find("alice"),
+        dir.find("bob")
+    );
+    assert!(a.is_ok() && b.is_ok() && c.is_ok() && d.is_ok());
+
+    slapd.hang();
+    let unavailable = |answer: Result<(), DirectoryError>| {
+        assert!(
+            matches!(answer, Err(DirectoryError::Unavailable(_))),
+            "{answer:?}"
+        );
+    };
+    // One pooled connection's operation timeout, then one new connection's connect timeout:
+    // not every idle connection's timeout in turn (4 x 2 s, and 2 s more for the new one).
+    let started = Instant::now();
+    unavailable(dir.find("alice").await.map(|_| ()));
+    let took = started.elapsed();
+    assert!(
+        took < TIMEOUT + Duration::from_millis(1500),
+        "took {took:?}"
+    );
+    // The idle ones were dropped: the next requests try one new connection each.
+    for _ in 0..2 {
+        let started = Instant::now();
+        unavailable(
+            dir.check_password("alice", ALICE_PASSWORD)
+                .await
+                .map(|_| ()),
+        );
+        unavailable(dir.ping().await);
+        let took = started.elapsed();
+        assert!(took < TIMEOUT + Duration::from_millis(500), "took {took:?}");
+    }
+
+    slapd.resume();
+    assert_eq!(dir.ping().await, Ok(()));
+    assert!(dir.check_password("alice", ALICE_PASSWORD).await.is_ok());
+}
+
+#[tokio::test]
 async fn a_wrong_service_password_is_an_outage_not_a_wrong_password() {
     if !have_slapd() {
         return;
@@ -259,9 +312,10 @@ async fn a_person_changes_their_own_password_with_the_current_one() {
     let slapd = Slapd::start();
     let dir = directory(&slapd);
     let new = "Alice-changed-pw-4";
+    // The bind failed: not known right, so the guess stays counted.
     assert_eq!(
         dir.change_password("alice", "not-her-password", new).await,
-        Err(DirectoryError::InvalidCredentials)
+        Err(ChangeFailure::from(DirectoryError::InvalidCredentials))
     );
     assert!(dir.check_password("alice", ALICE_PASSWORD).await.is_ok());
     dir.change_password("alice", ALICE_PASSWORD, new)
@@ -273,9 +327,11 @@ async fn a_person_changes_their_own_password_with_the_current_one() {
         Err(DirectoryError::InvalidCredentials)
     );
     // Her own policy applies to her: the password she just left is in her history.
+    // Refused after she bound: the flow knows her current password was right.
     let answer = dir.change_password("alice", new, ALICE_PASSWORD).await;
     assert!(
-        matches!(&answer, Err(DirectoryError::Refused { reason }) if Refusal::of(reason) == Refusal::InHistory),
+        matches!(&answer, Err(ChangeFailure { error: DirectoryError::Refused { reason }, current_accepted: true })
+            if Refusal::of(reason) == Refusal::InHistory),
         "{answer:?}"
     );
 }

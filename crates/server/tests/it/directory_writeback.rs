@@ -238,6 +238,51 @@ async fn a_change_is_written_back_and_a_refusal_keeps_every_session() {
     .await;
 }
 
+#[tokio::test]
+async fn refusals_of_her_new_password_are_not_counted_as_wrong_guesses() {
+    if !have_slapd() {
+        return;
+    }
+    // SQLite: the count is the store's, and both stores' counting is the contract suite's.
+    let h = Harness::start(false).await.unwrap();
+    let slapd = Slapd::start();
+    connect(&h, &slapd);
+    let (token, _) = enrolled_alice(&h).await;
+    let change = |current: &str, new: &str| {
+        let body = json!({"current_password": current, "new_password": new});
+        let (h, token) = (h.clone(), token.clone());
+        async move {
+            h.post(&h.client(), "/api/v1/me/password", Some(&token), body)
+                .await
+        }
+    };
+    assert_eq!(change(ALICE_PASSWORD, FIRST).await.0, 204);
+    assert_eq!(change(FIRST, SECOND).await.0, 204);
+    // Her current password is right every time; the directory refuses the new one (her
+    // history). Past the free failures: the eleventh would wait if these were counted.
+    for n in 0..12 {
+        let (status, body) = change(SECOND, FIRST).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (403, Some("directory_refused")),
+            "{n}: {body}"
+        );
+    }
+    let (status, body) = h
+        .post(
+            &h.client(),
+            "/api/v1/sign-in",
+            None,
+            json!({"username": "alice", "password": SECOND}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("mfa_required")),
+        "{body}"
+    );
+}
+
 /// Another full session of Alice: her password, then a code of `secret`.
 async fn another_session(h: &Harness, secret: &str, password: &str) -> String {
     let c = h.client();

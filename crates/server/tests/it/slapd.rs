@@ -323,6 +323,23 @@ impl Slapd {
         ldap
     }
 
+    /// Freezes slapd (SIGSTOP): its sockets stay open and new connections are still taken
+    /// by the kernel, but nothing is answered: a hung directory, unlike a stopped one.
+    pub fn hang(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a hung slapd go on (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().unwrap().id().to_string();
+        let status = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+
     /// Stops slapd now (the directory going down under a running Tessera).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {

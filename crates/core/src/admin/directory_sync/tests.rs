@@ -46,8 +46,13 @@ impl Directory for FakeDirectory {
     async fn reset_password(&self, _: &str, _: &str) -> Result<(), DirectoryError> {
         Err(DirectoryError::NotFound)
     }
-    async fn change_password(&self, _: &str, _: &str, _: &str) -> Result<(), DirectoryError> {
-        Err(DirectoryError::NotFound)
+    async fn change_password(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+    ) -> Result<(), crate::directory::ChangeFailure> {
+        Err(DirectoryError::NotFound.into())
     }
     async fn people(&self) -> Result<Vec<DirectoryPerson>, DirectoryError> {
         if *self.down.lock().unwrap() {

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 
 use crate::account::{AccountSource, AccountStatus, DIRECTORY_PASSWORD_HASH};
 use crate::audit::AuditAction;
-use crate::directory::{Directory, DirectoryError, DirectoryPerson};
+use crate::directory::{ChangeFailure, Directory, DirectoryError, DirectoryPerson};
 use crate::error::{Error, Problem};
 use crate::flow::SignInOutcome;
 use crate::flow::tests::{PASSWORD, World};
@@ -24,6 +24,8 @@ struct FakeDirectory {
     refuse_writes: Mutex<Option<String>>,
     /// The reason every bind is refused with (a locked entry), when set.
     refuse_binds: Mutex<Option<String>>,
+    /// Stops answering right after a person's bind succeeded (mid-change).
+    down_after_bind: Mutex<bool>,
     asked: Mutex<u32>,
 }
 
@@ -111,9 +113,13 @@ impl Directory for FakeDirectory {
         username: &str,
         current: &str,
         new: &str,
-    ) -> Result<(), DirectoryError> {
+    ) -> Result<(), ChangeFailure> {
         self.bind(username, current)?;
-        self.write(username, new)
+        if *self.down_after_bind.lock().unwrap() {
+            let down = DirectoryError::Unavailable("connection reset".into());
+            return Err(ChangeFailure::after_bind(down));
+        }
+        self.write(username, new).map_err(ChangeFailure::after_bind)
     }
 
     async fn people(&self) -> Result<Vec<DirectoryPerson>, DirectoryError> {
@@ -472,4 +478,47 @@ async fn an_admin_cannot_set_a_directory_accounts_password() {
     ));
     let after = w.t.store().account(dora.id).await.unwrap().unwrap();
     assert_eq!(after.password_hash, DIRECTORY_PASSWORD_HASH);
+}
+
+#[tokio::test]
+async fn refusals_of_a_new_password_after_the_right_current_one_are_no_wrong_guesses() {
+    let (w, directory) = world().await;
+    directory.add("dora", PASSWORD, false);
+    let (_, token) = signed_up(&w, "dora").await;
+    let auth = w.auth(&token).await;
+    let change = |new: &str| {
+        let new = new.to_string();
+        let auth = auth.clone();
+        let w = &w;
+        async move {
+            w.t.change_password(
+                &auth,
+                Zeroizing::new(PASSWORD.to_string()),
+                Zeroizing::new(new),
+                &w.ctx,
+            )
+            .await
+        }
+    };
+    // More than the free failures: counted, the eleventh would wait.
+    *directory.refuse_writes.lock().unwrap() = Some("19: Password is in history".into());
+    for n in 0..12 {
+        let answer = change("a new long passphrase").await;
+        assert!(
+            matches!(answer, Err(Error::DirectoryRefused { .. })),
+            "{n}: {answer:?}"
+        );
+    }
+    *directory.refuse_writes.lock().unwrap() = None;
+    *directory.down_after_bind.lock().unwrap() = true;
+    for n in 0..12 {
+        let answer = change("a new long passphrase").await;
+        assert!(
+            matches!(answer, Err(Error::DirectoryUnavailable { .. })),
+            "{n}: {answer:?}"
+        );
+    }
+    *directory.down_after_bind.lock().unwrap() = false;
+    assert_eq!(directory.password_of("dora"), PASSWORD);
+    w.sign_in("dora").await.unwrap();
 }
