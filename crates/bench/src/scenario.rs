@@ -219,18 +219,24 @@ pub async fn run(
         Scenario::Verify => {
             load::drive(clients, duration, move |c, _| {
                 let now = SystemClock.now().unix_timestamp();
-                let claimed = claim(&t.org.hot, &cursor, |h| {
-                    h.claim_step(now).map(|s| h.code(s))
+                let org = Arc::clone(&t.org);
+                let claimed = claim(&org.hot, &cursor, |h| h.begin_verify(now));
+                let Some((at, hot, step)) = claimed else {
+                    return send(None, 200);
+                };
+                let busy = Busy(Arc::clone(&org), at);
+                let req = hot.code(step).map(|code| {
+                    t.client
+                        .post(t.url(c, "/api/v1/me/step-up/verify"))
+                        .bearer_auth(&hot.token)
+                        .json(&json!({"method_id": hot.method_id.to_string(), "code": code}))
                 });
-                let req = claimed.map(|(hot, code)| {
-                    code.map(|code| {
-                        t.client
-                            .post(t.url(c, "/api/v1/me/step-up/verify"))
-                            .bearer_auth(&hot.token)
-                            .json(&json!({"method_id": hot.method_id.to_string(), "code": code}))
-                    })
-                });
-                send(req, 200)
+                let answer = send(Some(req), 200);
+                Box::pin(async move {
+                    let step = answer.await;
+                    drop(busy);
+                    step
+                })
             })
             .await
         }
@@ -241,7 +247,7 @@ pub async fn run(
                 let claimed = claim(&t.org.hot, &cursor, |h| {
                     (h.wrong.fetch_add(1, Ordering::AcqRel) < budget).then(|| h.wrong_code(now))
                 });
-                let req = claimed.map(|(hot, code)| {
+                let req = claimed.map(|(_, hot, code)| {
                     code.map(|code| {
                         t.client
                             .post(t.url(c, "/api/v1/me/step-up/verify"))
@@ -271,19 +277,31 @@ pub async fn run(
 
 /// The next hot account (round robin) that `take` accepts, with what it gave; `None` when a
 /// whole round found none.
+/// The next account (and where it is) that `take` finds something in.
 fn claim<'a, T>(
     hot: &'a [HotAccount],
     cursor: &AtomicU64,
     take: impl Fn(&HotAccount) -> Option<T>,
-) -> Option<(&'a HotAccount, T)> {
+) -> Option<(usize, &'a HotAccount, T)> {
     for _ in 0..hot.len() {
         let n = cursor.fetch_add(1, Ordering::Relaxed);
-        let h = &hot[(n % hot.len() as u64) as usize];
+        let at = (n % hot.len() as u64) as usize;
+        let h = &hot[at];
         if let Some(v) = take(h) {
-            return Some((h, v));
+            return Some((at, h, v));
         }
     }
     None
+}
+
+/// A hot account with a code on its way (see [`HotAccount::begin_verify`]); free again when
+/// dropped, once the answer is back.
+struct Busy(Arc<Org>, usize);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.hot[self.1].end_verify();
+    }
 }
 
 async fn send_inner(req: reqwest::RequestBuilder, status: u16) -> Step {

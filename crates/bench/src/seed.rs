@@ -7,7 +7,7 @@ use data_encoding::BASE32_NOPAD;
 use sqlx::Executor;
 use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use tessera_core::account::Account;
 use tessera_core::method::{Enrollment, Kind, KindContext, MethodStatus, authenticator_code};
 use tessera_core::password::Argon2Passwords;
@@ -67,6 +67,8 @@ pub struct HotAccount {
     pub last_step: AtomicI64,
     /// Wrong codes sent so far.
     pub wrong: AtomicI64,
+    /// A right code is on its way (see [`HotAccount::begin_verify`]).
+    pub verifying: AtomicBool,
 }
 
 impl HotAccount {
@@ -96,6 +98,25 @@ impl HotAccount {
                 return Some(next);
             }
         }
+    }
+
+    /// As [`HotAccount::claim_step`], for an account with no code on its way; it has one then
+    /// until [`HotAccount::end_verify`]. A person sends one code at a time: two in flight
+    /// could arrive in the other order (the later step first), and the server rightly answers
+    /// the earlier one as a replay.
+    pub fn begin_verify(&self, unix_now: i64) -> Option<i64> {
+        if self.verifying.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        let step = self.claim_step(unix_now);
+        if step.is_none() {
+            self.end_verify();
+        }
+        step
+    }
+
+    pub fn end_verify(&self) {
+        self.verifying.store(false, Ordering::Release);
     }
 
     /// The code an app shows for `step`.
@@ -207,6 +228,7 @@ pub async fn seed(
                     session_id,
                     last_step: AtomicI64::new(i64::MIN / 2),
                     wrong: AtomicI64::new(0),
+                    verifying: AtomicBool::new(false),
                 });
             }
             rows.push(SeedRow {

@@ -4,18 +4,21 @@
 //!
 //! SQLite commits one writer transaction at a time, each ending in an fsync of the WAL, and
 //! the fsync was half of what a verification cost. Answers that arrive while the writer is
-//! busy wait here and go into the next transaction together, each in a savepoint of its own,
-//! so a burst pays one fsync. Nobody is answered before the commit that holds their change,
-//! and one answer failing or refused rolls back only its own savepoint. Each still decides on
-//! the rows as the ones before it in the batch left them, exactly as one transaction after
-//! another would.
+//! busy wait here and go into the next transaction together, so a burst pays one fsync.
+//! Nobody is answered before the commit that holds their change, and one answer failing or
+//! gone stale undoes only its own changes: the batch is then run again with every answer in a
+//! savepoint of its own (see `lite::commit`). Each still decides on the rows as the ones
+//! before it in the batch left them, exactly as one transaction after another would.
 //!
 //! The batch runs on the commit thread of [`crate::lite`] while this task holds sqlx's one
 //! writing connection, so no other write runs meanwhile. An in-memory SQLite (a database per
 //! connection, so none of ours) has no group: each answer is a transaction through sqlx, as
 //! on PostgreSQL.
 
-use sqlx::AnyPool;
+use std::time::{Duration, Instant};
+
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool};
 use tessera_core::audit::AuditEvent;
 use tessera_core::flow::effect::Effect;
 use tessera_core::store::{Acceptance, Accepted, Refused, StoreResult};
@@ -29,6 +32,11 @@ use crate::lockout::Refusal;
 /// Enough to amortize the fsync; small enough that the first in a batch does not wait long
 /// on the statements of the others.
 const MAX_BATCH: usize = 64;
+
+/// How long batches that follow each other keep sqlx's writer before they let a write
+/// waiting for it in: long enough to save the hand-over between most batches, short
+/// enough that a sign-in's write waits no longer than a few commits.
+const HOLD: Duration = Duration::from_millis(10);
 
 #[derive(Debug)]
 pub(crate) struct CommitGroup {
@@ -53,27 +61,38 @@ pub(crate) enum Job {
     Refuse(Refusal, oneshot::Sender<StoreResult<Refused>>),
 }
 
-/// A job run in its savepoint, waiting for the commit.
+/// A job run, waiting for the commit: what it asked, whom to tell, and what it came to.
 #[derive(Debug)]
 pub(crate) enum Done {
     Accept(
+        Owned,
         oneshot::Sender<StoreResult<Accepted>>,
         StoreResult<Accepted>,
     ),
-    Refuse(oneshot::Sender<StoreResult<Refused>>, StoreResult<Refused>),
+    Refuse(
+        Refusal,
+        oneshot::Sender<StoreResult<Refused>>,
+        StoreResult<Refused>,
+    ),
 }
 
 impl Job {
-    /// Runs with `accept` or `refuse`; the outcome is kept (its savepoint released) only when
-    /// it changed something.
+    /// Runs with `accept` or `refuse`; what it wrote is kept only when it changed something
+    /// (see [`Done::keeps`]).
     pub(crate) fn run(
         self,
         accept: impl FnOnce(&Acceptance<'_>) -> StoreResult<Accepted>,
         refuse: impl FnOnce(&Refusal) -> StoreResult<Refused>,
     ) -> Done {
         match self {
-            Job::Accept(owned, answer) => Done::Accept(answer, accept(&owned.as_acceptance())),
-            Job::Refuse(refusal, answer) => Done::Refuse(answer, refuse(&refusal)),
+            Job::Accept(owned, answer) => {
+                let outcome = accept(&owned.as_acceptance());
+                Done::Accept(owned, answer, outcome)
+            }
+            Job::Refuse(refusal, answer) => {
+                let outcome = refuse(&refusal);
+                Done::Refuse(refusal, answer, outcome)
+            }
         }
     }
 
@@ -87,27 +106,43 @@ impl Job {
 }
 
 impl Done {
-    /// Whether its savepoint is kept.
+    /// Whether what it wrote is kept: an answer accepted, or a failure counted.
     pub(crate) fn keeps(&self) -> bool {
         match self {
-            Done::Accept(_, outcome) => outcome.as_ref().is_ok_and(Kept::kept),
-            Done::Refuse(_, outcome) => outcome.as_ref().is_ok_and(Kept::kept),
+            Done::Accept(_, _, outcome) => outcome.as_ref().is_ok_and(Kept::kept),
+            Done::Refuse(_, _, outcome) => outcome.as_ref().is_ok_and(Kept::kept),
+        }
+    }
+
+    /// Whether its statements failed (the transaction may then be in doubt).
+    pub(crate) fn failed(&self) -> bool {
+        match self {
+            Done::Accept(_, _, outcome) => outcome.is_err(),
+            Done::Refuse(_, _, outcome) => outcome.is_err(),
+        }
+    }
+
+    /// The job again, its outcome forgotten: for a batch rolled back to run once more.
+    pub(crate) fn again(self) -> Job {
+        match self {
+            Done::Accept(owned, answer, _) => Job::Accept(owned, answer),
+            Done::Refuse(refusal, answer, _) => Job::Refuse(refusal, answer),
         }
     }
 
     /// After the commit: the outcome.
     pub(crate) fn answer(self) {
         match self {
-            Done::Accept(answer, outcome) => drop(answer.send(outcome)),
-            Done::Refuse(answer, outcome) => drop(answer.send(outcome)),
+            Done::Accept(_, answer, outcome) => drop(answer.send(outcome)),
+            Done::Refuse(_, answer, outcome) => drop(answer.send(outcome)),
         }
     }
 
     /// After a failed commit: the failure, whatever the outcome was.
     pub(crate) fn fail(self, message: &str) {
         match self {
-            Done::Accept(answer, _) => drop(answer.send(Err(failed(message)))),
-            Done::Refuse(answer, _) => drop(answer.send(Err(failed(message)))),
+            Done::Accept(_, answer, _) => drop(answer.send(Err(failed(message)))),
+            Done::Refuse(_, answer, _) => drop(answer.send(Err(failed(message)))),
         }
     }
 }
@@ -198,8 +233,17 @@ async fn commit_batches(
     mut queue: mpsc::UnboundedReceiver<Queued>,
 ) {
     let mut closing = None;
+    let mut held: Option<(PoolConnection<Any>, Instant)> = None;
     while closing.is_none() {
-        let first = match queue.recv().await {
+        // Waiting for answers, sqlx's writer is free for everybody else.
+        let first = match queue.try_recv() {
+            Ok(queued) => Some(queued),
+            Err(_) => {
+                held = None;
+                queue.recv().await
+            }
+        };
+        let first = match first {
             Some(Queued::Job(job)) => job,
             Some(Queued::Close(done)) => {
                 closing = Some(done);
@@ -219,8 +263,28 @@ async fn commit_batches(
                 Err(_) => break,
             }
         }
-        commit(&writer, &thread, batch).await;
+        // sqlx's one writing connection, held while the thread writes, so a write through
+        // sqlx waits for it in the pool's queue instead of polling SQLite's lock. Batches
+        // that follow each other keep it for up to `HOLD`, then let the others in.
+        if held
+            .as_ref()
+            .is_some_and(|(_, since)| since.elapsed() >= HOLD)
+        {
+            held = None;
+        }
+        if held.is_none() {
+            match writer.acquire().await {
+                Ok(token) => held = Some((token, Instant::now())),
+                Err(e) => {
+                    let message = e.to_string();
+                    batch.into_iter().for_each(|job| job.fail(&message));
+                    continue;
+                }
+            }
+        }
+        thread.run(batch).await;
     }
+    drop(held);
     queue.close();
     while let Ok(queued) = queue.try_recv() {
         match queued {
@@ -232,21 +296,6 @@ async fn commit_batches(
     if let Some(done) = closing {
         let _ = done.send(());
     }
-}
-
-async fn commit(writer: &AnyPool, thread: &Committer, batch: Vec<Job>) {
-    // sqlx's one writing connection, held while the thread writes: a write through sqlx
-    // waits for it in the pool's queue instead of polling SQLite's lock.
-    let token = match writer.acquire().await {
-        Ok(token) => token,
-        Err(e) => {
-            let message = e.to_string();
-            batch.into_iter().for_each(|job| job.fail(&message));
-            return;
-        }
-    };
-    thread.run(batch).await;
-    drop(token);
 }
 
 /// Whether an outcome keeps what it wrote.

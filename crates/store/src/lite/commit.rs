@@ -98,8 +98,14 @@ fn checkpoints(conn: &Connection, written: &AtomicBool, stopped: mpsc::Receiver<
     }
 }
 
-/// One transaction: each job in a savepoint kept only when it changed something, then one
-/// commit. Nobody hears before the commit; when it fails, everybody hears that.
+/// One transaction for the batch, then one commit. Nobody hears before the commit; when it
+/// fails, everybody hears that.
+///
+/// The batch runs first without savepoints. A savepoint copies every page to its journal
+/// before the page's first change, and nearly every answer keeps what it wrote, while a
+/// refused one writes nothing. Only when an answer wrote what it must not keep (an effect
+/// gone stale) or failed is the batch rolled back and run again, every answer in its
+/// savepoint; each then decides on the rows as the ones before it left them, as before.
 fn commit(conn: &Connection, batch: Vec<Job>) {
     if let Err(e) = exec(conn, SQLITE_BEGIN_WRITE, &[]) {
         let message = e.to_string();
@@ -108,22 +114,59 @@ fn commit(conn: &Connection, batch: Vec<Job>) {
     }
     let mut done = Vec::with_capacity(batch.len());
     let mut jobs = batch.into_iter();
-    let mut failure = jobs
-        .by_ref()
-        .find_map(|job| in_savepoint(conn, job, &mut done).err());
-    if failure.is_none() {
-        failure = exec(conn, "COMMIT", &[]).err();
-    }
-    match failure {
-        None => done.into_iter().for_each(Done::answer),
-        Some(e) => {
-            // Leaves the connection out of any transaction for the next batch.
-            let _ = conn.execute_batch("ROLLBACK");
-            let message = e.to_string();
-            done.into_iter().for_each(|d| d.fail(&message));
-            jobs.for_each(|job| job.fail(&message));
+    let mut clean = true;
+    for job in jobs.by_ref() {
+        let before = conn.total_changes();
+        let one = job.run(
+            |acceptance| accept::accept(conn, acceptance),
+            |refusal| accept::refuse(conn, refusal),
+        );
+        clean = !one.failed() && (one.keeps() || conn.total_changes() == before);
+        done.push(one);
+        if !clean {
+            break;
         }
     }
+    if clean {
+        return finish(conn, done);
+    }
+    let _ = conn.execute_batch("ROLLBACK");
+    let batch: Vec<Job> = done.into_iter().map(Done::again).chain(jobs).collect();
+    in_savepoints(conn, batch);
+}
+
+/// As [`commit`], each job in a savepoint kept only when it changed something.
+fn in_savepoints(conn: &Connection, batch: Vec<Job>) {
+    if let Err(e) = exec(conn, SQLITE_BEGIN_WRITE, &[]) {
+        let message = e.to_string();
+        batch.into_iter().for_each(|job| job.fail(&message));
+        return;
+    }
+    let mut done = Vec::with_capacity(batch.len());
+    let mut jobs = batch.into_iter();
+    match jobs
+        .by_ref()
+        .find_map(|job| in_savepoint(conn, job, &mut done).err())
+    {
+        None => finish(conn, done),
+        Some(e) => abandon(conn, done, jobs.collect(), &e.to_string()),
+    }
+}
+
+/// Commits, then answers every job run.
+fn finish(conn: &Connection, done: Vec<Done>) {
+    match exec(conn, "COMMIT", &[]) {
+        Ok(_) => done.into_iter().for_each(Done::answer),
+        Err(e) => abandon(conn, done, Vec::new(), &e.to_string()),
+    }
+}
+
+/// Rolls the batch back and tells everybody it failed.
+fn abandon(conn: &Connection, done: Vec<Done>, left: Vec<Job>, message: &str) {
+    // Leaves the connection out of any transaction for the next batch.
+    let _ = conn.execute_batch("ROLLBACK");
+    done.into_iter().for_each(|d| d.fail(message));
+    left.into_iter().for_each(|job| job.fail(message));
 }
 
 /// Runs the job between `SAVEPOINT` and `RELEASE` (rolled back to the savepoint unless it is

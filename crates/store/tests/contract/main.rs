@@ -14,6 +14,7 @@
 mod accounts;
 mod admin;
 mod audit;
+mod batches;
 mod delivery;
 mod directory;
 mod forward_auth;
