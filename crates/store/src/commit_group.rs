@@ -10,15 +10,12 @@
 //! savepoint of its own (see `lite::commit`). Each still decides on the rows as the ones
 //! before it in the batch left them, exactly as one transaction after another would.
 //!
-//! The batch runs on the commit thread of [`crate::lite`] while this task holds sqlx's one
-//! writing connection, so no other write runs meanwhile. An in-memory SQLite (a database per
+//! The commit thread of [`crate::lite`] takes the queued answers itself and holds sqlx's one
+//! writing connection while it writes, so no other write runs meanwhile. An in-memory SQLite (a database per
 //! connection, so none of ours) has no group: each answer is a transaction through sqlx, as
 //! on PostgreSQL.
 
-use std::time::{Duration, Instant};
-
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool};
+use sqlx::AnyPool;
 use tessera_core::audit::AuditEvent;
 use tessera_core::flow::effect::Effect;
 use tessera_core::store::{Acceptance, Accepted, Refused, StoreResult};
@@ -26,17 +23,8 @@ use tessera_core::{MethodId, StoreError};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::lite::commit::Committer;
+use crate::lite::Lite;
 use crate::lockout::Refusal;
-
-/// Enough to amortize the fsync; small enough that the first in a batch does not wait long
-/// on the statements of the others.
-const MAX_BATCH: usize = 64;
-
-/// How long batches that follow each other keep sqlx's writer before they let a write
-/// waiting for it in: long enough to save the hand-over between most batches, short
-/// enough that a sign-in's write waits no longer than a few commits.
-const HOLD: Duration = Duration::from_millis(10);
 
 #[derive(Debug)]
 pub(crate) struct CommitGroup {
@@ -48,7 +36,7 @@ pub(crate) struct CommitGroup {
     clippy::large_enum_variant,
     reason = "a close is sent once; boxing would cost every job an allocation"
 )]
-enum Queued {
+pub(crate) enum Queued {
     Job(Job),
     /// Stop after what is queued, and say so once the writing connection is closed.
     Close(oneshot::Sender<()>),
@@ -189,12 +177,12 @@ enum GroupError {
 }
 
 impl CommitGroup {
-    /// Starts the committer on the current runtime, batching for `thread` while it holds
-    /// `writer`, sqlx's one writing connection.
-    pub(crate) fn start(writer: AnyPool, thread: Committer) -> CommitGroup {
+    /// Starts the commit thread of `lite` (see `lite::commit`), which holds `writer`, sqlx's
+    /// one writing connection, while it writes.
+    pub(crate) fn start(writer: AnyPool, lite: &Lite) -> StoreResult<CommitGroup> {
         let (queue, jobs) = mpsc::unbounded_channel();
-        tokio::spawn(commit_batches(writer, thread, jobs));
-        CommitGroup { queue }
+        crate::lite::commit::start(lite, jobs, writer)?;
+        Ok(CommitGroup { queue })
     }
 
     pub(crate) async fn accept(&self, acceptance: &Acceptance<'_>) -> StoreResult<Accepted> {
@@ -225,77 +213,6 @@ impl CommitGroup {
 
 fn closed() -> StoreError {
     crate::closed()
-}
-
-async fn commit_batches(
-    writer: AnyPool,
-    thread: Committer,
-    mut queue: mpsc::UnboundedReceiver<Queued>,
-) {
-    let mut closing = None;
-    let mut held: Option<(PoolConnection<Any>, Instant)> = None;
-    while closing.is_none() {
-        // Waiting for answers, sqlx's writer is free for everybody else.
-        let first = match queue.try_recv() {
-            Ok(queued) => Some(queued),
-            Err(_) => {
-                held = None;
-                queue.recv().await
-            }
-        };
-        let first = match first {
-            Some(Queued::Job(job)) => job,
-            Some(Queued::Close(done)) => {
-                closing = Some(done);
-                break;
-            }
-            None => break,
-        };
-        // What queued up while the last batch committed; never waits for more.
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(Queued::Job(job)) => batch.push(job),
-                Ok(Queued::Close(done)) => {
-                    closing = Some(done);
-                    break;
-                }
-                Err(_) => break,
-            }
-        }
-        // sqlx's one writing connection, held while the thread writes, so a write through
-        // sqlx waits for it in the pool's queue instead of polling SQLite's lock. Batches
-        // that follow each other keep it for up to `HOLD`, then let the others in.
-        if held
-            .as_ref()
-            .is_some_and(|(_, since)| since.elapsed() >= HOLD)
-        {
-            held = None;
-        }
-        if held.is_none() {
-            match writer.acquire().await {
-                Ok(token) => held = Some((token, Instant::now())),
-                Err(e) => {
-                    let message = e.to_string();
-                    batch.into_iter().for_each(|job| job.fail(&message));
-                    continue;
-                }
-            }
-        }
-        thread.run(batch).await;
-    }
-    drop(held);
-    queue.close();
-    while let Ok(queued) = queue.try_recv() {
-        match queued {
-            Queued::Job(job) => job.fail(&crate::Closed.to_string()),
-            Queued::Close(done) => drop(done.send(())),
-        }
-    }
-    thread.stop().await;
-    if let Some(done) = closing {
-        let _ = done.send(());
-    }
 }
 
 /// Whether an outcome keeps what it wrote.

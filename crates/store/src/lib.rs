@@ -147,8 +147,7 @@ impl SqlStore {
             .transpose()?;
         let group = match &lite {
             Some(lite) => {
-                let thread = lite::commit::Committer::start(lite.writer()?, lite.checkpointer()?)?;
-                let group = commit_group::CommitGroup::start(writer.clone(), thread);
+                let group = commit_group::CommitGroup::start(writer.clone(), lite)?;
                 Some(std::sync::Arc::new(group))
             }
             None => None,

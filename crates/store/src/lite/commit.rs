@@ -1,82 +1,72 @@
-//! The commit thread: it owns the writing connection and runs each batch of the group commit
-//! (see [`crate::commit_group`]) in one transaction, every job in its savepoint.
+//! The commit thread: it owns the writing connection, takes the group commit's queued answers
+//! itself (see [`crate::commit_group`]) and commits each batch in one transaction.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool};
 use tessera_core::store::StoreResult;
-use tokio::sync::oneshot;
+use tokio::runtime::Handle;
+use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::{accept, exec};
+use super::{Lite, accept, exec};
 use crate::SQLITE_BEGIN_WRITE;
-use crate::commit_group::{Done, Job};
-
-type Batch = (Vec<Job>, oneshot::Sender<()>);
+use crate::commit_group::{Done, Job, Queued};
 
 /// How often the checkpointer looks whether there is anything to copy.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
-#[derive(Debug)]
-pub(crate) struct Committer {
-    batches: mpsc::Sender<Batch>,
-    thread: JoinHandle<()>,
-    checkpointer: JoinHandle<()>,
-}
+/// Enough to amortize the fsync; small enough that the first in a batch does not wait long
+/// on the statements of the others.
+const MAX_BATCH: usize = 64;
 
-impl Committer {
-    /// `writer` commits; `checkpointer` copies the WAL into the database meanwhile, so the
-    /// commit thread never stops for a checkpoint.
-    pub(crate) fn start(writer: Connection, checkpointer: Connection) -> StoreResult<Committer> {
-        let (batches, received) = mpsc::channel::<Batch>();
-        let (stop, stopped) = mpsc::channel::<()>();
-        let written = Arc::new(AtomicBool::new(false));
-        let wrote = written.clone();
-        let thread = spawn("tessera-commit", move || {
-            for (batch, done) in received {
-                commit(&writer, batch);
-                wrote.store(true, Ordering::Release);
-                let _ = done.send(());
-            }
-            drop(stop);
-        })?;
-        let checkpointer = spawn("tessera-checkpoint", move || {
-            checkpoints(&checkpointer, &written, stopped)
-        })?;
-        Ok(Committer {
-            batches,
-            thread,
-            checkpointer,
-        })
-    }
+/// How long batches that follow each other keep sqlx's writer before they let a write
+/// waiting for it in: long enough to save the hand-over between most batches, short enough
+/// that a sign-in's write waits no longer than a few commits.
+const HOLD: Duration = Duration::from_millis(10);
 
-    /// Runs `batch`; every job is answered before this returns.
-    pub(crate) async fn run(&self, batch: Vec<Job>) {
-        let (done, finished) = oneshot::channel();
-        match self.batches.send((batch, done)) {
-            Ok(()) => {
-                let _ = finished.await;
-            }
-            Err(mpsc::SendError((batch, _))) => {
-                batch
-                    .into_iter()
-                    .for_each(|job| job.fail("the commit thread stopped"));
-            }
+/// Starts the commit thread on `lite`'s writing connection and, beside it, the checkpointer.
+/// The thread runs until the queue's senders are gone or it is asked to close; a close is
+/// answered once both connections are closed. `sqlx_writer` is sqlx's one writing
+/// connection, held while the thread writes, so a write through sqlx waits for it in the
+/// pool's queue instead of polling SQLite's lock.
+pub(crate) fn start(
+    lite: &Lite,
+    queue: UnboundedReceiver<Queued>,
+    sqlx_writer: AnyPool,
+) -> StoreResult<()> {
+    let (writer, checkpointer) = (lite.writer()?, lite.checkpointer()?);
+    let runtime = Handle::current();
+    let (stop, stopped) = mpsc::channel::<()>();
+    let written = Arc::new(AtomicBool::new(false));
+    let wrote = written.clone();
+    let checkpoints = spawn("tessera-checkpoint", move || {
+        checkpoints(&checkpointer, &written, stopped)
+    })?;
+    spawn("tessera-commit", move || {
+        // sqlx hands a connection back to its pool on a task of the runtime's.
+        let _runtime = runtime.enter();
+        let group = Group {
+            conn: &writer,
+            sqlx_writer: &sqlx_writer,
+            runtime: &runtime,
+            wrote: &wrote,
+        };
+        let closing = group.run(queue);
+        // Both connections closed before the close is answered: sqlx's writer, closed after
+        // them, is the last connection and folds the WAL into the database.
+        drop(writer);
+        drop(stop);
+        let _ = checkpoints.join();
+        if let Some(done) = closing {
+            let _ = done.send(());
         }
-    }
-
-    /// Ends both threads, closing their connections.
-    pub(crate) async fn stop(self) {
-        drop(self.batches);
-        let (thread, checkpointer) = (self.thread, self.checkpointer);
-        let _ = tokio::task::spawn_blocking(move || {
-            let _ = thread.join();
-            let _ = checkpointer.join();
-        })
-        .await;
-    }
+    })?;
+    Ok(())
 }
 
 fn spawn(name: &str, run: impl FnOnce() + Send + 'static) -> StoreResult<JoinHandle<()>> {
@@ -84,6 +74,87 @@ fn spawn(name: &str, run: impl FnOnce() + Send + 'static) -> StoreResult<JoinHan
         .name(name.into())
         .spawn(run)
         .map_err(|e| tessera_core::StoreError::Backend(Box::new(e)))
+}
+
+struct Group<'a> {
+    conn: &'a Connection,
+    sqlx_writer: &'a AnyPool,
+    runtime: &'a Handle,
+    wrote: &'a AtomicBool,
+}
+
+impl Group<'_> {
+    /// Commits batches until the queue ends or a close is asked (returned, to answer once the
+    /// connections are closed). A batch is what waits when the last one is done: the thread
+    /// goes on at once with the answers that queued up meanwhile, without a hand-over to the
+    /// async workers and back.
+    fn run(
+        &self,
+        mut queue: UnboundedReceiver<Queued>,
+    ) -> Option<tokio::sync::oneshot::Sender<()>> {
+        let mut held: Option<(PoolConnection<Any>, Instant)> = None;
+        let mut waiting = None;
+        let mut closing = None;
+        while closing.is_none() {
+            let first = match waiting.take() {
+                Some(queued) => Some(queued),
+                None => {
+                    // Nothing waits: sqlx's writer is free for everybody else meanwhile.
+                    held = None;
+                    queue.blocking_recv()
+                }
+            };
+            let first = match first {
+                Some(Queued::Job(job)) => job,
+                Some(Queued::Close(done)) => {
+                    closing = Some(done);
+                    break;
+                }
+                None => break,
+            };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(Queued::Job(job)) => batch.push(job),
+                    Ok(Queued::Close(done)) => {
+                        closing = Some(done);
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            if held
+                .as_ref()
+                .is_some_and(|(_, since)| since.elapsed() >= HOLD)
+            {
+                held = None;
+            }
+            if held.is_none() {
+                match self.runtime.block_on(self.sqlx_writer.acquire()) {
+                    Ok(token) => held = Some((token, Instant::now())),
+                    Err(e) => {
+                        let message = e.to_string();
+                        batch.into_iter().for_each(|job| job.fail(&message));
+                        continue;
+                    }
+                }
+            }
+            commit(self.conn, batch);
+            self.wrote.store(true, Ordering::Release);
+            if closing.is_none() {
+                waiting = queue.try_recv().ok();
+            }
+        }
+        drop(held);
+        queue.close();
+        while let Ok(queued) = queue.try_recv() {
+            match queued {
+                Queued::Job(job) => job.fail(&crate::Closed.to_string()),
+                Queued::Close(done) => drop(done.send(())),
+            }
+        }
+        closing
+    }
 }
 
 /// A passive checkpoint after each pause in which something was committed, until the commit

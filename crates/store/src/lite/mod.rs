@@ -9,9 +9,10 @@
 //! - the reads that every request makes (the session with its account, a method, an
 //!   account's methods) run inline on the async worker, on a connection from a small pool:
 //!   under WAL a read never waits for the writer, and it takes microseconds;
-//! - the group commit ([`crate::commit_group`]) runs a whole batch, every acceptance and
-//!   refusal in its savepoint and one `COMMIT`, on a thread that owns the writing
-//!   connection: two hand-overs per batch instead of several per statement.
+//! - the group commit ([`crate::commit_group`]) runs on a thread that owns the writing
+//!   connection and takes the queued answers itself: a whole batch, every acceptance and
+//!   refusal, then one `COMMIT`, with one hand-over per answer (its reply) instead of
+//!   several per statement.
 //!
 //! The SQL is the store's own (the same constants); only the binding is written again here,
 //! for the statements the hot path runs. The contract suite runs it on every SQLite test;
