@@ -30,6 +30,12 @@ use failure::{Failure, Outcome};
 use std::process::ExitCode;
 use tracing_subscriber::filter::LevelFilter;
 
+/// mimalloc for Rust's allocations and, through `override`, for the C code's `malloc` too
+/// (SQLite's page cache and journals): glibc's allocator was a tenth of a verification's time
+/// (issue #20, docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Tessera: self-hosted two-step verification.
 #[derive(Debug, Parser)]
 #[command(name = "tessera", version, propagate_version = true)]
