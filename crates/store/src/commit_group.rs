@@ -11,9 +11,9 @@
 //! before it in the batch left them, exactly as one transaction after another would.
 //!
 //! The commit thread of [`crate::lite`] takes the queued answers itself and holds sqlx's one
-//! writing connection while it writes, so no other write runs meanwhile. An in-memory SQLite (a database per
-//! connection, so none of ours) has no group: each answer is a transaction through sqlx, as
-//! on PostgreSQL.
+//! writing connection while it writes, so no other write runs meanwhile. An in-memory
+//! SQLite (a database per connection, so none of ours) has no group: each answer is a
+//! transaction through sqlx, as on PostgreSQL.
 
 use sqlx::AnyPool;
 use tessera_core::audit::AuditEvent;

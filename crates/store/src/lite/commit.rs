@@ -178,20 +178,15 @@ fn checkpoints(conn: &Connection, written: &AtomicBool, stopped: mpsc::Receiver<
 /// gone stale) or failed is the batch rolled back and run again, every answer in its
 /// savepoint; each then decides on the rows as the ones before it left them, as before.
 fn commit(conn: &Connection, batch: Vec<Job>) {
-    if let Err(e) = exec(conn, SQLITE_BEGIN_WRITE, &[]) {
-        let message = e.to_string();
-        batch.into_iter().for_each(|job| job.fail(&message));
+    let Some(batch) = begin(conn, batch) else {
         return;
-    }
+    };
     let mut done = Vec::with_capacity(batch.len());
     let mut jobs = batch.into_iter();
     let mut clean = true;
     for job in jobs.by_ref() {
         let before = conn.total_changes();
-        let one = job.run(
-            |acceptance| accept::accept(conn, acceptance),
-            |refusal| accept::refuse(conn, refusal),
-        );
+        let one = run(conn, job);
         clean = !one.failed() && (one.keeps() || conn.total_changes() == before);
         done.push(one);
         if !clean {
@@ -208,11 +203,9 @@ fn commit(conn: &Connection, batch: Vec<Job>) {
 
 /// As [`commit`], each job in a savepoint kept only when it changed something.
 fn in_savepoints(conn: &Connection, batch: Vec<Job>) {
-    if let Err(e) = exec(conn, SQLITE_BEGIN_WRITE, &[]) {
-        let message = e.to_string();
-        batch.into_iter().for_each(|job| job.fail(&message));
+    let Some(batch) = begin(conn, batch) else {
         return;
-    }
+    };
     let mut done = Vec::with_capacity(batch.len());
     let mut jobs = batch.into_iter();
     match jobs
@@ -222,6 +215,27 @@ fn in_savepoints(conn: &Connection, batch: Vec<Job>) {
         None => finish(conn, done),
         Some(e) => abandon(conn, done, jobs.collect(), &e.to_string()),
     }
+}
+
+/// Begins the batch's transaction; the batch back, or, when it cannot begin, every job
+/// told so.
+fn begin(conn: &Connection, batch: Vec<Job>) -> Option<Vec<Job>> {
+    match exec(conn, SQLITE_BEGIN_WRITE, &[]) {
+        Ok(_) => Some(batch),
+        Err(e) => {
+            let message = e.to_string();
+            batch.into_iter().for_each(|job| job.fail(&message));
+            None
+        }
+    }
+}
+
+/// Runs one job's statements in the open transaction.
+fn run(conn: &Connection, job: Job) -> Done {
+    job.run(
+        |acceptance| accept::accept(conn, acceptance),
+        |refusal| accept::refuse(conn, refusal),
+    )
 }
 
 /// Commits, then answers every job run.
@@ -248,10 +262,7 @@ fn in_savepoint(conn: &Connection, job: Job, done: &mut Vec<Done>) -> StoreResul
         job.fail(&e.to_string());
         return Err(e);
     }
-    let one = job.run(
-        |acceptance| accept::accept(conn, acceptance),
-        |refusal| accept::refuse(conn, refusal),
-    );
+    let one = run(conn, job);
     let kept = one.keeps();
     done.push(one);
     match kept {
