@@ -90,10 +90,37 @@ pub fn verify(method: &Method, code: &str, ctx: &KindContext<'_>) -> Result<Opti
     };
     let totp = totp(&seed, digits, step_secs, "", "")?;
     let now = ctx.now.unix_timestamp().max(0) as u64;
-    Ok(totp.check(&code, now).map(|step| Verified {
-        step: Some(step as i64),
-        reserved: false,
-    }))
+    Ok(
+        proven_step(&totp, &code, now, step_secs, method.last_step).map(|step| Verified {
+            step: Some(step as i64),
+            reserved: false,
+        }),
+    )
+}
+
+/// The step `code` proves at `now`, within [`SKEW_STEPS`] each way: the first step not used
+/// yet (above `last_step`) whose code it is. Six digits repeat: a step of the window may
+/// share its code with a later one, and when the earlier was used already, taking it would
+/// refuse a right code as a replay. Only when no unused step matches is a used one returned,
+/// for the store to refuse as the replay it is. `totp` has no skew of its own.
+fn proven_step(
+    totp: &Totp,
+    code: &str,
+    now: u64,
+    step_secs: u64,
+    last_step: Option<i64>,
+) -> Option<u64> {
+    let origin = now / step_secs;
+    let skew = u64::from(SKEW_STEPS);
+    let window = origin.saturating_sub(skew)..=origin + skew;
+    let proves = |step: &u64| totp.check(code, step * step_secs).is_some();
+    let unused =
+        |step: &u64| last_step.is_none_or(|last| i64::try_from(*step).is_ok_and(|s| s > last));
+    window
+        .clone()
+        .filter(unused)
+        .find(proves)
+        .or_else(|| window.clone().find(proves))
 }
 
 impl Tessera {
@@ -146,11 +173,12 @@ fn enrollment_for(seed: &[u8], account: &Account, ctx: &KindContext<'_>) -> Resu
 }
 
 /// The `otpauth://` label may not contain a colon; issuer and account are kept without one.
+/// No skew: [`proven_step`] looks at each step of the window itself.
 fn totp(seed: &[u8], digits: u8, step_secs: u64, issuer: &str, account: &str) -> Result<Totp> {
     let mut builder = Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(digits)
-        .with_skew(SKEW_STEPS)
+        .with_skew(0)
         .with_step_duration(step_secs)
         .with_secret(seed.to_vec())
         .with_account_name(account.replace(':', ""));
@@ -302,12 +330,32 @@ mod tests {
         let totp = totp(&seed, 6, 30, "", "").ok();
         let check = |at: u64| {
             totp.as_ref()
-                .and_then(|x| x.check(&x.generate(at).to_string(), t))
+                .and_then(|x| proven_step(x, &x.generate(at).to_string(), t, 30, None))
         };
         assert_eq!(check(t), Some(t / 30));
         assert_eq!(check(t - 30), Some(t / 30 - 1));
         assert_eq!(check(t + 30), Some(t / 30 + 1));
         assert_eq!(check(t - 60), None);
         assert_eq!(check(t + 60), None);
+    }
+
+    /// With the RFC 6238 seed, steps 910 737 and 910 738 both show 911617. After the first
+    /// was used, that code proves the second, not a replay of the first; before, either.
+    #[test]
+    fn a_code_shared_with_a_used_step_proves_the_unused_one() {
+        let totp = totp(b"12345678901234567890", 6, 30, "", "").ok();
+        let Some(totp) = totp else {
+            panic!("the RFC seed makes a Totp");
+        };
+        let (used, next) = (910_737u64, 910_738u64);
+        assert_eq!(totp.generate(used * 30).to_string(), "911617");
+        assert_eq!(totp.generate(next * 30).to_string(), "911617");
+        let now = next * 30 + 5;
+        let last = i64::try_from(used).ok();
+        assert_eq!(proven_step(&totp, "911617", now, 30, last), Some(next));
+        assert_eq!(proven_step(&totp, "911617", now, 30, None), Some(used));
+        // Both used: the first match, for the store to refuse as a replay.
+        let both = i64::try_from(next).ok();
+        assert_eq!(proven_step(&totp, "911617", now, 30, both), Some(used));
     }
 }
