@@ -288,6 +288,27 @@ impl DirectoryConfig {
     }
 }
 
+/// A configuration of `kind`'s preset for the unit tests, with placeholder names.
+#[cfg(test)]
+pub(crate) fn for_tests(kind: DirectoryKind, url: &str, security: Security) -> DirectoryConfig {
+    DirectoryConfig {
+        kind,
+        url: url.into(),
+        security,
+        bind_dn: "cn=tessera,dc=example,dc=org".into(),
+        bind_password: Zeroizing::new("s3cret-service".into()),
+        user_base: "ou=people,dc=example,dc=org".into(),
+        user_filter: kind.user_filter().into(),
+        group_base: None,
+        group_filter: kind.group_filter().into(),
+        attributes: kind.attributes(),
+        ca_file: None,
+        connect_timeout: DEFAULT_TIMEOUT,
+        operation_timeout: DEFAULT_TIMEOUT,
+        sync_interval: DEFAULT_SYNC_INTERVAL,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,23 +378,7 @@ mod tests {
 
     #[test]
     fn the_password_never_prints() {
-        let kind = DirectoryKind::OpenLdap;
-        let config = DirectoryConfig {
-            kind,
-            url: "ldaps://dc1".into(),
-            security: Security::Ldaps,
-            bind_dn: "cn=tessera,dc=example,dc=org".into(),
-            bind_password: Zeroizing::new("s3cret-service".into()),
-            user_base: "ou=people,dc=example,dc=org".into(),
-            user_filter: kind.user_filter().into(),
-            group_base: None,
-            group_filter: kind.group_filter().into(),
-            attributes: kind.attributes(),
-            ca_file: None,
-            connect_timeout: DEFAULT_TIMEOUT,
-            operation_timeout: DEFAULT_TIMEOUT,
-            sync_interval: DEFAULT_SYNC_INTERVAL,
-        };
+        let config = super::for_tests(DirectoryKind::OpenLdap, "ldaps://dc1", Security::Ldaps);
         assert!(config.validate().is_ok());
         assert!(!format!("{config:?}").contains("s3cret"));
         let mut bad = config.clone();

@@ -300,26 +300,21 @@ pub(super) fn classify(error: LdapError) -> DirectoryError {
             // AD answers 49 also for a locked account or a password that must change, with a
             // code in the text that tells those apart from a wrong password (0x52e). A
             // disabled or expired account stays a wrong password (`refusal::ad_refusal`).
-            INVALID_CREDENTIALS
-                if super::refusal::ad_code(&result.text)
-                    .and_then(super::refusal::ad_refusal)
-                    .is_some() =>
-            {
-                DirectoryError::Refused {
-                    reason: format!("{}: {}", result.rc, result.text),
+            INVALID_CREDENTIALS => match super::refusal::ad_code(&result.text) {
+                Some(code) if super::refusal::ad_refusal(code).is_some() => {
+                    DirectoryError::Refused {
+                        reason: format!("{}: {}", result.rc, result.text),
+                    }
                 }
-            }
-            INVALID_CREDENTIALS => {
-                if let Some(code) =
-                    super::refusal::ad_code(&result.text).filter(|&c| is_ad_disabled(c))
-                {
+                Some(code) if is_ad_disabled(code) => {
                     tracing::info!(
                         ad_code = format!("{code:x}"),
                         "the directory account is disabled or expired: answered as a wrong password"
                     );
+                    DirectoryError::InvalidCredentials
                 }
-                DirectoryError::InvalidCredentials
-            }
+                _ => DirectoryError::InvalidCredentials,
+            },
             BUSY | UNAVAILABLE => {
                 DirectoryError::Unavailable(format!("{}: {}", result.rc, result.text))
             }

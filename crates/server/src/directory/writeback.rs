@@ -202,7 +202,7 @@ async fn modify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::directory::DirectoryConfig;
+    use crate::directory::config::for_tests;
 
     /// `unicodePwd`'s value for `password`, spelled out: quoted, UTF-16LE.
     fn quoted_utf16(password: &str) -> Vec<u8> {
@@ -250,23 +250,10 @@ mod tests {
         // A listener that would see any connection attempt: none must come.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
-        let kind = DirectoryKind::ActiveDirectory;
-        let config = DirectoryConfig {
-            kind,
-            url: format!("ldap://{}", listener.local_addr().unwrap()),
-            security: Security::Plain,
-            bind_dn: "CN=tessera,CN=Users,DC=example,DC=org".into(),
-            bind_password: Zeroizing::new("service".into()),
-            user_base: "CN=Users,DC=example,DC=org".into(),
-            user_filter: kind.user_filter().into(),
-            group_base: None,
-            group_filter: kind.group_filter().into(),
-            attributes: kind.attributes(),
-            ca_file: None,
-            connect_timeout: Duration::from_secs(2),
-            operation_timeout: Duration::from_secs(2),
-            sync_interval: Duration::ZERO,
-        };
+        let url = format!("ldap://{}", listener.local_addr().unwrap());
+        let mut config = for_tests(DirectoryKind::ActiveDirectory, &url, Security::Plain);
+        config.connect_timeout = Duration::from_secs(2);
+        config.operation_timeout = Duration::from_secs(2);
         config.validate().unwrap();
         let dir = LdapDirectory::new(config).unwrap();
         let only_over_tls = |e: &DirectoryError| matches!(e, DirectoryError::Refused { reason } if reason.contains("only over TLS"));

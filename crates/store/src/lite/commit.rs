@@ -93,35 +93,30 @@ impl Group<'_> {
         mut queue: UnboundedReceiver<Queued>,
     ) -> Option<tokio::sync::oneshot::Sender<()>> {
         let mut held: Option<(PoolConnection<Any>, Instant)> = None;
-        let mut waiting = None;
         let mut closing = None;
         while closing.is_none() {
-            let first = match waiting.take() {
-                Some(queued) => Some(queued),
-                None => {
-                    // Nothing waits: sqlx's writer is free for everybody else meanwhile.
-                    held = None;
-                    queue.blocking_recv()
-                }
-            };
-            let first = match first {
-                Some(Queued::Job(job)) => job,
-                Some(Queued::Close(done)) => {
-                    closing = Some(done);
-                    break;
-                }
-                None => break,
-            };
-            let mut batch = vec![first];
+            if queue.is_empty() {
+                // Nothing waits: sqlx's writer is free for everybody else meanwhile.
+                held = None;
+            }
+            // Waits for the first answer; takes the others only if they are there already.
+            let mut batch = Vec::new();
             while batch.len() < MAX_BATCH {
-                match queue.try_recv() {
-                    Ok(Queued::Job(job)) => batch.push(job),
-                    Ok(Queued::Close(done)) => {
+                let next = match batch.is_empty() {
+                    true => queue.blocking_recv(),
+                    false => queue.try_recv().ok(),
+                };
+                match next {
+                    Some(Queued::Job(job)) => batch.push(job),
+                    Some(Queued::Close(done)) => {
                         closing = Some(done);
                         break;
                     }
-                    Err(_) => break,
+                    None => break,
                 }
+            }
+            if batch.is_empty() {
+                break;
             }
             if held
                 .as_ref()
@@ -141,9 +136,6 @@ impl Group<'_> {
             }
             commit(self.conn, batch);
             self.wrote.store(true, Ordering::Release);
-            if closing.is_none() {
-                waiting = queue.try_recv().ok();
-            }
         }
         drop(held);
         queue.close();
