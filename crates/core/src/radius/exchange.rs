@@ -349,10 +349,12 @@ impl Tessera {
             _ => return Ok((Answer::Reject(Refusal::StaleState), Some(account))),
         }
         if typed.is_empty() {
-            // Waiting for the notification, while it may still be answered.
+            // Waiting for the notification, while it may still be answered (or was just
+            // approved, after the flow above was read: the wait then finds the flow moved).
             let push = self.sign_in_push(flow.id).await?;
+            let waiting = |s| matches!(s, PushStatus::Pending | PushStatus::Approved);
             return Ok(match push {
-                Some(p) if p.status_at(self.now()) == PushStatus::Pending => (
+                Some(p) if waiting(p.status_at(self.now())) => (
                     Answer::AwaitPush {
                         flow: flow.id,
                         until: p.expires_at,
@@ -463,7 +465,9 @@ impl Tessera {
             FlowState::MfaRequired => {
                 let push = self.sign_in_push(flow).await?;
                 match push.map(|p| p.status_at(self.now())) {
-                    Some(PushStatus::Pending) => return Ok(None),
+                    // Approved moves the flow in the same commit; a flow read just before
+                    // it and the request just after is a look to make again, not an expiry.
+                    Some(PushStatus::Pending | PushStatus::Approved) => return Ok(None),
                     Some(PushStatus::Failed) => Answer::Reject(Refusal::InvalidCode),
                     Some(PushStatus::Denied | PushStatus::Reported) => {
                         Answer::Reject(Refusal::PushDenied)

@@ -11,6 +11,7 @@
 //! is only a dependency of the server's suites, which cover them).
 
 mod lockout;
+mod radius;
 mod registration;
 mod reset;
 mod sign_in;
