@@ -49,10 +49,10 @@ where
     Ok(())
 }
 
-type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
+pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
 
 /// The event's eight columns, in `INSERT`'s order.
-fn bind<'q>(query: AnyQuery<'q>, event: &'q AuditEvent) -> AnyQuery<'q> {
+pub(crate) fn bind<'q>(query: AnyQuery<'q>, event: &'q AuditEvent) -> AnyQuery<'q> {
     query
         .bind(event.id.to_string())
         .bind(secs(event.at))

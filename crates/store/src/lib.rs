@@ -33,6 +33,7 @@ mod oidc_logout;
 mod oidc_tokens;
 mod outbox;
 mod password_guesses;
+mod pg_answers;
 mod policy;
 mod push;
 mod push_devices;

@@ -14,7 +14,7 @@ use tessera_core::store::{Acceptance, Accepted, Refused, StoreResult};
 use time::OffsetDateTime;
 
 use crate::rows::{lock_end, secs};
-use crate::{SqlStore, audit, db_err, effects};
+use crate::{SqlStore, audit, db_err, effects, pg_answers};
 
 /// Goes ahead (counting the failure in advance) when unlocked and under the threshold, or
 /// when a lock has lapsed (the count restarts at this attempt).
@@ -143,10 +143,13 @@ pub(crate) struct Refusal {
 }
 
 /// On SQLite through the commit group, like an acceptance: a burst of wrong codes pays one
-/// fsync. On PostgreSQL in one transaction.
+/// fsync. On PostgreSQL in one statement (`pg_answers`).
 pub(crate) async fn refuse(store: &SqlStore, refusal: Refusal) -> StoreResult<Refused> {
     if let Some(group) = store.commit_group() {
         return group.refuse(refusal).await;
+    }
+    if store.is_postgres() {
+        return pg_answers::refuse(store, &refusal).await;
     }
     let mut tx = store.begin_write().await?;
     let refused = refuse_in(&mut tx, &refusal).await?;
@@ -197,11 +200,15 @@ pub(crate) const ACCEPT_GATED: &str = "UPDATE methods \
 
 pub(crate) const GATE_STATE: &str = "SELECT failures, locked_until FROM methods WHERE id = $1";
 
-/// On SQLite through the commit group (see `commit_group`), on PostgreSQL in a transaction
-/// of its own: PostgreSQL already flushes concurrent commits together.
+/// On SQLite through the commit group (see `commit_group`), on PostgreSQL in one statement
+/// when it can (`pg_answers`), else in a transaction of its own: PostgreSQL already flushes
+/// concurrent commits together.
 pub(crate) async fn accept(store: &SqlStore, acceptance: &Acceptance<'_>) -> StoreResult<Accepted> {
     let accepted = match store.commit_group() {
         Some(group) => group.accept(acceptance).await?,
+        None if store.is_postgres() && pg_answers::takes(acceptance) => {
+            pg_answers::accept(store, acceptance).await?
+        }
         None => {
             let mut tx = store.begin_write().await?;
             let accepted = accept_in(&mut tx, acceptance).await?;

@@ -1,10 +1,14 @@
-use tessera_core::MethodId;
+use std::sync::Arc;
+
 use tessera_core::audit::AuditAction;
 use tessera_core::flow::effect::Effect;
 use tessera_core::lockout::AttemptGate;
+use tessera_core::method::Kind;
 use tessera_core::method::MethodStatus;
 use tessera_core::session::SessionKind;
+use tessera_core::store::Store;
 use tessera_core::store::{Acceptance, Accepted};
+use tessera_core::{AccountId, MethodId, SessionId};
 use uuid::Uuid;
 
 use crate::harness::{
@@ -294,6 +298,88 @@ async fn an_unreserved_acceptance_passes_the_gate_and_marks_the_step_up() {
         let stored = store.method(method.id).await.expect("get").expect("there");
         assert_eq!((stored.failures, stored.locked_until), (0, None));
         assert_eq!(marked().await, Some(at(1000)));
+    })
+    .await;
+}
+
+/// A step-up's acceptance of `step` by `method` for `session`, at 10.
+async fn step_up(
+    store: Arc<dyn Store>,
+    account: AccountId,
+    method: MethodId,
+    session: SessionId,
+    step: i64,
+    gate: Option<u32>,
+) -> Accepted {
+    let audit = [event(Some(account), AuditAction::StepUpSucceeded).method(method)];
+    let effects = [Effect::SecondFactor {
+        session,
+        at: at(10),
+        kind: Kind::AuthenticatorCode,
+    }];
+    let acceptance = Acceptance {
+        method,
+        step: Some(step),
+        now: at(10),
+        gate,
+        effects: &effects,
+        audit: &audit,
+    };
+    store.accept(&acceptance).await.expect("accept")
+}
+
+/// A step-up whose session ended before its code was accepted changes nothing: the step is
+/// not burned, no event is written, and a replay is still a replay. 64 parallel step-ups with
+/// one code: exactly one marks the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_step_up_for_an_ended_session_is_stale_and_one_code_marks_once() {
+    on_all(|db: Db| async move {
+        let store = db.store.as_ref();
+        let alice = seeded(store, "alice").await;
+        let method = seeded_method(store, alice.id, MethodStatus::Active, 0).await;
+        let accept = |session, step, gate| {
+            step_up(db.store.clone(), alice.id, method.id, session, step, gate)
+        };
+
+        let ended = session(alice.id, SessionKind::Full);
+        store.insert_session(&ended).await.expect("session");
+        store.delete_session(ended.id, None).await.expect("end");
+        for gate in [None, Some(3)] {
+            assert_eq!(accept(ended.id, 5, gate).await, Accepted::Stale);
+        }
+        let stored = store.method(method.id).await.expect("get").expect("there");
+        assert_eq!((stored.last_step, stored.last_used_at), (None, None));
+        assert_eq!(
+            count(store, alice.id, AuditAction::StepUpSucceeded).await,
+            0
+        );
+
+        let live = session(alice.id, SessionKind::Full);
+        store.insert_session(&live).await.expect("session");
+        let answers: Vec<_> = (0..64)
+            .map(|_| tokio::spawn(accept(live.id, 5, Some(3))))
+            .collect();
+        let mut yes = 0;
+        for answer in answers {
+            match answer.await.expect("task") {
+                Accepted::Yes => yes += 1,
+                other => assert_eq!(other, Accepted::Replayed),
+            }
+        }
+        assert_eq!(yes, 1);
+        assert_eq!(
+            count(store, alice.id, AuditAction::StepUpSucceeded).await,
+            1
+        );
+        let marked = store
+            .session_by_token_hash(&live.token_hash)
+            .await
+            .expect("get")
+            .expect("there");
+        assert_eq!(marked.second_factor_at, Some(at(10)));
+        // The used step, once the session has ended too, is a replay, not stale.
+        store.delete_session(live.id, None).await.expect("end");
+        assert_eq!(accept(live.id, 5, None).await, Accepted::Replayed);
     })
     .await;
 }

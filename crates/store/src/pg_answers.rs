@@ -1,0 +1,168 @@
+//! The answers to codes on PostgreSQL, each in one statement.
+//!
+//! Every statement is a round trip, and on PostgreSQL a round trip is most of what an answer
+//! costs: a step-up verification was `BEGIN`, the method's `UPDATE`, the session's `UPDATE`,
+//! the audit `INSERT` and `COMMIT`, each waited for in turn while the transaction held one
+//! of the pool's connections. Here the same changes go in one statement of data-modifying
+//! `WITH` queries, which PostgreSQL runs as one transaction of its own: all of it or none.
+//!
+//! The decisions are the same `WHERE`s as the transaction's (`lockout`), so PostgreSQL still
+//! re-checks them against a rival's committed row, and exactly one of 64 parallel answers
+//! goes ahead. What a statement cannot do is undo its own change when a later part finds
+//! nothing to change, so an effect that must apply is made certain first: its row is locked
+//! (`FOR UPDATE`) before the method's row is changed, and the method's row is changed only if
+//! the lock found it. Only the shapes the hot path answers with are here (no effect, or a
+//! step-up's [`Effect::SecondFactor`]); the others keep the transaction.
+//!
+//! Refusals (the rare path: a replay, a shut gate, a session gone) read the method's state
+//! again in a second statement, as the transaction did.
+
+use sqlx::Row;
+use tessera_core::flow::effect::Effect;
+use tessera_core::store::{Acceptance, Accepted, Refused, StoreResult};
+
+use crate::audit::bind as bind_event;
+use crate::lockout::{self, LOCKED_UNTIL, Refusal};
+use crate::rows::secs;
+use crate::{SqlStore, db_err};
+
+/// The audit columns, in the order `audit::bind` binds them.
+const AUDIT_COLUMNS: &str = "id, at, account_id, action, method_id, ip, user_agent, detail";
+
+/// `BEGIN_ATTEMPT` and `RECORD_FAILURE` in one `UPDATE` (a statement changes a row once):
+/// the failure is counted only through the gate, and the one reaching the threshold locks.
+/// `SET`'s expressions all read the row as it was. The audit event goes in only with the
+/// counted failure.
+const REFUSE: &str = "WITH counted AS (\
+         UPDATE methods SET \
+             failures = CASE WHEN locked_until IS NULL THEN failures + 1 ELSE 1 END, \
+             locked_until = CASE \
+                 WHEN (CASE WHEN locked_until IS NULL THEN failures + 1 ELSE 1 END) >= $3 \
+                 THEN $4 END \
+         WHERE id = $1 AND ((locked_until IS NULL AND failures < $3) OR locked_until <= $2) \
+         RETURNING failures, locked_until\
+     ), logged AS (\
+         INSERT INTO audit_events (id, at, account_id, action, method_id, ip, user_agent, detail) \
+         SELECT $5, $6, $7, $8, $9, $10, $11, $12 FROM counted\
+     ) \
+     SELECT failures, locked_until FROM counted";
+
+/// The method's state after a refused acceptance, read afresh.
+const STATE: &str = "SELECT failures, locked_until, last_step FROM methods WHERE id = $1";
+
+/// Whether [`accept`] answers this acceptance in one statement.
+pub(crate) fn takes(acceptance: &Acceptance<'_>) -> bool {
+    matches!(acceptance.effects, [] | [Effect::SecondFactor { .. }])
+}
+
+/// A wrong code: counted (and audited) through the gate, or refused at a shut gate.
+pub(crate) async fn refuse(store: &SqlStore, refusal: &Refusal) -> StoreResult<Refused> {
+    let id = refusal.method.to_string();
+    let query = sqlx::query(REFUSE)
+        .bind(&id)
+        .bind(secs(refusal.now))
+        .bind(i64::from(refusal.threshold))
+        .bind(secs(refusal.lock_until));
+    let counted: Option<(i64, Option<i64>)> = bind_event(query, &refusal.audit)
+        .fetch_optional(store.writer())
+        .await
+        .map_err(db_err)?
+        .map(|row| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?)))
+        .transpose()
+        .map_err(db_err)?;
+    match counted {
+        Some(row) => Ok(Refused::Counted {
+            locked_until: lockout::failure_lock(Some(row), refusal.threshold)?,
+        }),
+        None => {
+            let locked_until = sqlx::query_scalar(LOCKED_UNTIL)
+                .bind(&id)
+                .fetch_optional(store.pool())
+                .await
+                .map_err(db_err)?;
+            lockout::shut(locked_until, refusal.now)
+        }
+    }
+}
+
+/// A matching response with no effect or a step-up's (see [`takes`]).
+pub(crate) async fn accept(store: &SqlStore, acceptance: &Acceptance<'_>) -> StoreResult<Accepted> {
+    let session = match acceptance.effects {
+        [Effect::SecondFactor { session, at, kind }] => Some((session.to_string(), *at, *kind)),
+        _ => None,
+    };
+    let sql = accept_sql(acceptance.audit.len());
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(acceptance.method.to_string())
+        .bind(acceptance.step)
+        .bind(secs(acceptance.now))
+        .bind(acceptance.gate.map(i64::from))
+        .bind(session.as_ref().map(|(id, _, _)| id.clone()))
+        .bind(session.as_ref().map(|(_, at, _)| secs(*at)))
+        .bind(session.as_ref().map(|(_, _, kind)| kind.as_str()));
+    let query = acceptance.audit.iter().fold(query, bind_event);
+    let row = query.fetch_one(store.writer()).await.map_err(db_err)?;
+    let (changed, held): (i64, i64) = (
+        row.try_get(0).map_err(db_err)?,
+        row.try_get(1).map_err(db_err)?,
+    );
+    if changed > 0 {
+        return Ok(Accepted::Yes);
+    }
+    let state: Option<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(STATE)
+        .bind(acceptance.method.to_string())
+        .fetch_optional(store.pool())
+        .await
+        .map_err(db_err)?;
+    let gone = session.is_some() && held == 0;
+    let step_unused = |last: Option<i64>| match (acceptance.step, last) {
+        (Some(step), Some(last)) => last < step,
+        _ => true,
+    };
+    // As the transaction answered: the session's absence matters only to a response the
+    // method would have taken.
+    let refused = lockout::refused(acceptance, state.map(|(f, l, _)| (f, l)))?;
+    Ok(match (gone, state) {
+        (true, Some((_, _, last))) if refused == Accepted::Replayed && step_unused(last) => {
+            Accepted::Stale
+        }
+        _ => refused,
+    })
+}
+
+/// `$1` method, `$2` step, `$3` now, `$4` the gate's threshold (none: no gate), `$5`–`$7`
+/// the session to mark (none: no effect) with its time and kind, then eight per audit event.
+/// The gate and the step are `ACCEPT_GATED`'s; the lock on the session comes first.
+fn accept_sql(events: usize) -> String {
+    let mut values = Vec::with_capacity(events);
+    for e in 0..events {
+        let row: Vec<String> = (1..=8).map(|c| format!("${}", 7 + e * 8 + c)).collect();
+        values.push(format!("({})", row.join(", ")));
+    }
+    let logged = if values.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", logged AS (INSERT INTO audit_events ({AUDIT_COLUMNS}) \
+             SELECT * FROM (VALUES {}) v WHERE EXISTS (SELECT 1 FROM used))",
+            values.join(", ")
+        )
+    };
+    format!(
+        "WITH held AS (SELECT id FROM sessions WHERE id = $5 FOR UPDATE), \
+         used AS (\
+             UPDATE methods SET failures = 0, locked_until = NULL, last_used_at = $3, \
+                 last_step = COALESCE($2, last_step) \
+             WHERE id = $1 AND ($2 IS NULL OR last_step IS NULL OR last_step < $2) \
+             AND ($4 IS NULL OR (locked_until IS NULL AND failures < $4) \
+                  OR locked_until <= $3) \
+             AND ($5 IS NULL OR EXISTS (SELECT 1 FROM held)) \
+             RETURNING id\
+         ), \
+         marked AS (\
+             UPDATE sessions SET second_factor_at = $6, second_factor_kind = $7 \
+             WHERE id = $5 AND EXISTS (SELECT 1 FROM used) RETURNING id\
+         ){logged} \
+         SELECT (SELECT count(*) FROM used), (SELECT count(*) FROM held)"
+    )
+}
