@@ -14,12 +14,18 @@
 //! the lock found it. Only the shapes the hot path answers with are here (no effect, or a
 //! step-up's [`Effect::SecondFactor`]); the others keep the transaction.
 //!
+//! A wrong response to a sent code (its attempt reserved before it was checked) is one
+//! statement too: `RECORD_FAILURE` with its audit event.
+//!
 //! Refusals (the rare path: a replay, a shut gate, a session gone) read the method's state
 //! again in a second statement, as the transaction did.
 
 use sqlx::Row;
+use tessera_core::MethodId;
+use tessera_core::audit::AuditEvent;
 use tessera_core::flow::effect::Effect;
 use tessera_core::store::{Acceptance, Accepted, Refused, StoreResult};
+use time::OffsetDateTime;
 
 use crate::audit::bind as bind_event;
 use crate::lockout::{self, LOCKED_UNTIL, Refusal};
@@ -46,6 +52,17 @@ const REFUSE: &str = "WITH counted AS (\
          SELECT $5, $6, $7, $8, $9, $10, $11, $12 FROM counted\
      ) \
      SELECT failures, locked_until FROM counted";
+
+/// `RECORD_FAILURE` (an attempt reserved before, by `begin_attempt`) with its audit event.
+const RECORD_FAILURE: &str = concat!(
+    "WITH failed AS (",
+    lockout::record_failure_sql!(),
+    "), logged AS (\
+         INSERT INTO audit_events (id, at, account_id, action, method_id, ip, user_agent, detail) \
+         VALUES ($4, $5, $6, $7, $8, $9, $10, $11)\
+     ) \
+     SELECT failures, locked_until FROM failed"
+);
 
 /// The method's state after a refused acceptance, read afresh.
 const STATE: &str = "SELECT failures, locked_until, last_step FROM methods WHERE id = $1";
@@ -83,6 +100,28 @@ pub(crate) async fn refuse(store: &SqlStore, refusal: &Refusal) -> StoreResult<R
             lockout::shut(locked_until, refusal.now)
         }
     }
+}
+
+/// A wrong response to an attempt reserved before: the lock it may set, and its event.
+pub(crate) async fn record_failure(
+    store: &SqlStore,
+    id: MethodId,
+    threshold: u32,
+    lock_until: OffsetDateTime,
+    event: &AuditEvent,
+) -> StoreResult<Option<OffsetDateTime>> {
+    let query = sqlx::query(RECORD_FAILURE)
+        .bind(id.to_string())
+        .bind(i64::from(threshold))
+        .bind(secs(lock_until));
+    let row = bind_event(query, event)
+        .fetch_optional(store.writer())
+        .await
+        .map_err(db_err)?
+        .map(|row| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?)))
+        .transpose()
+        .map_err(db_err)?;
+    lockout::failure_lock(row, threshold)
 }
 
 /// A matching response with no effect or a step-up's (see [`takes`]).
