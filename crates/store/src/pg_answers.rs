@@ -11,8 +11,9 @@
 //! goes ahead. What a statement cannot do is undo its own change when a later part finds
 //! nothing to change, so an effect that must apply is made certain first: its row is locked
 //! (`FOR UPDATE`) before the method's row is changed, and the method's row is changed only if
-//! the lock found it. Only the shapes the hot path answers with are here (no effect, or a
-//! step-up's [`Effect::SecondFactor`]); the others keep the transaction.
+//! the lock found it. Only the shapes the hot path answers with are here (no effect, a
+//! step-up's [`Effect::SecondFactor`], a sign-in's [`Effect::MoveFlow`] with the session it
+//! inserts); the others (an activation, messages) keep the transaction.
 //!
 //! A wrong response to a sent code (its attempt reserved before it was checked) is one
 //! statement too: `RECORD_FAILURE` with its audit event.
@@ -21,15 +22,16 @@
 //! again in a second statement, as the transaction did.
 
 use sqlx::Row;
-use tessera_core::MethodId;
 use tessera_core::audit::AuditEvent;
-use tessera_core::flow::effect::Effect;
+use tessera_core::flow::effect::{Effect, FlowMove};
+use tessera_core::method::Kind;
 use tessera_core::store::{Acceptance, Accepted, Refused, StoreResult};
+use tessera_core::{MethodId, StoreError};
 use time::OffsetDateTime;
 
-use crate::audit::bind as bind_event;
+use crate::audit::{AnyQuery, bind as bind_event};
 use crate::lockout::{self, LOCKED_UNTIL, Refusal};
-use crate::rows::secs;
+use crate::rows::{secs, secs_opt};
 use crate::{SqlStore, db_err};
 
 /// The audit columns, in the order `audit::bind` binds them.
@@ -69,7 +71,87 @@ const STATE: &str = "SELECT failures, locked_until, last_step FROM methods WHERE
 
 /// Whether [`accept`] answers this acceptance in one statement.
 pub(crate) fn takes(acceptance: &Acceptance<'_>) -> bool {
-    matches!(acceptance.effects, [] | [Effect::SecondFactor { .. }])
+    Held::of(acceptance.effects).is_some()
+}
+
+/// The row the acceptance's one effect must find, locked before the method's step is used.
+enum Held<'a> {
+    /// No effect.
+    Nothing,
+    /// A step-up: the session, marked.
+    Session(String, OffsetDateTime, Kind),
+    /// A sign-in: the flow, moved, with the session it inserts and the one it ends.
+    Flow(&'a FlowMove),
+}
+
+impl Held<'_> {
+    fn of(effects: &[Effect]) -> Option<Held<'_>> {
+        match effects {
+            [] => Some(Held::Nothing),
+            [Effect::SecondFactor { session, at, kind }] => {
+                Some(Held::Session(session.to_string(), *at, *kind))
+            }
+            [Effect::MoveFlow(change)] => Some(Held::Flow(change)),
+            _ => None,
+        }
+    }
+
+    /// `held`, the lock (no row: the effect would not apply), and what follows a used step;
+    /// their parameters start at `$5`, and the audit events' at `$(first_event)`.
+    fn sql(&self) -> (&'static str, &'static str, usize) {
+        match self {
+            Held::Nothing => ("SELECT 1 WHERE false", "", 5),
+            Held::Session(..) => (
+                "SELECT id FROM sessions WHERE id = $5 FOR UPDATE",
+                ", marked AS (UPDATE sessions SET second_factor_at = $6, second_factor_kind = $7 \
+                 WHERE id = $5 AND EXISTS (SELECT 1 FROM used))",
+                8,
+            ),
+            // `MOVE_FLOW`'s condition and change, `INSERT_SESSION`'s columns.
+            Held::Flow(_) => (
+                "SELECT id FROM sign_in_flows WHERE id = $5 AND state = $6 \
+                 AND ($8 IS NULL OR expires_at > $8) FOR UPDATE",
+                ", moved AS (UPDATE sign_in_flows SET state = $7, \
+                     expires_at = COALESCE($9, expires_at), \
+                     approved_kind = COALESCE($10, approved_kind) \
+                     WHERE id = $5 AND EXISTS (SELECT 1 FROM used)), \
+                 born AS (INSERT INTO sessions (id, token_hash, account_id, kind, flow_id, \
+                     created_at, expires_at, last_seen_at, second_factor_at, second_factor_kind) \
+                     SELECT $11, $12, $13, $14, $15, $16, $17, $18, $19, $20 \
+                     WHERE $11 IS NOT NULL AND EXISTS (SELECT 1 FROM used)), \
+                 ended AS (DELETE FROM sessions WHERE id = $21 AND EXISTS (SELECT 1 FROM used))",
+                22,
+            ),
+        }
+    }
+
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        match self {
+            Held::Nothing => query,
+            Held::Session(id, at, kind) => query.bind(id).bind(secs(*at)).bind(kind.as_str()),
+            Held::Flow(change) => {
+                let born = change.session.as_ref();
+                query
+                    .bind(change.flow.to_string())
+                    .bind(change.from.as_str())
+                    .bind(change.to.as_str())
+                    .bind(secs_opt(change.current_at))
+                    .bind(secs_opt(change.expires_at))
+                    .bind(change.approved_kind.map(|k| k.as_str()))
+                    .bind(born.map(|s| s.id.to_string()))
+                    .bind(born.map(|s| s.token_hash.as_slice()))
+                    .bind(born.map(|s| s.account_id.to_string()))
+                    .bind(born.map(|s| s.kind.as_str()))
+                    .bind(born.and_then(|s| s.flow_id).map(|f| f.to_string()))
+                    .bind(born.map(|s| secs(s.created_at)))
+                    .bind(born.map(|s| secs(s.expires_at)))
+                    .bind(born.map(|s| secs(s.last_seen_at)))
+                    .bind(born.and_then(|s| secs_opt(s.second_factor_at)))
+                    .bind(born.and_then(|s| s.second_factor_kind).map(|k| k.as_str()))
+                    .bind(change.revoke.map(|id| id.to_string()))
+            }
+        }
+    }
 }
 
 /// A wrong code: counted (and audited) through the gate, or refused at a shut gate.
@@ -124,24 +206,22 @@ pub(crate) async fn record_failure(
     lockout::failure_lock(row, threshold)
 }
 
-/// A matching response with no effect or a step-up's (see [`takes`]).
+/// A matching response with no effect, a step-up's or a sign-in's (see [`takes`]).
 pub(crate) async fn accept(store: &SqlStore, acceptance: &Acceptance<'_>) -> StoreResult<Accepted> {
-    let session = match acceptance.effects {
-        [Effect::SecondFactor { session, at, kind }] => Some((session.to_string(), *at, *kind)),
-        _ => None,
+    let Some(held) = Held::of(acceptance.effects) else {
+        return Err(StoreError::Corrupt(
+            "an acceptance pg_answers does not take",
+        ));
     };
-    let sql = accept_sql(acceptance.audit.len());
+    let sql = accept_sql(&held, acceptance.audit.len());
     let query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(acceptance.method.to_string())
         .bind(acceptance.step)
         .bind(secs(acceptance.now))
-        .bind(acceptance.gate.map(i64::from))
-        .bind(session.as_ref().map(|(id, _, _)| id.clone()))
-        .bind(session.as_ref().map(|(_, at, _)| secs(*at)))
-        .bind(session.as_ref().map(|(_, _, kind)| kind.as_str()));
-    let query = acceptance.audit.iter().fold(query, bind_event);
+        .bind(acceptance.gate.map(i64::from));
+    let query = acceptance.audit.iter().fold(held.bind(query), bind_event);
     let row = query.fetch_one(store.writer()).await.map_err(db_err)?;
-    let (changed, held): (i64, i64) = (
+    let (changed, found): (i64, i64) = (
         row.try_get(0).map_err(db_err)?,
         row.try_get(1).map_err(db_err)?,
     );
@@ -153,13 +233,13 @@ pub(crate) async fn accept(store: &SqlStore, acceptance: &Acceptance<'_>) -> Sto
         .fetch_optional(store.pool())
         .await
         .map_err(db_err)?;
-    let gone = session.is_some() && held == 0;
+    let gone = !matches!(held, Held::Nothing) && found == 0;
     let step_unused = |last: Option<i64>| match (acceptance.step, last) {
         (Some(step), Some(last)) => last < step,
         _ => true,
     };
-    // As the transaction answered: the session's absence matters only to a response the
-    // method would have taken.
+    // As the transaction answered: the effect's row matters only to a response the method
+    // would have taken.
     let refused = lockout::refused(acceptance, state.map(|(f, l, _)| (f, l)))?;
     Ok(match (gone, state) {
         (true, Some((_, _, last))) if refused == Accepted::Replayed && step_unused(last) => {
@@ -169,13 +249,16 @@ pub(crate) async fn accept(store: &SqlStore, acceptance: &Acceptance<'_>) -> Sto
     })
 }
 
-/// `$1` method, `$2` step, `$3` now, `$4` the gate's threshold (none: no gate), `$5`–`$7`
-/// the session to mark (none: no effect) with its time and kind, then eight per audit event.
-/// The gate and the step are `ACCEPT_GATED`'s; the lock on the session comes first.
-fn accept_sql(events: usize) -> String {
+/// `$1` method, `$2` step, `$3` now, `$4` the gate's threshold (none: no gate), then the
+/// effect's (see [`Held::sql`]), then eight per audit event. The gate and the step are
+/// `ACCEPT_GATED`'s.
+fn accept_sql(held: &Held<'_>, events: usize) -> String {
+    let (lock, then, first_event) = held.sql();
     let mut values = Vec::with_capacity(events);
     for e in 0..events {
-        let row: Vec<String> = (1..=8).map(|c| format!("${}", 7 + e * 8 + c)).collect();
+        let row: Vec<String> = (0..8)
+            .map(|c| format!("${}", first_event + e * 8 + c))
+            .collect();
         values.push(format!("({})", row.join(", ")));
     }
     let logged = if values.is_empty() {
@@ -187,21 +270,21 @@ fn accept_sql(events: usize) -> String {
             values.join(", ")
         )
     };
+    let needs_lock = if matches!(held, Held::Nothing) {
+        ""
+    } else {
+        "AND EXISTS (SELECT 1 FROM held) "
+    };
     format!(
-        "WITH held AS (SELECT id FROM sessions WHERE id = $5 FOR UPDATE), \
+        "WITH held AS ({lock}), \
          used AS (\
              UPDATE methods SET failures = 0, locked_until = NULL, last_used_at = $3, \
                  last_step = COALESCE($2, last_step) \
              WHERE id = $1 AND ($2 IS NULL OR last_step IS NULL OR last_step < $2) \
              AND ($4 IS NULL OR (locked_until IS NULL AND failures < $4) \
                   OR locked_until <= $3) \
-             AND ($5 IS NULL OR EXISTS (SELECT 1 FROM held)) \
-             RETURNING id\
-         ), \
-         marked AS (\
-             UPDATE sessions SET second_factor_at = $6, second_factor_kind = $7 \
-             WHERE id = $5 AND EXISTS (SELECT 1 FROM used) RETURNING id\
-         ){logged} \
+             {needs_lock}RETURNING id\
+         ){then}{logged} \
          SELECT (SELECT count(*) FROM used), (SELECT count(*) FROM held)"
     )
 }
