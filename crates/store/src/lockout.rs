@@ -99,7 +99,7 @@ async fn count_attempt<'c, E: Executor<'c, Database = Any>>(
     Ok(counted > 0)
 }
 
-async fn locked_until<'c, E: Executor<'c, Database = Any>>(
+pub(crate) async fn locked_until<'c, E: Executor<'c, Database = Any>>(
     exec: E,
     id: &str,
 ) -> StoreResult<Option<Option<i64>>> {
@@ -215,12 +215,10 @@ pub(crate) const GATE_STATE: &str = "SELECT failures, locked_until FROM methods 
 /// when it can (`pg_answers`), else in a transaction of its own: PostgreSQL already flushes
 /// concurrent commits together.
 pub(crate) async fn accept(store: &SqlStore, acceptance: &Acceptance<'_>) -> StoreResult<Accepted> {
-    let accepted = match store.commit_group() {
-        Some(group) => group.accept(acceptance).await?,
-        None if store.is_postgres() && pg_answers::takes(acceptance) => {
-            pg_answers::accept(store, acceptance).await?
-        }
-        None => {
+    let accepted = match (store.commit_group(), pg_answers::held(store, acceptance)) {
+        (Some(group), _) => group.accept(acceptance).await?,
+        (None, Some(held)) => pg_answers::accept(store, acceptance, held).await?,
+        (None, None) => {
             let mut tx = store.begin_write().await?;
             let accepted = accept_in(&mut tx, acceptance).await?;
             match accepted {

@@ -22,15 +22,15 @@
 //! again in a second statement, as the transaction did.
 
 use sqlx::Row;
+use tessera_core::MethodId;
 use tessera_core::audit::AuditEvent;
 use tessera_core::flow::effect::{Effect, FlowMove};
 use tessera_core::method::Kind;
 use tessera_core::store::{Acceptance, Accepted, Refused, StoreResult};
-use tessera_core::{MethodId, StoreError};
 use time::OffsetDateTime;
 
 use crate::audit::{AnyQuery, bind as bind_event};
-use crate::lockout::{self, LOCKED_UNTIL, Refusal};
+use crate::lockout::{self, Refusal};
 use crate::rows::{secs, secs_opt};
 use crate::{SqlStore, db_err};
 
@@ -69,13 +69,17 @@ const RECORD_FAILURE: &str = concat!(
 /// The method's state after a refused acceptance, read afresh.
 const STATE: &str = "SELECT failures, locked_until, last_step FROM methods WHERE id = $1";
 
-/// Whether [`accept`] answers this acceptance in one statement.
-pub(crate) fn takes(acceptance: &Acceptance<'_>) -> bool {
-    Held::of(acceptance.effects).is_some()
+/// What [`accept`] needs to answer this acceptance in one statement; `None` on SQLite, or
+/// for effects it does not take (the caller then runs the transaction).
+pub(crate) fn held<'a>(store: &SqlStore, acceptance: &Acceptance<'a>) -> Option<Held<'a>> {
+    store
+        .is_postgres()
+        .then(|| Held::of(acceptance.effects))
+        .flatten()
 }
 
 /// The row the acceptance's one effect must find, locked before the method's step is used.
-enum Held<'a> {
+pub(crate) enum Held<'a> {
     /// No effect.
     Nothing,
     /// A step-up: the session, marked.
@@ -162,26 +166,23 @@ pub(crate) async fn refuse(store: &SqlStore, refusal: &Refusal) -> StoreResult<R
         .bind(secs(refusal.now))
         .bind(i64::from(refusal.threshold))
         .bind(secs(refusal.lock_until));
-    let counted: Option<(i64, Option<i64>)> = bind_event(query, &refusal.audit)
-        .fetch_optional(store.writer())
-        .await
-        .map_err(db_err)?
-        .map(|row| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?)))
-        .transpose()
-        .map_err(db_err)?;
-    match counted {
+    match failure(store, bind_event(query, &refusal.audit)).await? {
         Some(row) => Ok(Refused::Counted {
             locked_until: lockout::failure_lock(Some(row), refusal.threshold)?,
         }),
-        None => {
-            let locked_until = sqlx::query_scalar(LOCKED_UNTIL)
-                .bind(&id)
-                .fetch_optional(store.pool())
-                .await
-                .map_err(db_err)?;
-            lockout::shut(locked_until, refusal.now)
-        }
+        None => lockout::shut(lockout::locked_until(store.pool(), &id).await?, refusal.now),
     }
+}
+
+/// Runs a statement ending in `RETURNING failures, locked_until`: the failure it counted.
+async fn failure(store: &SqlStore, query: AnyQuery<'_>) -> StoreResult<Option<(i64, Option<i64>)>> {
+    let Some(row) = query.fetch_optional(store.writer()).await.map_err(db_err)? else {
+        return Ok(None);
+    };
+    Ok(Some((
+        row.try_get(0).map_err(db_err)?,
+        row.try_get(1).map_err(db_err)?,
+    )))
 }
 
 /// A wrong response to an attempt reserved before: the lock it may set, and its event.
@@ -196,23 +197,16 @@ pub(crate) async fn record_failure(
         .bind(id.to_string())
         .bind(i64::from(threshold))
         .bind(secs(lock_until));
-    let row = bind_event(query, event)
-        .fetch_optional(store.writer())
-        .await
-        .map_err(db_err)?
-        .map(|row| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?)))
-        .transpose()
-        .map_err(db_err)?;
+    let row = failure(store, bind_event(query, event)).await?;
     lockout::failure_lock(row, threshold)
 }
 
-/// A matching response with no effect, a step-up's or a sign-in's (see [`takes`]).
-pub(crate) async fn accept(store: &SqlStore, acceptance: &Acceptance<'_>) -> StoreResult<Accepted> {
-    let Some(held) = Held::of(acceptance.effects) else {
-        return Err(StoreError::Corrupt(
-            "an acceptance pg_answers does not take",
-        ));
-    };
+/// A matching response with no effect, a step-up's or a sign-in's (see [`held`]).
+pub(crate) async fn accept(
+    store: &SqlStore,
+    acceptance: &Acceptance<'_>,
+    held: Held<'_>,
+) -> StoreResult<Accepted> {
     let sql = accept_sql(&held, acceptance.audit.len());
     let query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(acceptance.method.to_string())
