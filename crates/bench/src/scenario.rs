@@ -275,9 +275,8 @@ pub async fn run(
     }
 }
 
-/// The next hot account (round robin) that `take` accepts, with what it gave; `None` when a
-/// whole round found none.
-/// The next account (and where it is) that `take` finds something in.
+/// The next hot account (round robin) that `take` accepts, with its index and what `take`
+/// gave; `None` when a whole round found none.
 fn claim<'a, T>(
     hot: &'a [HotAccount],
     cursor: &AtomicU64,

@@ -49,6 +49,21 @@ where
     Ok(())
 }
 
+/// The columns [`bind`] binds, in its order.
+pub(crate) const COLUMNS: &str = "id, at, account_id, action, method_id, ip, user_agent, detail";
+
+/// `VALUES`' rows for `events` events bound by [`bind`], their parameters from `$first` on:
+/// `($1, …, $8), ($9, …, $16)`.
+pub(crate) fn placeholders(first: usize, events: usize) -> String {
+    let rows: Vec<String> = (0..events)
+        .map(|e| {
+            let row: Vec<String> = (0..8).map(|c| format!("${}", first + e * 8 + c)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect();
+    rows.join(", ")
+}
+
 pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
 
 /// The event's eight columns, in `INSERT`'s order.
@@ -76,18 +91,28 @@ pub(crate) async fn insert_all(
     if rest.is_empty() {
         return insert(&mut *conn, first).await;
     }
-    let mut sql = String::from(
-        "INSERT INTO audit_events \
-         (id, at, account_id, action, method_id, ip, user_agent, detail) VALUES ",
+    let sql = format!(
+        "INSERT INTO audit_events ({COLUMNS}) VALUES {}",
+        placeholders(1, events.len())
     );
-    for i in 0..events.len() {
-        let row: Vec<String> = (1..=8).map(|c| format!("${}", i * 8 + c)).collect();
-        let sep = if i == 0 { "" } else { ", " };
-        sql.push_str(&format!("{sep}({})", row.join(", ")));
-    }
     let query = events
         .iter()
         .fold(sqlx::query(sqlx::AssertSqlSafe(sql)), bind);
     query.execute(&mut *conn).await.map_err(db_err)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholders;
+
+    #[test]
+    fn placeholders_number_eight_parameters_per_event_from_the_first() {
+        assert_eq!(
+            placeholders(1, 2),
+            "($1, $2, $3, $4, $5, $6, $7, $8), ($9, $10, $11, $12, $13, $14, $15, $16)"
+        );
+        assert_eq!(placeholders(8, 1), "($8, $9, $10, $11, $12, $13, $14, $15)");
+        assert_eq!(placeholders(5, 0), "");
+    }
 }

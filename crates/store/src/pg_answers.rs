@@ -29,13 +29,10 @@ use tessera_core::method::Kind;
 use tessera_core::store::{Acceptance, Accepted, Refused, StoreResult};
 use time::OffsetDateTime;
 
-use crate::audit::{AnyQuery, bind as bind_event};
+use crate::audit::{self, AnyQuery, bind as bind_event};
 use crate::lockout::{self, Refusal};
 use crate::rows::{secs, secs_opt};
 use crate::{SqlStore, db_err};
-
-/// The audit columns, in the order `audit::bind` binds them.
-const AUDIT_COLUMNS: &str = "id, at, account_id, action, method_id, ip, user_agent, detail";
 
 /// `BEGIN_ATTEMPT` and `RECORD_FAILURE` in one `UPDATE` (a statement changes a row once):
 /// the failure is counted only through the gate, and the one reaching the threshold locks.
@@ -248,20 +245,14 @@ pub(crate) async fn accept(
 /// `ACCEPT_GATED`'s.
 fn accept_sql(held: &Held<'_>, events: usize) -> String {
     let (lock, then, first_event) = held.sql();
-    let mut values = Vec::with_capacity(events);
-    for e in 0..events {
-        let row: Vec<String> = (0..8)
-            .map(|c| format!("${}", first_event + e * 8 + c))
-            .collect();
-        values.push(format!("({})", row.join(", ")));
-    }
-    let logged = if values.is_empty() {
+    let logged = if events == 0 {
         String::new()
     } else {
         format!(
-            ", logged AS (INSERT INTO audit_events ({AUDIT_COLUMNS}) \
+            ", logged AS (INSERT INTO audit_events ({}) \
              SELECT * FROM (VALUES {}) v WHERE EXISTS (SELECT 1 FROM used))",
-            values.join(", ")
+            audit::COLUMNS,
+            audit::placeholders(first_event, events)
         )
     };
     let needs_lock = if matches!(held, Held::Nothing) {

@@ -178,7 +178,7 @@ fn commit(conn: &Connection, batch: Vec<Job>) {
     let mut clean = true;
     for job in jobs.by_ref() {
         let before = conn.total_changes();
-        let one = run(conn, job);
+        let one = run_job(conn, job);
         clean = !one.failed() && (one.keeps() || conn.total_changes() == before);
         done.push(one);
         if !clean {
@@ -223,7 +223,7 @@ fn begin(conn: &Connection, batch: Vec<Job>) -> Option<Vec<Job>> {
 }
 
 /// Runs one job's statements in the open transaction.
-fn run(conn: &Connection, job: Job) -> Done {
+fn run_job(conn: &Connection, job: Job) -> Done {
     job.run(
         |acceptance| accept::accept(conn, acceptance),
         |refusal| accept::refuse(conn, refusal),
@@ -254,7 +254,7 @@ fn in_savepoint(conn: &Connection, job: Job, done: &mut Vec<Done>) -> StoreResul
         job.fail(&e.to_string());
         return Err(e);
     }
-    let one = run(conn, job);
+    let one = run_job(conn, job);
     let kept = one.keeps();
     done.push(one);
     match kept {
