@@ -325,19 +325,46 @@ impl Slapd {
 
     /// Freezes slapd (SIGSTOP): its sockets stay open and new connections are still taken
     /// by the kernel, but nothing is answered: a hung directory, unlike a stopped one.
+    /// Returns once every thread of slapd has stopped: `kill` returns when the signal is
+    /// sent, and a thread still running on another core could answer one more request.
     pub fn hang(&self) {
         self.signal("-STOP");
+        self.wait_for_threads(true);
     }
 
-    /// Lets a hung slapd go on (SIGCONT).
+    /// Lets a hung slapd go on (SIGCONT), and returns once its threads run again.
     pub fn resume(&self) {
         self.signal("-CONT");
+        self.wait_for_threads(false);
     }
 
     fn signal(&self, signal: &str) {
-        let pid = self.child.as_ref().unwrap().id().to_string();
+        let pid = self.pid().to_string();
         let status = Command::new("kill").args([signal, &pid]).status().unwrap();
         assert!(status.success(), "kill {signal} {pid}");
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// Waits until every thread's state in `/proc` is "stopped" (`T`), or none is.
+    fn wait_for_threads(&self, stopped: bool) {
+        let tasks = format!("/proc/{}/task", self.pid());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let states: Vec<bool> = std::fs::read_dir(&tasks)
+                .unwrap()
+                .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("stat")).ok())
+                // The state follows the command name in parentheses, which may hold spaces.
+                .filter_map(|stat| Some(stat[stat.rfind(')')? + 2..].starts_with('T')))
+                .collect();
+            if !states.is_empty() && states.iter().all(|&t| t == stopped) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("slapd's threads did not become stopped={stopped} within 10 s");
     }
 
     /// Stops slapd now (the directory going down under a running Tessera).
