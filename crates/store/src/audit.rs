@@ -50,11 +50,24 @@ where
 }
 
 /// The columns [`bind`] binds, in its order.
-pub(crate) const COLUMNS: &str = "id, at, account_id, action, method_id, ip, user_agent, detail";
+const COLUMNS: &str = "id, at, account_id, action, method_id, ip, user_agent, detail";
+
+/// An `INSERT` of `events` events bound by [`bind`] from `$first` on, as a part of a `WITH`
+/// statement; with `after`, only when the part of that name returned a row (the change the
+/// events tell of).
+pub(crate) fn insert_sql(first: usize, events: usize, after: Option<&str>) -> String {
+    let only = after
+        .map(|part| format!(" WHERE EXISTS (SELECT 1 FROM {part})"))
+        .unwrap_or_default();
+    format!(
+        "INSERT INTO audit_events ({COLUMNS}) SELECT * FROM (VALUES {}) v{only}",
+        placeholders(first, events)
+    )
+}
 
 /// `VALUES`' rows for `events` events bound by [`bind`], their parameters from `$first` on:
 /// `($1, …, $8), ($9, …, $16)`.
-pub(crate) fn placeholders(first: usize, events: usize) -> String {
+fn placeholders(first: usize, events: usize) -> String {
     let rows: Vec<String> = (0..events)
         .map(|e| {
             let row: Vec<String> = (0..8).map(|c| format!("${}", first + e * 8 + c)).collect();
@@ -104,7 +117,7 @@ pub(crate) async fn insert_all(
 
 #[cfg(test)]
 mod tests {
-    use super::placeholders;
+    use super::{insert_sql, placeholders};
 
     #[test]
     fn placeholders_number_eight_parameters_per_event_from_the_first() {
@@ -114,5 +127,17 @@ mod tests {
         );
         assert_eq!(placeholders(8, 1), "($8, $9, $10, $11, $12, $13, $14, $15)");
         assert_eq!(placeholders(5, 0), "");
+    }
+
+    #[test]
+    fn an_insert_in_a_statement_waits_for_its_part_when_told() {
+        assert_eq!(
+            insert_sql(4, 1, None),
+            "INSERT INTO audit_events (id, at, account_id, action, method_id, ip, user_agent, \
+             detail) SELECT * FROM (VALUES ($4, $5, $6, $7, $8, $9, $10, $11)) v"
+        );
+        assert!(
+            insert_sql(5, 1, Some("counted")).ends_with(" v WHERE EXISTS (SELECT 1 FROM counted)")
+        );
     }
 }

@@ -26,20 +26,12 @@ pub(crate) const BEGIN_ATTEMPT: &str = "UPDATE methods \
 
 pub(crate) const LOCKED_UNTIL: &str = "SELECT locked_until FROM methods WHERE id = $1";
 
-/// `RECORD_FAILURE`'s text, as a literal that `pg_answers` can put in a statement of its own.
-macro_rules! record_failure_sql {
-    () => {
-        "UPDATE methods \
-         SET locked_until = CASE WHEN failures >= $2 AND locked_until IS NULL THEN $3 \
-                                 ELSE locked_until END \
-         WHERE id = $1 \
-         RETURNING failures, locked_until"
-    };
-}
-pub(crate) use record_failure_sql;
-
 /// Sets the lock once, by the failure that reaches the threshold; later failures keep its end.
-pub(crate) const RECORD_FAILURE: &str = record_failure_sql!();
+pub(crate) const RECORD_FAILURE: &str = "UPDATE methods \
+     SET locked_until = CASE WHEN failures >= $2 AND locked_until IS NULL THEN $3 \
+                             ELSE locked_until END \
+     WHERE id = $1 \
+     RETURNING failures, locked_until";
 
 /// A step at or below the last accepted one is a replay and changes nothing.
 pub(crate) const RECORD_SUCCESS: &str = "UPDATE methods \

@@ -21,6 +21,8 @@
 //! Refusals (the rare path: a replay, a shut gate, a session gone) read the method's state
 //! again in a second statement, as the transaction did.
 
+use std::sync::LazyLock;
+
 use sqlx::Row;
 use tessera_core::MethodId;
 use tessera_core::audit::AuditEvent;
@@ -37,31 +39,31 @@ use crate::{SqlStore, db_err};
 /// `BEGIN_ATTEMPT` and `RECORD_FAILURE` in one `UPDATE` (a statement changes a row once):
 /// the failure is counted only through the gate, and the one reaching the threshold locks.
 /// `SET`'s expressions all read the row as it was. The audit event goes in only with the
-/// counted failure.
-const REFUSE: &str = "WITH counted AS (\
-         UPDATE methods SET \
-             failures = CASE WHEN locked_until IS NULL THEN failures + 1 ELSE 1 END, \
-             locked_until = CASE \
-                 WHEN (CASE WHEN locked_until IS NULL THEN failures + 1 ELSE 1 END) >= $3 \
-                 THEN $4 END \
-         WHERE id = $1 AND ((locked_until IS NULL AND failures < $3) OR locked_until <= $2) \
-         RETURNING failures, locked_until\
-     ), logged AS (\
-         INSERT INTO audit_events (id, at, account_id, action, method_id, ip, user_agent, detail) \
-         SELECT $5, $6, $7, $8, $9, $10, $11, $12 FROM counted\
-     ) \
-     SELECT failures, locked_until FROM counted";
+/// counted failure. Made once: it only joins constant parts.
+static REFUSE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH counted AS (\
+             UPDATE methods SET \
+                 failures = CASE WHEN locked_until IS NULL THEN failures + 1 ELSE 1 END, \
+                 locked_until = CASE \
+                     WHEN (CASE WHEN locked_until IS NULL THEN failures + 1 ELSE 1 END) >= $3 \
+                     THEN $4 END \
+             WHERE id = $1 AND ((locked_until IS NULL AND failures < $3) OR locked_until <= $2) \
+             RETURNING failures, locked_until\
+         ), logged AS ({}) \
+         SELECT failures, locked_until FROM counted",
+        audit::insert_sql(5, 1, Some("counted"))
+    )
+});
 
 /// `RECORD_FAILURE` (an attempt reserved before, by `begin_attempt`) with its audit event.
-const RECORD_FAILURE: &str = concat!(
-    "WITH failed AS (",
-    lockout::record_failure_sql!(),
-    "), logged AS (\
-         INSERT INTO audit_events (id, at, account_id, action, method_id, ip, user_agent, detail) \
-         VALUES ($4, $5, $6, $7, $8, $9, $10, $11)\
-     ) \
-     SELECT failures, locked_until FROM failed"
-);
+static RECORD_FAILURE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH failed AS ({}), logged AS ({}) SELECT failures, locked_until FROM failed",
+        lockout::RECORD_FAILURE,
+        audit::insert_sql(4, 1, None)
+    )
+});
 
 /// The method's state after a refused acceptance, read afresh.
 const STATE: &str = "SELECT failures, locked_until, last_step FROM methods WHERE id = $1";
@@ -158,7 +160,7 @@ impl Held<'_> {
 /// A wrong code: counted (and audited) through the gate, or refused at a shut gate.
 pub(crate) async fn refuse(store: &SqlStore, refusal: &Refusal) -> StoreResult<Refused> {
     let id = refusal.method.to_string();
-    let query = sqlx::query(REFUSE)
+    let query = sqlx::query(sqlx::AssertSqlSafe(REFUSE.as_str()))
         .bind(&id)
         .bind(secs(refusal.now))
         .bind(i64::from(refusal.threshold))
@@ -190,7 +192,7 @@ pub(crate) async fn record_failure(
     lock_until: OffsetDateTime,
     event: &AuditEvent,
 ) -> StoreResult<Option<OffsetDateTime>> {
-    let query = sqlx::query(RECORD_FAILURE)
+    let query = sqlx::query(sqlx::AssertSqlSafe(RECORD_FAILURE.as_str()))
         .bind(id.to_string())
         .bind(i64::from(threshold))
         .bind(secs(lock_until));
@@ -245,15 +247,12 @@ pub(crate) async fn accept(
 /// `ACCEPT_GATED`'s.
 fn accept_sql(held: &Held<'_>, events: usize) -> String {
     let (lock, then, first_event) = held.sql();
-    let logged = if events == 0 {
-        String::new()
-    } else {
-        format!(
-            ", logged AS (INSERT INTO audit_events ({}) \
-             SELECT * FROM (VALUES {}) v WHERE EXISTS (SELECT 1 FROM used))",
-            audit::COLUMNS,
-            audit::placeholders(first_event, events)
-        )
+    let logged = match events {
+        0 => String::new(),
+        _ => format!(
+            ", logged AS ({})",
+            audit::insert_sql(first_event, events, Some("used"))
+        ),
     };
     let needs_lock = if matches!(held, Held::Nothing) {
         ""
